@@ -1,0 +1,240 @@
+package blob
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Bucket is a store of objects addressed by key. Every provider implements it,
+// and the code that uses a Bucket never changes with the provider.
+//
+// Contract, the same on every backend (the conformance suite checks it):
+//   - Keys are any valid UTF-8 string of 1 to 1024 bytes without NUL (see
+//     ValidateKey); every backend round-trips exactly the key it is given.
+//   - A write is atomic: nothing is visible until the Writer's Close returns
+//     nil, and a failed, aborted or canceled write leaves nothing behind.
+//   - A read after a successful write sees the new object (read-after-write),
+//     and List sees it too.
+//   - Delete of an absent key returns nil.
+//   - Every error matches exactly one of the sentinels (ErrNotFound, ...) with
+//     errors.Is, and is a *Error.
+//   - nil options mean the defaults.
+//
+// A Bucket is safe for concurrent use. Buckets made by a provider's
+// constructor or by OpenBucket check their arguments once, in shared code (see
+// NewBucket), before the provider sees them.
+type Bucket interface {
+	// NewRangeReader reads length bytes of key from offset; length < 0 reads
+	// to the end. An offset at or past the end of the object reads nothing
+	// (an empty Reader whose Attrs still describe the whole object). A
+	// negative offset is ErrInvalidArgument; an absent key is ErrNotFound; an
+	// IfMatch that does not match the object's ETag is ErrPreconditionFailed.
+	NewRangeReader(ctx context.Context, key string, offset, length int64, opts *ReaderOptions) (Reader, error)
+	// NewWriter streams a new object; nothing is visible until Close returns nil.
+	// ctx governs the whole write: canceling it aborts the write.
+	NewWriter(ctx context.Context, key string, opts *WriterOptions) (Writer, error)
+	// Attributes returns the object's metadata, or ErrNotFound.
+	Attributes(ctx context.Context, key string) (*Attributes, error)
+	// List returns one page; pass page.NextPageToken back for the next.
+	List(ctx context.Context, opts *ListOptions) (*ListPage, error)
+	// Delete removes key. It returns nil when key is absent.
+	Delete(ctx context.Context, key string) error
+	// Copy copies srcKey to dstKey on the server side. An absent source is
+	// ErrNotFound; with IfNotExist, an existing destination is
+	// ErrPreconditionFailed.
+	Copy(ctx context.Context, dstKey, srcKey string, opts *CopyOptions) error
+	// SignedURL returns a URL that lets its holder perform opts.Method on key
+	// without credentials until opts.Expiry has passed. Backends that cannot
+	// sign return ErrNotImplemented.
+	SignedURL(ctx context.Context, key string, opts *SignedURLOptions) (string, error)
+	// Close releases the bucket's resources. Using the bucket after Close is
+	// an error.
+	Close() error
+}
+
+// Reader reads one object, or a range of it. Close must be called.
+type Reader interface {
+	io.ReadCloser
+	// Attrs describes the object being read: Size is the whole object's size,
+	// not the range's.
+	Attrs() ReaderAttrs
+}
+
+// Writer writes one object. Close commits it; Abort discards it.
+type Writer interface {
+	io.WriteCloser // Close commits
+	// Abort discards everything written: nothing becomes visible and no
+	// partial upload is left behind. err, which may be nil, is the reason
+	// recorded by the writer; Abort returns an error only when cleaning up
+	// failed. Close after Abort returns an error, and Abort after a Close that
+	// returned nil does nothing and returns an error.
+	Abort(err error) error
+}
+
+// ReaderAttrs describes the object a Reader reads.
+type ReaderAttrs struct {
+	// Size is the size of the whole object in bytes.
+	Size        int64
+	ContentType string
+	ModTime     time.Time
+	// ETag identifies this version of the object; see Attributes.ETag.
+	ETag string
+}
+
+// ReaderOptions controls a read. nil means the defaults.
+type ReaderOptions struct {
+	// IfMatch pins the read to one version: when it is not "" and not the
+	// object's current ETag, the read fails with ErrPreconditionFailed.
+	IfMatch string
+}
+
+// WriterOptions controls a write. nil means the defaults.
+type WriterOptions struct {
+	// ContentType is the MIME type; "" lets the backend choose
+	// ("application/octet-stream" on most).
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	ContentLanguage    string
+	CacheControl       string
+	// Metadata is user metadata. Keys are case-insensitive and are stored and
+	// returned in lower case; each must be 1 to 128 bytes of ASCII letters,
+	// digits, '-' and '_' starting with a letter (a set every backend can
+	// carry), otherwise the write fails with ErrInvalidArgument, as it does
+	// when two keys differ only in case. Values are any valid UTF-8; backends
+	// that need it encode them and decode them on read.
+	Metadata map[string]string
+	// IfNotExist makes the write fail with ErrPreconditionFailed when key
+	// already exists. The check and the write are atomic.
+	IfNotExist bool
+	// IfMatch makes the write fail with ErrPreconditionFailed unless the
+	// object exists with this ETag. It cannot be combined with IfNotExist.
+	IfMatch string
+	// PartSize is the size of each part of a multipart or staged upload;
+	// 0 lets the backend choose. Backends raise it as needed to stay within
+	// their part-count limit.
+	PartSize int64
+	// Concurrency is how many parts are uploaded at once; 0 lets the backend
+	// choose. Memory held by a writer is at most about PartSize x Concurrency.
+	Concurrency int
+}
+
+// CopyOptions controls Copy. nil means the defaults: copy the source's
+// metadata and content headers as they are.
+type CopyOptions struct {
+	// IfNotExist makes the copy fail with ErrPreconditionFailed when dstKey
+	// already exists.
+	IfNotExist bool
+	// Metadata, when not nil, replaces the source's metadata on the copy
+	// (an empty, non-nil map clears it). The rules of WriterOptions.Metadata
+	// apply.
+	Metadata map[string]string
+	// ContentType, when not "", replaces the source's content type.
+	ContentType string
+}
+
+// ListOptions controls List. nil means the defaults: every key, no
+// delimiter, pages of up to 1000.
+type ListOptions struct {
+	// Prefix limits the listing to keys that start with it.
+	Prefix string
+	// Delimiter, when not "", groups keys that contain it after Prefix into
+	// ListPage.Prefixes, each ending with the delimiter, as S3 does.
+	Delimiter string
+	// PageSize is the most entries (objects plus prefixes) in one page;
+	// 0 means 1000, and larger values are capped at 1000. Pages may be
+	// shorter than PageSize even when more follow: keep going while
+	// NextPageToken is not "".
+	PageSize int
+	// PageToken continues a listing: pass the previous page's
+	// NextPageToken. "" starts from the beginning.
+	PageToken string
+}
+
+// ListPage is one page of a listing. Objects and Prefixes each come in
+// lexicographic byte order of their keys.
+type ListPage struct {
+	Objects []ObjectInfo
+	// Prefixes are the common prefixes found with ListOptions.Delimiter.
+	Prefixes []string
+	// NextPageToken is "" on the last page.
+	NextPageToken string
+}
+
+// ObjectInfo is one object in a listing.
+type ObjectInfo struct {
+	Key     string
+	Size    int64
+	ModTime time.Time
+	// ETag is the same value Attributes and Reader.Attrs report.
+	ETag string
+	// IsPrefix is set only by Objects, for a common prefix found with a
+	// delimiter; then only Key is set. List reports prefixes in
+	// ListPage.Prefixes instead.
+	IsPrefix bool
+}
+
+// Attributes describe a stored object.
+type Attributes struct {
+	Size               int64
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	ContentLanguage    string
+	CacheControl       string
+	// Metadata is the user metadata, keys in lower case; never nil.
+	Metadata map[string]string
+	ModTime  time.Time
+	// ETag identifies this version of the object, in its HTTP form (quotes
+	// included where the backend uses them). Pass it back as IfMatch; compare
+	// it only for equality.
+	ETag string
+	// MD5 is the MD5 of the content; nil where the backend does not know it
+	// (multipart uploads on S3, for example).
+	MD5 []byte
+}
+
+// SignedURLOptions controls SignedURL. nil means the defaults: a GET URL
+// valid for one hour.
+type SignedURLOptions struct {
+	// Method is "GET", "PUT" or "DELETE"; "" means "GET".
+	Method string
+	// Expiry is how long the URL works, from 1 second to 7 days; 0 means one
+	// hour.
+	Expiry time.Duration
+	// ContentType, for PUT only, is the Content-Type the upload must carry.
+	ContentType string
+}
+
+// Aser is implemented by buckets, readers and writers that can expose a
+// native type (a driver's client, for example) for what the portable API does
+// not cover. See the package function As.
+type Aser interface {
+	// As sets target, a pointer to a native type, and reports whether it could.
+	As(target any) bool
+}
+
+// As reaches the native type behind v (a Bucket, Reader or Writer) when v
+// or the bucket it wraps can provide it: target must be a non-nil pointer to
+// the type the provider documents (for example **s3.Client). It reports
+// whether target was set.
+func As(v any, target any) bool {
+	if target == nil {
+		return false
+	}
+	if a, ok := v.(Aser); ok {
+		return a.As(target)
+	}
+	return false
+}
+
+// BatchDeleter is an optional capability: a Bucket that can delete many keys
+// in one request. DeletePrefix uses it when present. Every Bucket made by
+// NewBucket has it, falling back to one Delete per key when the provider has
+// no batch call.
+type BatchDeleter interface {
+	// DeleteKeys deletes every key; absent keys are not errors. It returns
+	// the first error met, after trying every key.
+	DeleteKeys(ctx context.Context, keys []string) error
+}

@@ -1,0 +1,208 @@
+package blob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The sentinels. Every error a Bucket (or its Reader or Writer) returns
+// matches exactly one of them with errors.Is, apart from io.EOF at the end of
+// a read.
+var (
+	// ErrNotFound: the object (or the bucket) does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrPreconditionFailed: IfNotExist or IfMatch lost.
+	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrPermissionDenied: the credentials are valid but not allowed to do this.
+	ErrPermissionDenied = errors.New("permission denied")
+	// ErrUnauthenticated: no credentials, or credentials the service rejects.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrInvalidArgument: a bad key, option or argument.
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrNotImplemented: the backend cannot do this.
+	ErrNotImplemented = errors.New("not implemented")
+	// ErrThrottled: the service asked to slow down, and retries ran out.
+	ErrThrottled = errors.New("throttled")
+	// ErrCanceled: the context was canceled or its deadline passed.
+	ErrCanceled = errors.New("canceled")
+	// ErrInternal: anything else.
+	ErrInternal = errors.New("internal error")
+)
+
+var sentinels = []error{
+	ErrNotFound, ErrPreconditionFailed, ErrPermissionDenied, ErrUnauthenticated,
+	ErrInvalidArgument, ErrNotImplemented, ErrThrottled, ErrCanceled, ErrInternal,
+}
+
+// Error is the concrete type of every error a Bucket returns, in the manner
+// of fs.PathError. errors.Is with a sentinel answers from Kind alone, so an
+// Error matches exactly one sentinel even when its cause wraps another;
+// errors.Is with any other target (context.Canceled, a driver's own
+// sentinel) and errors.As look into the cause, so the provider's native
+// error is still reachable. Error has no Unwrap method for that reason; use
+// errors.As, or the Err field.
+//
+// Its message names the operation, provider, bucket, key, the kind, the
+// provider's code, status and request ID, and the cause. Providers must not
+// put secrets in the cause; nothing in Error adds one.
+type Error struct {
+	// Kind is one of the sentinels; nil is treated as ErrInternal.
+	Kind error
+	// Op is the Bucket method: "NewRangeReader", "Write", "Close", "List", ...
+	Op string
+	// Provider is the provider's scheme: "s3", "azblob", "gs", "file", "mem".
+	Provider string
+	// Bucket is the bucket, container or directory name.
+	Bucket string
+	// Key is the object key, when the operation has one.
+	Key string
+	// Code is the provider's own error code ("NoSuchKey", "BlobNotFound").
+	Code string
+	// Status is the HTTP status, when there was one.
+	Status int
+	// RequestID is the provider's request ID, when it sent one.
+	RequestID string
+	// Err is the cause; nil when there is none.
+	Err error
+}
+
+// Error formats every field that is set.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("blob: ")
+	if e.Provider != "" {
+		b.WriteString(e.Provider)
+		b.WriteString(" ")
+	}
+	if e.Bucket != "" {
+		fmt.Fprintf(&b, "bucket %q ", e.Bucket)
+	}
+	if e.Op != "" {
+		b.WriteString(e.Op)
+	}
+	if e.Key != "" {
+		fmt.Fprintf(&b, " %q", e.Key)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.kind().Error())
+	var extra []string
+	if e.Code != "" {
+		extra = append(extra, e.Code)
+	}
+	if e.Status != 0 {
+		extra = append(extra, fmt.Sprintf("status %d", e.Status))
+	}
+	if e.RequestID != "" {
+		extra = append(extra, "request id "+e.RequestID)
+	}
+	if len(extra) > 0 {
+		b.WriteString(" (")
+		b.WriteString(strings.Join(extra, ", "))
+		b.WriteString(")")
+	}
+	if e.Err != nil && e.Err != e.Kind {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *Error) kind() error {
+	if e.Kind == nil || !isSentinel(e.Kind) {
+		return ErrInternal
+	}
+	return e.Kind
+}
+
+// Is reports whether target is e's Kind when target is one of the
+// sentinels, and whether the cause matches target otherwise.
+func (e *Error) Is(target error) bool {
+	if isSentinel(target) {
+		return target == e.kind()
+	}
+	return e.Err != nil && errors.Is(e.Err, target)
+}
+
+// As finds the first error in the cause's chain that matches target, as
+// errors.As does.
+func (e *Error) As(target any) bool {
+	return e.Err != nil && errors.As(e.Err, target)
+}
+
+func isSentinel(err error) bool {
+	for _, s := range sentinels {
+		if err == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Errorf returns a *Error of the given kind whose cause is a new error with
+// the formatted message. Drivers and decorators use it for errors of their
+// own making; NewBucket fills in Op, Provider, Bucket and Key.
+func Errorf(kind error, format string, args ...any) *Error {
+	return &Error{Kind: kind, Err: fmt.Errorf(format, args...)}
+}
+
+// KindOf returns the sentinel err matches: the Kind of a *Error in its
+// chain, else the first sentinel errors.Is finds, else ErrCanceled for
+// context errors, else ErrInternal. It returns nil for a nil error.
+func KindOf(err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *Error
+	if errors.As(err, &be) {
+		return be.kind()
+	}
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return ErrCanceled
+	}
+	return ErrInternal
+}
+
+// wrapError turns any error into a *Error with exactly one sentinel and the
+// operation's context filled in. A canceled or expired ctx makes the kind
+// ErrCanceled whatever the provider said, since the provider's error is then
+// usually a side effect of the cancelation.
+func wrapError(ctx context.Context, err error, provider, bucket, op, key string) error {
+	if err == nil {
+		return nil
+	}
+	var out Error
+	if be, ok := err.(*Error); ok {
+		out = *be
+	} else {
+		out = Error{Kind: KindOf(err), Err: err}
+	}
+	if out.Kind == nil || !isSentinel(out.Kind) {
+		out.Kind = ErrInternal
+	}
+	if ctx != nil && ctx.Err() != nil {
+		out.Kind = ErrCanceled
+	}
+	if out.Provider == "" {
+		out.Provider = provider
+	}
+	if out.Bucket == "" {
+		out.Bucket = bucket
+	}
+	if out.Op == "" {
+		out.Op = op
+	}
+	if out.Key == "" {
+		out.Key = key
+	}
+	if out.Err == out.Kind {
+		out.Err = nil
+	}
+	return &out
+}

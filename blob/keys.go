@@ -1,0 +1,77 @@
+package blob
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxKeyLen is the longest key, in bytes.
+const MaxKeyLen = 1024
+
+// ValidateKey returns nil for a key every backend accepts: valid UTF-8, 1 to
+// MaxKeyLen bytes, no NUL. Anything else is ErrInvalidArgument with a message
+// that says what is wrong. Keys are otherwise taken as they are: "a//b",
+// "../x", "100%", "sp ace", a trailing "." or "/" are all valid, and every
+// backend stores them exactly (escaping internally where it must).
+func ValidateKey(key string) error {
+	switch {
+	case key == "":
+		return Errorf(ErrInvalidArgument, "key is empty")
+	case len(key) > MaxKeyLen:
+		return Errorf(ErrInvalidArgument, "key is %d bytes, more than the %d allowed", len(key), MaxKeyLen)
+	case !utf8.ValidString(key):
+		return Errorf(ErrInvalidArgument, "key %q is not valid UTF-8", key)
+	case strings.IndexByte(key, 0) >= 0:
+		return Errorf(ErrInvalidArgument, "key %q contains a NUL byte", key)
+	}
+	return nil
+}
+
+// MaxMetadataKeyLen is the longest metadata key, in bytes.
+const MaxMetadataKeyLen = 128
+
+// ValidateMetadata checks user metadata against the rules of
+// WriterOptions.Metadata and returns a copy with lower-cased keys. A nil map
+// gives nil. Errors are ErrInvalidArgument.
+func ValidateMetadata(md map[string]string) (map[string]string, error) {
+	if md == nil {
+		return nil, nil
+	}
+	out := make(map[string]string, len(md))
+	for k, v := range md {
+		if err := validateMetadataKey(k); err != nil {
+			return nil, err
+		}
+		if !utf8.ValidString(v) {
+			return nil, Errorf(ErrInvalidArgument, "metadata %q: value is not valid UTF-8", k)
+		}
+		lk := strings.ToLower(k)
+		if _, dup := out[lk]; dup {
+			return nil, Errorf(ErrInvalidArgument, "metadata keys %q differ from another only in case", k)
+		}
+		out[lk] = v
+	}
+	return out, nil
+}
+
+func validateMetadataKey(k string) error {
+	if k == "" {
+		return Errorf(ErrInvalidArgument, "metadata key is empty")
+	}
+	if len(k) > MaxMetadataKeyLen {
+		return Errorf(ErrInvalidArgument, "metadata key %q is longer than %d bytes", k, MaxMetadataKeyLen)
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		digit := c >= '0' && c <= '9'
+		if i == 0 && !letter {
+			return Errorf(ErrInvalidArgument, "metadata key %q must start with an ASCII letter", k)
+		}
+		if !letter && !digit && c != '-' && c != '_' {
+			return Errorf(ErrInvalidArgument, "metadata key %q has %s; only ASCII letters, digits, '-' and '_' are allowed", k, fmt.Sprintf("%q", c))
+		}
+	}
+	return nil
+}
