@@ -1,0 +1,47 @@
+package emulator
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FakeGCSServer is a running fake-gcs-server, a GCS JSON and XML API
+// emulator.
+type FakeGCSServer struct {
+	// Endpoint is "http://127.0.0.1:PORT". With the Go client, set
+	// STORAGE_EMULATOR_HOST to Host, or use
+	// option.WithEndpoint(Endpoint+"/storage/v1/").
+	Endpoint string
+	// Host is "127.0.0.1:PORT".
+	Host string
+}
+
+// FakeGCS starts fake-gcs-server over http with in-memory storage, creates
+// the named buckets, waits until it answers, and stops it when t ends. A
+// missing binary fails or skips t as the package doc says.
+func FakeGCS(t testing.TB, buckets ...string) *FakeGCSServer {
+	t.Helper()
+	bin := find(t, "fake-gcs-server")
+	data := t.TempDir()
+	for _, b := range buckets {
+		if b == "" || filepath.Base(b) != b {
+			t.Fatalf("emulator: bad bucket name %q", b)
+		}
+		if err := os.Mkdir(filepath.Join(data, b), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := port(t)
+	s := &FakeGCSServer{Host: fmt.Sprintf("127.0.0.1:%d", p)}
+	s.Endpoint = "http://" + s.Host
+	proc := start(t, "fake-gcs-server", bin, []string{
+		"-scheme", "http", "-host", "127.0.0.1", "-port", fmt.Sprint(p),
+		"-backend", "memory", "-data", data,
+		"-public-host", s.Host, "-external-url", s.Endpoint,
+		"-log-level", "warn",
+	}, nil)
+	proc.waitReady(t, httpReady(loopbackClient, s.Endpoint+"/storage/v1/b", 200))
+	return s
+}
