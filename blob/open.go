@@ -166,6 +166,15 @@ func OpenFromEnv(ctx context.Context) (Bucket, error) {
 }
 
 func openFromEnv(ctx context.Context, getenv func(string) string) (Bucket, error) {
+	u, err := envURL(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return openURL(ctx, u)
+}
+
+// envURL turns CLOUD_PROVIDER and CLOUD_BUCKET into the URL OpenFromEnv opens.
+func envURL(getenv func(string) string) (*url.URL, error) {
 	name := getenv("CLOUD_PROVIDER")
 	bucket := getenv("CLOUD_BUCKET")
 	if strings.TrimSpace(name) == "" {
@@ -204,7 +213,7 @@ func openFromEnv(ctx context.Context, getenv func(string) string) (Bucket, error
 		}
 		u.Host = bucket
 	}
-	return openURL(ctx, u)
+	return u, nil
 }
 
 // String makes provider lists readable in test failures.

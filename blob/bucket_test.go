@@ -1,0 +1,313 @@
+package blob
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// recorder is a driver that records what the wrapper passes it.
+type recorder struct {
+	calls      []string
+	listOpts   *ListOptions
+	writeOpts  *WriterOptions
+	readOpts   *ReaderOptions
+	signOpts   *SignedURLOptions
+	copyOpts   *CopyOptions
+	deleteErr  error
+	w          *recWriter
+	attrs      *Attributes
+	readerData string
+}
+
+func (r *recorder) NewRangeReader(_ context.Context, key string, _, _ int64, o *ReaderOptions) (Reader, error) {
+	r.calls = append(r.calls, "read "+key)
+	r.readOpts = o
+	return &recReader{Reader: strings.NewReader(r.readerData)}, nil
+}
+func (r *recorder) NewWriter(_ context.Context, key string, o *WriterOptions) (Writer, error) {
+	r.calls = append(r.calls, "write "+key)
+	r.writeOpts = o
+	r.w = &recWriter{}
+	return r.w, nil
+}
+func (r *recorder) Attributes(_ context.Context, key string) (*Attributes, error) {
+	r.calls = append(r.calls, "attrs "+key)
+	if r.attrs != nil {
+		return r.attrs, nil
+	}
+	return &Attributes{}, nil
+}
+func (r *recorder) List(_ context.Context, o *ListOptions) (*ListPage, error) {
+	r.calls = append(r.calls, "list")
+	r.listOpts = o
+	return &ListPage{}, nil
+}
+func (r *recorder) Delete(_ context.Context, key string) error {
+	r.calls = append(r.calls, "delete "+key)
+	return r.deleteErr
+}
+func (r *recorder) Copy(_ context.Context, dst, src string, o *CopyOptions) error {
+	r.calls = append(r.calls, "copy "+src+" "+dst)
+	r.copyOpts = o
+	return nil
+}
+func (r *recorder) SignedURL(_ context.Context, key string, o *SignedURLOptions) (string, error) {
+	r.calls = append(r.calls, "sign "+key)
+	r.signOpts = o
+	return "https://signed/" + key, nil
+}
+func (r *recorder) Close() error { r.calls = append(r.calls, "close"); return nil }
+
+type recReader struct{ io.Reader }
+
+func (r *recReader) Close() error       { return nil }
+func (r *recReader) Attrs() ReaderAttrs { return ReaderAttrs{} }
+
+type recWriter struct {
+	buf       bytes.Buffer
+	committed bool
+	aborted   bool
+	failWrite error
+}
+
+func (w *recWriter) Write(p []byte) (int, error) {
+	if w.failWrite != nil {
+		return 0, w.failWrite
+	}
+	return w.buf.Write(p)
+}
+func (w *recWriter) Close() error      { w.committed = true; return nil }
+func (w *recWriter) Abort(error) error { w.aborted = true; return nil }
+
+func TestNewBucketRejectsBadInputBeforeTheDriver(t *testing.T) {
+	ctx := context.Background()
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	tests := []struct {
+		name string
+		call func(b Bucket) error
+		want error
+	}{
+		{"empty key", func(b Bucket) error { _, err := b.Attributes(ctx, ""); return err }, ErrInvalidArgument},
+		{"long key", func(b Bucket) error { _, err := b.NewWriter(ctx, strings.Repeat("a", 1025), nil); return err }, ErrInvalidArgument},
+		{"NUL key", func(b Bucket) error { return b.Delete(ctx, "a\x00") }, ErrInvalidArgument},
+		{"bad utf8 copy source", func(b Bucket) error { return b.Copy(ctx, "ok", "\xff", nil) }, ErrInvalidArgument},
+		{"negative offset", func(b Bucket) error { _, err := b.NewRangeReader(ctx, "k", -1, 1, nil); return err }, ErrInvalidArgument},
+		{"both conditions", func(b Bucket) error {
+			_, err := b.NewWriter(ctx, "k", &WriterOptions{IfNotExist: true, IfMatch: `"x"`})
+			return err
+		}, ErrInvalidArgument},
+		{"negative part size", func(b Bucket) error { _, err := b.NewWriter(ctx, "k", &WriterOptions{PartSize: -1}); return err }, ErrInvalidArgument},
+		{"negative concurrency", func(b Bucket) error { _, err := b.NewWriter(ctx, "k", &WriterOptions{Concurrency: -2}); return err }, ErrInvalidArgument},
+		{"bad metadata key", func(b Bucket) error {
+			_, err := b.NewWriter(ctx, "k", &WriterOptions{Metadata: map[string]string{"a b": "v"}})
+			return err
+		}, ErrInvalidArgument},
+		{"bad copy metadata", func(b Bucket) error {
+			return b.Copy(ctx, "d", "s", &CopyOptions{Metadata: map[string]string{"9": "v"}})
+		}, ErrInvalidArgument},
+		{"negative page size", func(b Bucket) error { _, err := b.List(ctx, &ListOptions{PageSize: -1}); return err }, ErrInvalidArgument},
+		{"sign method", func(b Bucket) error { _, err := b.SignedURL(ctx, "k", &SignedURLOptions{Method: "POST"}); return err }, ErrInvalidArgument},
+		{"sign expiry short", func(b Bucket) error {
+			_, err := b.SignedURL(ctx, "k", &SignedURLOptions{Expiry: time.Millisecond})
+			return err
+		}, ErrInvalidArgument},
+		{"sign expiry long", func(b Bucket) error {
+			_, err := b.SignedURL(ctx, "k", &SignedURLOptions{Expiry: 8 * 24 * time.Hour})
+			return err
+		}, ErrInvalidArgument},
+		{"sign content type on GET", func(b Bucket) error {
+			_, err := b.SignedURL(ctx, "k", &SignedURLOptions{ContentType: "text/plain"})
+			return err
+		}, ErrInvalidArgument},
+		{"canceled context", func(b Bucket) error { _, err := b.Attributes(canceled, "k"); return err }, ErrCanceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &recorder{}
+			err := tt.call(NewBucket("test", "bkt", d))
+			requireOnlyKind(t, err, tt.want)
+			require.Empty(t, d.calls, "the driver must not be called")
+		})
+	}
+}
+
+func TestNewBucketFillsDefaults(t *testing.T) {
+	ctx := context.Background()
+	d := &recorder{}
+	b := NewBucket("test", "bkt", d)
+
+	_, err := b.List(ctx, nil)
+	require.NoError(t, err)
+	require.Equal(t, &ListOptions{PageSize: DefaultPageSize}, d.listOpts)
+	_, err = b.List(ctx, &ListOptions{PageSize: 5000, Prefix: "p"})
+	require.NoError(t, err)
+	require.Equal(t, &ListOptions{PageSize: DefaultPageSize, Prefix: "p"}, d.listOpts)
+
+	u, err := b.SignedURL(ctx, "k", nil)
+	require.NoError(t, err)
+	require.Equal(t, "https://signed/k", u)
+	require.Equal(t, &SignedURLOptions{Method: "GET", Expiry: DefaultSignedURLExpiry}, d.signOpts)
+
+	_, err = b.NewRangeReader(ctx, "k", 0, -1, nil)
+	require.NoError(t, err)
+	require.NotNil(t, d.readOpts)
+
+	_, err = b.NewWriter(ctx, "k", &WriterOptions{Metadata: map[string]string{"Color": "Blue"}})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"color": "Blue"}, d.writeOpts.Metadata)
+
+	require.NoError(t, b.Copy(ctx, "d", "s", nil))
+	require.NotNil(t, d.copyOpts)
+
+	a, err := b.Attributes(ctx, "k")
+	require.NoError(t, err)
+	require.NotNil(t, a.Metadata, "Metadata is never nil")
+
+	require.Same(t, b, NewBucket("test", "bkt", b), "wrapping twice gives the same bucket")
+}
+
+func TestNewBucketDeleteAbsentIsNil(t *testing.T) {
+	d := &recorder{deleteErr: &Error{Kind: ErrNotFound}}
+	require.NoError(t, NewBucket("test", "b", d).Delete(context.Background(), "gone"))
+	d.deleteErr = errors.New("disk on fire")
+	requireOnlyKind(t, NewBucket("test", "b", d).Delete(context.Background(), "k"), ErrInternal)
+}
+
+func TestWriterLifecycle(t *testing.T) {
+	ctx := context.Background()
+	t.Run("close after abort fails, abort is passed on", func(t *testing.T) {
+		d := &recorder{}
+		w, err := NewBucket("test", "b", d).NewWriter(ctx, "k", nil)
+		require.NoError(t, err)
+		require.NoError(t, w.Abort(nil))
+		require.True(t, d.w.aborted)
+		requireOnlyKind(t, w.Close(), ErrInvalidArgument)
+		require.False(t, d.w.committed)
+		_, err = w.Write([]byte("x"))
+		requireOnlyKind(t, err, ErrInvalidArgument)
+	})
+	t.Run("canceled context aborts at close", func(t *testing.T) {
+		d := &recorder{}
+		cctx, cancel := context.WithCancel(ctx)
+		w, err := NewBucket("test", "b", d).NewWriter(cctx, "k", nil)
+		require.NoError(t, err)
+		_, err = w.Write([]byte("partial"))
+		require.NoError(t, err)
+		cancel()
+		requireOnlyKind(t, w.Close(), ErrCanceled)
+		require.True(t, d.w.aborted)
+		require.False(t, d.w.committed)
+	})
+	t.Run("failed write never commits", func(t *testing.T) {
+		d := &recorder{}
+		w, err := NewBucket("test", "b", d).NewWriter(ctx, "k", nil)
+		require.NoError(t, err)
+		d.w.failWrite = &Error{Kind: ErrThrottled}
+		_, err = w.Write([]byte("x"))
+		requireOnlyKind(t, err, ErrThrottled)
+		requireOnlyKind(t, w.Close(), ErrThrottled)
+		require.True(t, d.w.aborted)
+		require.False(t, d.w.committed)
+	})
+	t.Run("abort after close fails", func(t *testing.T) {
+		d := &recorder{}
+		w, err := NewBucket("test", "b", d).NewWriter(ctx, "k", nil)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		require.True(t, d.w.committed)
+		requireOnlyKind(t, w.Abort(nil), ErrInvalidArgument)
+		require.False(t, d.w.aborted)
+	})
+}
+
+func TestClosedBucket(t *testing.T) {
+	d := &recorder{}
+	b := NewBucket("test", "b", d)
+	require.NoError(t, b.Close())
+	requireOnlyKind(t, b.Close(), ErrInvalidArgument)
+	_, err := b.Attributes(context.Background(), "k")
+	requireOnlyKind(t, err, ErrInvalidArgument)
+	require.Equal(t, []string{"close"}, d.calls)
+}
+
+func TestRegistry(t *testing.T) {
+	opener := func(ctx context.Context, u *url.URL) (Bucket, error) {
+		return NewBucket("regtest", u.Host, &recorder{}), nil
+	}
+	Register("regtest", opener)
+	require.Contains(t, Schemes(), "regtest")
+	require.Panics(t, func() { Register("regtest", opener) }, "a duplicate scheme panics")
+	require.Panics(t, func() { Register("", opener) })
+	require.Panics(t, func() { Register("other", nil) })
+
+	b, err := OpenBucket(context.Background(), "regtest://name")
+	require.NoError(t, err)
+	require.Equal(t, "regtest://name", b.(*bucket).String())
+
+	_, err = OpenBucket(context.Background(), "nope://x")
+	requireOnlyKind(t, err, ErrInvalidArgument)
+	require.Contains(t, err.Error(), `"nope"`)
+	require.Contains(t, err.Error(), "s3://")
+
+	_, err = OpenBucket(context.Background(), "no-scheme")
+	requireOnlyKind(t, err, ErrInvalidArgument)
+	require.Contains(t, err.Error(), "no scheme")
+}
+
+func TestOpenNamesTheMissingImport(t *testing.T) {
+	for _, tc := range []struct{ url, pkg string }{
+		{"s3://b", "github.com/anyblob/anyblob/providers/aws"},
+		{"azblob://c", "github.com/anyblob/anyblob/providers/azure"},
+		{"gs://b", "github.com/anyblob/anyblob/providers/gcp"},
+	} {
+		_, err := OpenBucket(context.Background(), tc.url)
+		requireOnlyKind(t, err, ErrInvalidArgument)
+		require.Contains(t, err.Error(), tc.pkg)
+	}
+	env := map[string]string{"CLOUD_PROVIDER": "aws", "CLOUD_BUCKET": "b"}
+	_, err := openFromEnv(context.Background(), func(k string) string { return env[k] })
+	requireOnlyKind(t, err, ErrInvalidArgument)
+	require.Contains(t, err.Error(), "providers/aws")
+}
+
+func TestEnvURL(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	tests := []struct {
+		env  map[string]string
+		want string
+		err  string
+	}{
+		{env: nil, want: "file://" + wd + "/anyblob-data?create_dir=true"},
+		{env: map[string]string{"CLOUD_PROVIDER": "local", "CLOUD_BUCKET": "/srv/data"}, want: "file:///srv/data?create_dir=true"},
+		{env: map[string]string{"CLOUD_PROVIDER": "mem"}, want: "mem://default"},
+		{env: map[string]string{"CLOUD_PROVIDER": "aws", "CLOUD_BUCKET": "b1"}, want: "s3://b1"},
+		{env: map[string]string{"CLOUD_PROVIDER": "S3", "CLOUD_BUCKET": "b1"}, want: "s3://b1"},
+		{env: map[string]string{"CLOUD_PROVIDER": "azblob", "CLOUD_BUCKET": "c"}, want: "azblob://c"},
+		{env: map[string]string{"CLOUD_PROVIDER": "azure", "CLOUD_BUCKET": "c"}, want: "azblob://c"},
+		{env: map[string]string{"CLOUD_PROVIDER": "gcs", "CLOUD_BUCKET": "g"}, want: "gs://g"},
+		{env: map[string]string{"CLOUD_PROVIDER": "gs", "CLOUD_BUCKET": "g"}, want: "gs://g"},
+		{env: map[string]string{"CLOUD_PROVIDER": "gcp", "CLOUD_BUCKET": "g"}, want: "gs://g"},
+		{env: map[string]string{"CLOUD_PROVIDER": "gcp"}, err: "needs CLOUD_BUCKET"},
+		{env: map[string]string{"CLOUD_PROVIDER": "dropbox"}, err: `unknown CLOUD_PROVIDER "dropbox"; known: aws, s3, azure`},
+	}
+	for _, tt := range tests {
+		u, err := envURL(func(k string) string { return tt.env[k] })
+		if tt.err != "" {
+			requireOnlyKind(t, err, ErrInvalidArgument)
+			require.Contains(t, err.Error(), tt.err)
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, tt.want, u.String())
+	}
+}

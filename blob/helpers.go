@@ -1,0 +1,191 @@
+package blob
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+)
+
+// ReadAll reads the whole object at key. Errors are those of
+// NewRangeReader and Read: ErrNotFound for an absent key, and so on.
+func ReadAll(ctx context.Context, b Bucket, key string) ([]byte, error) {
+	r, err := b.NewRangeReader(ctx, key, 0, -1, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var buf bytes.Buffer
+	if n := r.Attrs().Size; n > 0 && n < 1<<30 {
+		buf.Grow(int(n))
+	}
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	if err := r.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteAll writes data as the object at key, with opts (nil means the
+// defaults). On any failure the write is aborted and nothing is visible.
+func WriteAll(ctx context.Context, b Bucket, key string, data []byte, opts *WriterOptions) error {
+	return Upload(ctx, b, key, bytes.NewReader(data), opts)
+}
+
+// Upload streams r into the object at key, with opts (nil means the
+// defaults), whatever r's length. On any failure, reading r included, the
+// write is aborted and nothing is visible. A failure to read r is a *Error
+// whose cause is the reader's error (ErrCanceled for context errors,
+// ErrInternal otherwise).
+func Upload(ctx context.Context, b Bucket, key string, r io.Reader, opts *WriterOptions) error {
+	w, err := b.NewWriter(ctx, key, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, sourceReader{r}); err != nil {
+		_ = w.Abort(err)
+		var se sourceError
+		if errors.As(err, &se) {
+			return wrapError(ctx, fmt.Errorf("reading the source: %w", se.err), "", "", "Upload", key)
+		}
+		return err
+	}
+	return w.Close()
+}
+
+// sourceReader marks errors that come from the caller's reader, so Upload
+// can tell them from the bucket's.
+type sourceReader struct{ r io.Reader }
+
+type sourceError struct{ err error }
+
+func (e sourceError) Error() string { return e.err.Error() }
+func (e sourceError) Unwrap() error { return e.err }
+
+func (s sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = sourceError{err}
+	}
+	return n, err
+}
+
+// Download copies the whole object at key to w. A failure to write to w is
+// a *Error whose cause is w's error.
+func Download(ctx context.Context, b Bucket, key string, w io.Writer) error {
+	r, err := b.NewRangeReader(ctx, key, 0, -1, nil)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if _, err := io.Copy(sinkWriter{w}, r); err != nil {
+		var se sourceError
+		if errors.As(err, &se) {
+			return wrapError(ctx, fmt.Errorf("writing the destination: %w", se.err), "", "", "Download", key)
+		}
+		return err
+	}
+	return r.Close()
+}
+
+// sinkWriter marks errors that come from the caller's writer.
+type sinkWriter struct{ w io.Writer }
+
+func (s sinkWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil {
+		err = sourceError{err}
+	}
+	return n, err
+}
+
+// Exists reports whether key exists. An absent key is (false, nil); any
+// other failure is returned as it is.
+func Exists(ctx context.Context, b Bucket, key string) (bool, error) {
+	_, err := b.Attributes(ctx, key)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	}
+	return false, err
+}
+
+// Objects lists every object (and, with opts.Delimiter, every common prefix,
+// as an ObjectInfo with IsPrefix set) across all pages, in lexicographic byte
+// order. opts.PageToken, if set, is where it starts. On an error it yields
+// the error once, with a zero ObjectInfo, and stops. Breaking out of the loop
+// stops the listing.
+func Objects(ctx context.Context, b Bucket, opts *ListOptions) iter.Seq2[ObjectInfo, error] {
+	return func(yield func(ObjectInfo, error) bool) {
+		o := ListOptions{}
+		if opts != nil {
+			o = *opts
+		}
+		for {
+			page, err := b.List(ctx, &o)
+			if err != nil {
+				yield(ObjectInfo{}, err)
+				return
+			}
+			objs, prefixes := page.Objects, page.Prefixes
+			for len(objs) > 0 || len(prefixes) > 0 {
+				var next ObjectInfo
+				if len(prefixes) == 0 || (len(objs) > 0 && objs[0].Key < prefixes[0]) {
+					next, objs = objs[0], objs[1:]
+				} else {
+					next, prefixes = ObjectInfo{Key: prefixes[0], IsPrefix: true}, prefixes[1:]
+				}
+				if !yield(next, nil) {
+					return
+				}
+			}
+			if page.NextPageToken == "" {
+				return
+			}
+			o.PageToken = page.NextPageToken
+		}
+	}
+}
+
+// DeletePrefix deletes every object whose key starts with prefix ("" means
+// every object in the bucket) and returns how many it deleted. It deletes
+// page by page, with the bucket's BatchDeleter when it has one. Objects
+// written while it runs may survive.
+func DeletePrefix(ctx context.Context, b Bucket, prefix string) (int, error) {
+	o := ListOptions{Prefix: prefix}
+	n := 0
+	for {
+		page, err := b.List(ctx, &o)
+		if err != nil {
+			return n, err
+		}
+		keys := make([]string, len(page.Objects))
+		for i, obj := range page.Objects {
+			keys[i] = obj.Key
+		}
+		if len(keys) > 0 {
+			if bd, ok := b.(BatchDeleter); ok {
+				if err := bd.DeleteKeys(ctx, keys); err != nil {
+					return n, err
+				}
+			} else {
+				for _, k := range keys {
+					if err := b.Delete(ctx, k); err != nil {
+						return n, err
+					}
+				}
+			}
+			n += len(keys)
+		}
+		if page.NextPageToken == "" {
+			return n, nil
+		}
+		o.PageToken = page.NextPageToken
+	}
+}
