@@ -162,6 +162,12 @@ func (b *bucket) List(ctx context.Context, opts *ListOptions) (*ListPage, error)
 	if opts != nil {
 		o = *opts
 	}
+	if err := checkListText("Prefix", o.Prefix); err != nil {
+		return nil, b.err(ctx, err, op, "")
+	}
+	if err := checkListText("Delimiter", o.Delimiter); err != nil {
+		return nil, b.err(ctx, err, op, "")
+	}
 	switch {
 	case o.PageSize < 0:
 		return nil, b.err(ctx, Errorf(ErrInvalidArgument, "negative PageSize %d", o.PageSize), op, "")
@@ -173,6 +179,18 @@ func (b *bucket) List(ctx context.Context, opts *ListOptions) (*ListPage, error)
 		return nil, b.err(ctx, err, op, "")
 	}
 	return p, nil
+}
+
+// checkListText applies the key rules, but for emptiness, to a list prefix
+// or delimiter: no key could match one that breaks them.
+func checkListText(what, s string) error {
+	if s == "" {
+		return nil
+	}
+	if err := ValidateKey(s); err != nil {
+		return Errorf(ErrInvalidArgument, "list %s: %v", what, err.(*Error).Err)
+	}
+	return nil
 }
 
 func (b *bucket) Delete(ctx context.Context, key string) error {

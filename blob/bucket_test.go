@@ -114,6 +114,8 @@ func TestNewBucketRejectsBadInputBeforeTheDriver(t *testing.T) {
 		{"bad copy metadata", func(b Bucket) error {
 			return b.Copy(ctx, "d", "s", &CopyOptions{Metadata: map[string]string{"9": "v"}})
 		}, ErrInvalidArgument},
+		{"bad utf8 prefix", func(b Bucket) error { _, err := b.List(ctx, &ListOptions{Prefix: "\xff"}); return err }, ErrInvalidArgument},
+		{"NUL delimiter", func(b Bucket) error { _, err := b.List(ctx, &ListOptions{Delimiter: "\x00"}); return err }, ErrInvalidArgument},
 		{"negative page size", func(b Bucket) error { _, err := b.List(ctx, &ListOptions{PageSize: -1}); return err }, ErrInvalidArgument},
 		{"sign method", func(b Bucket) error { _, err := b.SignedURL(ctx, "k", &SignedURLOptions{Method: "POST"}); return err }, ErrInvalidArgument},
 		{"sign expiry short", func(b Bucket) error {
