@@ -1,0 +1,212 @@
+package blob_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/blob/memblob"
+)
+
+// newMem returns an empty memory bucket closed at the end of the test.
+func newMem(t *testing.T) blob.Bucket {
+	t.Helper()
+	b := memblob.New(t.Name())
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// put writes key with body, failing the test on error.
+func put(t *testing.T, b blob.Bucket, key, body string) {
+	t.Helper()
+	require.NoError(t, blob.WriteAll(context.Background(), b, key, []byte(body), nil))
+}
+
+// keys lists every key under prefix, without a delimiter.
+func keys(t *testing.T, b blob.Bucket, prefix string) []string {
+	t.Helper()
+	var out []string
+	for obj, err := range blob.Objects(context.Background(), b, &blob.ListOptions{Prefix: prefix}) {
+		require.NoError(t, err)
+		out = append(out, obj.Key)
+	}
+	return out
+}
+
+func TestReadAllWriteAll(t *testing.T) {
+	ctx := context.Background()
+	b := newMem(t)
+	require.NoError(t, blob.WriteAll(ctx, b, "k", []byte("value"), &blob.WriterOptions{ContentType: "text/plain"}))
+	got, err := blob.ReadAll(ctx, b, "k")
+	require.NoError(t, err)
+	require.Equal(t, "value", string(got))
+
+	_, err = blob.ReadAll(ctx, b, "absent")
+	require.ErrorIs(t, err, blob.ErrNotFound)
+	require.NoError(t, blob.WriteAll(ctx, b, "empty", nil, nil))
+	got, err = blob.ReadAll(ctx, b, "empty")
+	require.NoError(t, err)
+	require.Empty(t, got)
+}
+
+func TestUploadOfAFailingSourceLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	b := newMem(t)
+	boom := errors.New("disk on fire")
+	src := io.MultiReader(strings.NewReader("partial"), iotest.ErrReader(boom))
+
+	err := blob.Upload(ctx, b, "k", src, nil)
+	require.ErrorIs(t, err, blob.ErrInternal)
+	require.ErrorIs(t, err, boom, "the caller's reader error stays reachable")
+	require.Contains(t, err.Error(), "reading the source")
+	ok, err := blob.Exists(ctx, b, "k")
+	require.NoError(t, err)
+	require.False(t, ok, "a failed upload must leave nothing visible")
+
+	err = blob.Upload(ctx, b, "k", iotest.ErrReader(context.DeadlineExceeded), nil)
+	require.ErrorIs(t, err, blob.ErrCanceled, "a context error from the source is ErrCanceled")
+}
+
+func TestDownload(t *testing.T) {
+	ctx := context.Background()
+	b := newMem(t)
+	put(t, b, "k", "some bytes")
+	var sb strings.Builder
+	require.NoError(t, blob.Download(ctx, b, "k", &sb))
+	require.Equal(t, "some bytes", sb.String())
+
+	err := blob.Download(ctx, b, "k", failingWriter{})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "writing the destination")
+	require.ErrorIs(t, err, errSink)
+
+	require.ErrorIs(t, blob.Download(ctx, b, "absent", io.Discard), blob.ErrNotFound)
+}
+
+var errSink = errors.New("sink full")
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errSink }
+
+func TestExists(t *testing.T) {
+	ctx := context.Background()
+	b := newMem(t)
+	put(t, b, "here", "x")
+	ok, err := blob.Exists(ctx, b, "here")
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = blob.Exists(ctx, b, "there")
+	require.NoError(t, err)
+	require.False(t, ok)
+	_, err = blob.Exists(ctx, b, "")
+	require.ErrorIs(t, err, blob.ErrInvalidArgument, "a bad key is an error, not a no")
+}
+
+// countingBucket counts List calls and may hide the BatchDeleter of the
+// bucket it wraps.
+type countingBucket struct {
+	blob.Bucket
+	lists   int
+	deletes int
+}
+
+func (c *countingBucket) List(ctx context.Context, o *blob.ListOptions) (*blob.ListPage, error) {
+	c.lists++
+	return c.Bucket.List(ctx, o)
+}
+
+func (c *countingBucket) Delete(ctx context.Context, key string) error {
+	c.deletes++
+	return c.Bucket.Delete(ctx, key)
+}
+
+type batchCounting struct {
+	*countingBucket
+	batches [][]string
+}
+
+func (c *batchCounting) DeleteKeys(ctx context.Context, keys []string) error {
+	c.batches = append(c.batches, keys)
+	return c.Bucket.(blob.BatchDeleter).DeleteKeys(ctx, keys)
+}
+
+func TestObjectsWalksEveryPageInOrder(t *testing.T) {
+	ctx := context.Background()
+	b := newMem(t)
+	for _, k := range []string{"a", "d/1", "d/2", "b", "e/x/y", "c"} {
+		put(t, b, k, "v")
+	}
+	cb := &countingBucket{Bucket: b}
+	var got []string
+	for obj, err := range blob.Objects(ctx, cb, &blob.ListOptions{Delimiter: "/", PageSize: 2}) {
+		require.NoError(t, err)
+		if obj.IsPrefix {
+			got = append(got, "prefix:"+obj.Key)
+		} else {
+			got = append(got, obj.Key)
+		}
+	}
+	require.Equal(t, []string{"a", "b", "c", "prefix:d/", "prefix:e/"}, got)
+	require.Equal(t, 3, cb.lists, "five entries in pages of two")
+
+	cb.lists = 0
+	for range blob.Objects(ctx, cb, &blob.ListOptions{PageSize: 2}) {
+		break
+	}
+	require.Equal(t, 1, cb.lists, "breaking out stops the listing")
+
+	var errs int
+	for _, err := range blob.Objects(ctx, b, &blob.ListOptions{Prefix: "bad\x00"}) {
+		require.ErrorIs(t, err, blob.ErrInvalidArgument)
+		errs++
+	}
+	require.Equal(t, 1, errs, "an error is yielded once")
+}
+
+func TestDeletePrefix(t *testing.T) {
+	ctx := context.Background()
+	fill := func(b blob.Bucket) {
+		for i := range 7 {
+			put(t, b, "logs/"+string(rune('a'+i)), "v")
+		}
+		put(t, b, "logsX", "keep")
+		put(t, b, "other", "keep")
+	}
+
+	t.Run("batch", func(t *testing.T) {
+		b := newMem(t)
+		fill(b)
+		bc := &batchCounting{countingBucket: &countingBucket{Bucket: b}}
+		n, err := blob.DeletePrefix(ctx, bc, "logs/")
+		require.NoError(t, err)
+		require.Equal(t, 7, n)
+		require.Len(t, bc.batches, 1)
+		require.Zero(t, bc.deletes, "a BatchDeleter is used instead of Delete")
+		require.Equal(t, []string{"logsX", "other"}, keys(t, b, ""))
+	})
+	t.Run("one by one", func(t *testing.T) {
+		b := newMem(t)
+		fill(b)
+		cb := &countingBucket{Bucket: b}
+		n, err := blob.DeletePrefix(ctx, cb, "logs/")
+		require.NoError(t, err)
+		require.Equal(t, 7, n)
+		require.Equal(t, 7, cb.deletes)
+		require.Equal(t, []string{"logsX", "other"}, keys(t, b, ""))
+	})
+	t.Run("everything", func(t *testing.T) {
+		b := newMem(t)
+		fill(b)
+		n, err := blob.DeletePrefix(ctx, b, "")
+		require.NoError(t, err)
+		require.Equal(t, 9, n)
+		require.Empty(t, keys(t, b, ""))
+	})
+}
