@@ -99,11 +99,14 @@ func TestReadOnlyRefusesEveryChange(t *testing.T) {
 	require.Equal(t, []string{"k"}, keys(t, ro, ""))
 
 	denied := map[string]error{
-		"NewWriter":      func() error { _, err := ro.NewWriter(ctx, "k", nil); return err }(),
-		"WriteAll":       blob.WriteAll(ctx, ro, "new", []byte("x"), nil),
-		"Delete":         ro.Delete(ctx, "k"),
-		"Copy":           ro.Copy(ctx, "k2", "k", nil),
-		"SignedURL PUT":  func() error { _, err := ro.SignedURL(ctx, "k", &blob.SignedURLOptions{Method: http.MethodPut}); return err }(),
+		"NewWriter": func() error { _, err := ro.NewWriter(ctx, "k", nil); return err }(),
+		"WriteAll":  blob.WriteAll(ctx, ro, "new", []byte("x"), nil),
+		"Delete":    ro.Delete(ctx, "k"),
+		"Copy":      ro.Copy(ctx, "k2", "k", nil),
+		"SignedURL PUT": func() error {
+			_, err := ro.SignedURL(ctx, "k", &blob.SignedURLOptions{Method: http.MethodPut})
+			return err
+		}(),
 		"DeletePrefix":   func() error { _, err := blob.DeletePrefix(ctx, ro, ""); return err }(),
 		"DeleteKeys":     ro.(blob.BatchDeleter).DeleteKeys(ctx, []string{"k"}),
 		"Delete missing": ro.Delete(ctx, "absent"),
