@@ -19,7 +19,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
-	"encoding/base64"
 	"encoding/hex"
 	"io"
 	"maps"
@@ -30,6 +29,7 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/blob/internal/pager"
 )
 
 // Scheme is the URL scheme memblob registers: "mem".
@@ -206,79 +206,22 @@ func (d *driver) Attributes(_ context.Context, key string) (*blob.Attributes, er
 // opaque (it records the last key or prefix returned), so listing goes on
 // correctly after the objects of earlier pages are deleted.
 func (d *driver) List(_ context.Context, opts *blob.ListOptions) (*blob.ListPage, error) {
-	after, afterPrefix, err := decodeToken(opts.PageToken)
-	if err != nil {
+	if _, _, err := pager.After(opts.PageToken); err != nil {
 		return nil, err
 	}
 	d.s.mu.RLock()
-	keys := make([]string, 0, len(d.s.objects))
-	for k := range d.s.objects {
-		if strings.HasPrefix(k, opts.Prefix) && k > after {
-			keys = append(keys, k)
+	objs := make(map[string]*object)
+	for k, o := range d.s.objects {
+		if strings.HasPrefix(k, opts.Prefix) {
+			objs[k] = o
 		}
-	}
-	objs := make(map[string]*object, len(keys))
-	for _, k := range keys {
-		objs[k] = d.s.objects[k]
 	}
 	d.s.mu.RUnlock()
-	slices.Sort(keys)
-
-	page := &blob.ListPage{}
-	n := 0
-	last, lastIsPrefix := "", false
-	for _, k := range keys {
-		if afterPrefix && strings.HasPrefix(k, after) {
-			continue // rolled up into the prefix that ended the previous page
-		}
-		if opts.Delimiter != "" {
-			rest := k[len(opts.Prefix):]
-			if i := strings.Index(rest, opts.Delimiter); i >= 0 {
-				p := k[:len(opts.Prefix)+i+len(opts.Delimiter)]
-				if lastIsPrefix && p == last {
-					continue
-				}
-				if n == opts.PageSize {
-					page.NextPageToken = encodeToken(last, lastIsPrefix)
-					return page, nil
-				}
-				page.Prefixes = append(page.Prefixes, p)
-				last, lastIsPrefix = p, true
-				n++
-				continue
-			}
-		}
-		if n == opts.PageSize {
-			page.NextPageToken = encodeToken(last, lastIsPrefix)
-			return page, nil
-		}
+	keys := slices.Sorted(maps.Keys(objs))
+	return pager.Page(keys, opts, func(k string) (blob.ObjectInfo, bool) {
 		o := objs[k]
-		page.Objects = append(page.Objects, blob.ObjectInfo{
-			Key: k, Size: o.attrs.Size, ModTime: o.attrs.ModTime, ETag: o.attrs.ETag,
-		})
-		last, lastIsPrefix = k, false
-		n++
-	}
-	return page, nil
-}
-
-func encodeToken(last string, isPrefix bool) string {
-	kind := "k"
-	if isPrefix {
-		kind = "p"
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + last))
-}
-
-func decodeToken(tok string) (after string, isPrefix bool, err error) {
-	if tok == "" {
-		return "", false, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(raw) < 2 || (raw[0] != 'k' && raw[0] != 'p') {
-		return "", false, blob.Errorf(blob.ErrInvalidArgument, "page token %q was not made by this bucket", tok)
-	}
-	return string(raw[1:]), raw[0] == 'p', nil
+		return blob.ObjectInfo{Key: k, Size: o.attrs.Size, ModTime: o.attrs.ModTime, ETag: o.attrs.ETag}, true
+	})
 }
 
 func (d *driver) Delete(_ context.Context, key string) error {
