@@ -1,0 +1,68 @@
+package conformance
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+)
+
+var deleteChecks = []check{
+	{"removes the object", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		put(t, b, "obj", []byte("x"), nil)
+		require.NoError(t, b.Delete(t.Context(), "obj"))
+		require.False(t, exists(t, b, "obj"))
+		_, err := b.NewRangeReader(t.Context(), "obj", 0, -1, nil)
+		requireKind(t, err, blob.ErrNotFound)
+	}},
+	{"absent key is not an error", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		require.NoError(t, b.Delete(t.Context(), "never-was"))
+	}},
+	{"leaves the neighbours", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		fillTree(t, b)
+		require.NoError(t, b.Delete(t.Context(), "a"))
+		require.NoError(t, b.Delete(t.Context(), "a/b/1"))
+		keys, _ := listAll(t, b, blob.ListOptions{})
+		var want []string
+		for _, k := range sorted(tree) {
+			if k != "a" && k != "a/b/1" {
+				want = append(want, k)
+			}
+		}
+		require.Equal(t, want, keys)
+	}},
+	{"batch of keys", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		var keys []string
+		for i := range 30 {
+			keys = append(keys, fmt.Sprintf("batch/%02d", i))
+		}
+		writeMany(t, b, keys)
+		put(t, b, "keep", nil, nil)
+		bd, ok := b.(blob.BatchDeleter)
+		if !ok {
+			t.Log("bucket has no BatchDeleter; DeletePrefix falls back to Delete")
+			n, err := blob.DeletePrefix(t.Context(), b, "batch/")
+			require.NoError(t, err)
+			require.Equal(t, 30, n)
+		} else {
+			require.NoError(t, bd.DeleteKeys(t.Context(), append(keys, "batch/absent")))
+		}
+		left, _ := listAll(t, b, blob.ListOptions{})
+		require.Equal(t, []string{"keep"}, left)
+	}},
+	{"DeletePrefix", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		fillTree(t, b)
+		n, err := blob.DeletePrefix(t.Context(), b, "a/")
+		require.NoError(t, err)
+		require.Equal(t, 5, n)
+		keys, _ := listAll(t, b, blob.ListOptions{Prefix: "a"})
+		require.Equal(t, []string{"a", "ab"}, keys)
+	}},
+}

@@ -1,0 +1,92 @@
+package conformance
+
+import (
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+)
+
+var errorChecks = []check{
+	{"errors name the operation and key", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		_, err := b.Attributes(t.Context(), "missing/key")
+		requireKind(t, err, blob.ErrNotFound)
+		var be *blob.Error
+		require.ErrorAs(t, err, &be)
+		require.Equal(t, "Attributes", be.Op)
+		require.Equal(t, "missing/key", be.Key)
+		require.NotEmpty(t, be.Provider)
+		require.Contains(t, err.Error(), "missing/key")
+		require.Contains(t, err.Error(), "Attributes")
+	}},
+	{"canceled context", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		put(t, b, "obj", []byte("x"), nil)
+		ctx := canceled(t)
+		_, err := b.NewRangeReader(ctx, "obj", 0, -1, nil)
+		requireKind(t, err, blob.ErrCanceled, "NewRangeReader")
+		_, err = b.Attributes(ctx, "obj")
+		requireKind(t, err, blob.ErrCanceled, "Attributes")
+		_, err = b.List(ctx, nil)
+		requireKind(t, err, blob.ErrCanceled, "List")
+		requireKind(t, b.Delete(ctx, "obj"), blob.ErrCanceled, "Delete")
+		requireKind(t, b.Copy(ctx, "dst", "obj", nil), blob.ErrCanceled, "Copy")
+		_, err = b.NewWriter(ctx, "new", nil)
+		requireKind(t, err, blob.ErrCanceled, "NewWriter")
+		require.True(t, exists(t, b, "obj"), "nothing happened")
+	}},
+	{"expired deadline is canceled", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		ctx, cancel := contextWithDeadline(t, time.Now().Add(-time.Second))
+		defer cancel()
+		_, err := b.Attributes(ctx, "obj")
+		requireKind(t, err, blob.ErrCanceled)
+	}},
+	{"canceled mid-read", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		put(t, b, "obj", payload(60, 3<<20), nil)
+		ctx, cancel := contextWithCancel(t)
+		r, err := b.NewRangeReader(ctx, "obj", 0, -1, nil)
+		require.NoError(t, err)
+		defer r.Close()
+		buf := make([]byte, 1024)
+		_, err = r.Read(buf)
+		require.NoError(t, err)
+		cancel()
+		var total int
+		for err == nil && total < 4<<20 {
+			var n int
+			n, err = r.Read(buf)
+			total += n
+		}
+		if err == nil {
+			t.Fatal("reading went on after cancel")
+		}
+		// A backend may have the whole object buffered already (memory,
+		// local files): then the read ends normally.
+		if !errors.Is(err, io.EOF) {
+			requireKind(t, err, blob.ErrCanceled)
+		}
+	}},
+	{"closed bucket", func(t *testing.T, s *suite) {
+		b := s.h.Open(t)
+		require.NoError(t, b.Close())
+		_, err := b.Attributes(t.Context(), "obj")
+		requireKind(t, err, blob.ErrInvalidArgument)
+		require.Contains(t, err.Error(), "closed")
+		require.Error(t, b.Close(), "second Close")
+	}},
+	{"error messages hold no credentials", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		_, err := b.NewRangeReader(t.Context(), "missing", 0, -1, nil)
+		requireKind(t, err, blob.ErrNotFound)
+		for _, word := range []string{"Signature=", "sig=", "Authorization:", "X-Amz-Credential", "AccountKey="} {
+			require.NotContains(t, err.Error(), word)
+		}
+	}},
+}
