@@ -2,9 +2,6 @@ package memblob_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,63 +9,6 @@ import (
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/blob/memblob"
 )
-
-func TestIfNotExistRaceHasOneWinner(t *testing.T) {
-	ctx := context.Background()
-	b := memblob.New("race")
-	defer b.Close()
-	const writers = 50
-	var wg sync.WaitGroup
-	errs := make([]error, writers)
-	for i := range writers {
-		wg.Go(func() {
-			errs[i] = blob.WriteAll(ctx, b, "k", fmt.Appendf(nil, "writer %d", i), &blob.WriterOptions{IfNotExist: true})
-		})
-	}
-	wg.Wait()
-	won := -1
-	for i, err := range errs {
-		if err == nil {
-			require.Equal(t, -1, won, "two writers won")
-			won = i
-			continue
-		}
-		require.ErrorIs(t, err, blob.ErrPreconditionFailed)
-	}
-	require.NotEqual(t, -1, won, "nobody won")
-	got, err := blob.ReadAll(ctx, b, "k")
-	require.NoError(t, err)
-	require.Equal(t, fmt.Sprintf("writer %d", won), string(got))
-}
-
-func TestIfMatchRaceHasOneWinner(t *testing.T) {
-	ctx := context.Background()
-	b := memblob.New("race")
-	defer b.Close()
-	require.NoError(t, blob.WriteAll(ctx, b, "k", []byte("v0"), nil))
-	a, err := b.Attributes(ctx, "k")
-	require.NoError(t, err)
-	const writers = 20
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for i := range writers {
-		wg.Go(func() {
-			err := blob.WriteAll(ctx, b, "k", fmt.Appendf(nil, "v%d", i+1), &blob.WriterOptions{IfMatch: a.ETag})
-			if err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-				return
-			}
-			if !errors.Is(err, blob.ErrPreconditionFailed) {
-				t.Errorf("writer %d: %v", i, err)
-			}
-		})
-	}
-	wg.Wait()
-	require.Equal(t, 1, wins)
-}
 
 func TestOpenByURL(t *testing.T) {
 	ctx := context.Background()

@@ -48,6 +48,14 @@ func Page(keys []string, opts *blob.ListOptions, info func(key string) (blob.Obj
 	page := &blob.ListPage{}
 	n := 0
 	last, lastIsPrefix := "", false
+	// full ends the page with a token when it already holds PageSize entries.
+	full := func() bool {
+		if n < opts.PageSize {
+			return false
+		}
+		page.NextPageToken = token(last, lastIsPrefix)
+		return true
+	}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, opts.Prefix) || k <= after || (afterPrefix && strings.HasPrefix(k, after)) {
 			continue
@@ -59,8 +67,7 @@ func Page(keys []string, opts *blob.ListOptions, info func(key string) (blob.Obj
 				if lastIsPrefix && p == last {
 					continue
 				}
-				if n == opts.PageSize {
-					page.NextPageToken = token(last, lastIsPrefix)
+				if full() {
 					return page, nil
 				}
 				page.Prefixes = append(page.Prefixes, p)
@@ -73,8 +80,7 @@ func Page(keys []string, opts *blob.ListOptions, info func(key string) (blob.Obj
 		if !ok {
 			continue
 		}
-		if n == opts.PageSize {
-			page.NextPageToken = token(last, lastIsPrefix)
+		if full() {
 			return page, nil
 		}
 		page.Objects = append(page.Objects, obj)
