@@ -1,0 +1,467 @@
+package sigv4
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+const hexUpper = "0123456789ABCDEF"
+const hexLower = "0123456789abcdef"
+
+// unreserved marks the RFC 3986 unreserved characters, the only bytes SigV4
+// leaves unencoded (besides '/' in paths).
+var unreserved = func() (t [256]bool) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['-'], t['.'], t['_'], t['~'] = true, true, true, true
+	return t
+}()
+
+// appendEncoded appends s with every byte but the unreserved ones (and '/'
+// when keepSlash) percent-encoded in upper-case hex.
+func appendEncoded(b []byte, s string, keepSlash bool) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved[c] || (keepSlash && c == '/') {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', hexUpper[c>>4], hexUpper[c&15])
+	}
+	return b
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// appendReencoded decodes the percent-escapes of s (and '+' as a space when
+// plusSpace) and appends the result encoded the SigV4 way. ok is false when s
+// holds a '%' that does not start a valid escape.
+func appendReencoded(b []byte, s string, keepSlash, plusSpace bool) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%':
+			if i+2 >= len(s) {
+				return b, false
+			}
+			h, ok1 := unhex(s[i+1])
+			l, ok2 := unhex(s[i+2])
+			if !ok1 || !ok2 {
+				return b, false
+			}
+			c = h<<4 | l
+			i += 2
+		case c == '+' && plusSpace:
+			c = ' '
+		}
+		if unreserved[c] || (keepSlash && c == '/') {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', hexUpper[c>>4], hexUpper[c&15])
+	}
+	return b, true
+}
+
+// wirePath returns the path as it goes on the wire: URL.Opaque when set (as
+// "/path" or "//host/path"), else URL.EscapedPath(); "" becomes "/".
+func wirePath(u *url.URL) (string, error) {
+	if u.Opaque != "" {
+		p := u.Opaque
+		if strings.HasPrefix(p, "//") {
+			i := strings.IndexByte(p[2:], '/')
+			if i < 0 {
+				return "/", nil
+			}
+			return p[2+i:], nil
+		}
+		if p[0] != '/' {
+			return "", fmt.Errorf("%w: URL.Opaque %q is neither /path nor //host/path", ErrInvalidRequest, p)
+		}
+		return p, nil
+	}
+	p := u.EscapedPath()
+	if p == "" {
+		return "/", nil
+	}
+	return p, nil
+}
+
+// normalizePath removes "." and ".." segments and empty segments ("//")
+// the way RFC 3986 section 5.2.4 does, keeping a trailing slash.
+func normalizePath(p string) string {
+	if !needsNormalizing(p) {
+		return p
+	}
+	segs := make([]string, 0, strings.Count(p, "/"))
+	for _, s := range strings.Split(p, "/") {
+		switch s {
+		case "", ".":
+		case "..":
+			if len(segs) > 0 {
+				segs = segs[:len(segs)-1]
+			}
+		default:
+			segs = append(segs, s)
+		}
+	}
+	if len(segs) == 0 {
+		return "/"
+	}
+	out := "/" + strings.Join(segs, "/")
+	if strings.HasSuffix(p, "/") || strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..") {
+		out += "/"
+	}
+	return out
+}
+
+func needsNormalizing(p string) bool {
+	if p == "" || p[0] != '/' {
+		return true
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] != '/' {
+			continue
+		}
+		rest := p[i+1:]
+		if strings.HasPrefix(rest, "/") && i+1 < len(p) {
+			return true
+		}
+		if rest == "." || rest == ".." || strings.HasPrefix(rest, "./") || strings.HasPrefix(rest, "../") {
+			return true
+		}
+	}
+	return false
+}
+
+// appendCanonicalPath appends the canonical URI of path. With doubleEncode
+// every byte of the wire path is encoded once more ("%" becomes "%25"); without
+// it the wire path is decoded and encoded once, as S3 does.
+func appendCanonicalPath(b []byte, path string, normalize, doubleEncode bool) ([]byte, error) {
+	if normalize {
+		path = normalizePath(path)
+	}
+	if doubleEncode {
+		return appendEncoded(b, path, true), nil
+	}
+	b, ok := appendReencoded(b, path, true, false)
+	if !ok {
+		return b, fmt.Errorf("%w: path %q holds a %% that is not a valid escape", ErrInvalidRequest, path)
+	}
+	return b, nil
+}
+
+// canonicalHost returns req.Host (else URL.Host) without the scheme's default
+// port.
+func canonicalHost(req *http.Request, https bool) string {
+	h := req.Host
+	if h == "" && req.URL != nil {
+		h = req.URL.Host
+	}
+	i := strings.LastIndexByte(h, ':')
+	if i < 0 || strings.IndexByte(h[i:], ']') >= 0 {
+		return h
+	}
+	switch h[i+1:] {
+	case "":
+		return h[:i]
+	case "443":
+		if https {
+			return h[:i]
+		}
+	case "80":
+		if !https {
+			return h[:i]
+		}
+	}
+	return h
+}
+
+// qpair is one query parameter, encoded, as offsets into a scratch buffer.
+type qpair struct{ ks, ke, vs, ve int }
+
+// queryBuilder collects query parameters and writes them canonically: every
+// key and value decoded then SigV4-encoded, sorted by key, then by value.
+type queryBuilder struct {
+	sc    []byte
+	pairs []qpair
+}
+
+// addRaw adds the parameters of a raw (wire) query string. skip reports
+// encoded keys to leave out.
+func (q *queryBuilder) addRaw(raw string, skip func(key []byte) bool) error {
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		var ok bool
+		p := qpair{ks: len(q.sc)}
+		q.sc, ok = appendReencoded(q.sc, k, false, true)
+		if !ok {
+			return fmt.Errorf("%w: query parameter %q holds a %% that is not a valid escape", ErrInvalidRequest, k)
+		}
+		p.ke = len(q.sc)
+		if skip != nil && skip(q.sc[p.ks:p.ke]) {
+			q.sc = q.sc[:p.ks]
+			continue
+		}
+		p.vs = p.ke
+		q.sc, ok = appendReencoded(q.sc, v, false, true)
+		if !ok {
+			return fmt.Errorf("%w: value of query parameter %q holds a %% that is not a valid escape", ErrInvalidRequest, k)
+		}
+		p.ve = len(q.sc)
+		q.pairs = append(q.pairs, p)
+	}
+	return nil
+}
+
+// add adds one decoded parameter.
+func (q *queryBuilder) add(k, v string) {
+	p := qpair{ks: len(q.sc)}
+	q.sc = appendEncoded(q.sc, k, false)
+	p.ke = len(q.sc)
+	p.vs = p.ke
+	q.sc = appendEncoded(q.sc, v, false)
+	p.ve = len(q.sc)
+	q.pairs = append(q.pairs, p)
+}
+
+func (q *queryBuilder) less(a, b qpair) int {
+	if c := bytes.Compare(q.sc[a.ks:a.ke], q.sc[b.ks:b.ke]); c != 0 {
+		return c
+	}
+	return bytes.Compare(q.sc[a.vs:a.ve], q.sc[b.vs:b.ve])
+}
+
+// appendTo sorts the parameters and appends them joined by '&'.
+func (q *queryBuilder) appendTo(b []byte) []byte {
+	ps := q.pairs
+	if len(ps) <= 12 {
+		for i := 1; i < len(ps); i++ {
+			for j := i; j > 0 && q.less(ps[j-1], ps[j]) > 0; j-- {
+				ps[j-1], ps[j] = ps[j], ps[j-1]
+			}
+		}
+	} else {
+		slices.SortFunc(ps, q.less)
+	}
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		b = append(b, q.sc[p.ks:p.ke]...)
+		b = append(b, '=')
+		b = append(b, q.sc[p.vs:p.ve]...)
+	}
+	return b
+}
+
+// hdr is one header of the canonical request: name as found in the header
+// map (any case) with its values, or a lower-case name with a computed value.
+type hdr struct {
+	name string
+	vals []string
+	raw  string
+	// date marks the x-amz-date header, whose value is passed apart so
+	// that no stack buffer is referenced from hs (which may grow to the heap).
+	date bool
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// cmpFold compares a and b as if both were lower-cased.
+func cmpFold(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := lower(a[i]), lower(b[i])
+		if ca != cb {
+			if ca < cb {
+				return -1
+			}
+			return 1
+		}
+	}
+	return len(a) - len(b)
+}
+
+// eqLower reports whether s equals the lower-case l, ignoring case.
+func eqLower(s, l string) bool {
+	if len(s) != len(l) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if lower(s[i]) != l[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// neverSigned reports whether the header is one SigV4 leaves out: hop-by-hop
+// and proxy-rewritten headers, and those the signer itself sets.
+func neverSigned(name string) bool {
+	switch len(name) {
+	case 2:
+		return eqLower(name, "te")
+	case 4:
+		return eqLower(name, "host")
+	case 6:
+		return eqLower(name, "expect")
+	case 7:
+		return eqLower(name, "upgrade")
+	case 10:
+		return eqLower(name, "user-agent") || eqLower(name, "connection") || eqLower(name, "keep-alive") || eqLower(name, "x-amz-date")
+	case 13:
+		return eqLower(name, "authorization")
+	case 15:
+		return eqLower(name, "x-amzn-trace-id")
+	case 16:
+		return eqLower(name, "proxy-connection")
+	case 17:
+		return eqLower(name, "transfer-encoding")
+	case 19:
+		return eqLower(name, "proxy-authorization")
+	}
+	return false
+}
+
+func sortHdrs(hs []hdr) {
+	if len(hs) <= 16 {
+		for i := 1; i < len(hs); i++ {
+			for j := i; j > 0 && cmpFold(hs[j-1].name, hs[j].name) > 0; j-- {
+				hs[j-1], hs[j] = hs[j], hs[j-1]
+			}
+		}
+		return
+	}
+	slices.SortStableFunc(hs, func(a, b hdr) int { return cmpFold(a.name, b.name) })
+}
+
+// appendTrimmed appends v trimmed, with inner runs of white space collapsed
+// to one space.
+func appendTrimmed(b []byte, v string) []byte {
+	space := false
+	start := true
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			space = true
+			continue
+		}
+		if space && !start {
+			b = append(b, ' ')
+		}
+		space, start = false, false
+		b = append(b, c)
+	}
+	return b
+}
+
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		b = append(b, lower(s[i]))
+	}
+	return b
+}
+
+// appendCanonicalHeaders appends "name:value\n" for each header of the sorted
+// hs, merging names that differ only in case.
+func appendCanonicalHeaders(b []byte, hs []hdr, date []byte) []byte {
+	for i := 0; i < len(hs); i++ {
+		h := hs[i]
+		if i > 0 && eqFold(hs[i-1].name, h.name) {
+			continue
+		}
+		b = appendLower(b, h.name)
+		b = append(b, ':')
+		first := true
+		for j := i; j < len(hs) && (j == i || eqFold(hs[j].name, h.name)); j++ {
+			switch {
+			case hs[j].vals != nil:
+				for _, v := range hs[j].vals {
+					if !first {
+						b = append(b, ',')
+					}
+					first = false
+					b = appendTrimmed(b, v)
+				}
+			case hs[j].date:
+				b = append(b, date...)
+			default:
+				b = appendTrimmed(b, hs[j].raw)
+			}
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// appendSignedHeaders appends the lower-case names of the sorted hs joined by
+// ';', each once.
+func appendSignedHeaders(b []byte, hs []hdr) []byte {
+	for i, h := range hs {
+		if i > 0 && eqFold(hs[i-1].name, h.name) {
+			continue
+		}
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = appendLower(b, h.name)
+	}
+	return b
+}
+
+func eqFold(a, b string) bool { return len(a) == len(b) && cmpFold(a, b) == 0 }
+
+// appendAmzDate appends t in UTC as YYYYMMDD'T'HHMMSS'Z'.
+func appendAmzDate(b []byte, t timeParts) []byte {
+	b = append4(b, t.year)
+	b = append2(b, t.month)
+	b = append2(b, t.day)
+	b = append(b, 'T')
+	b = append2(b, t.hour)
+	b = append2(b, t.min)
+	b = append2(b, t.sec)
+	return append(b, 'Z')
+}
+
+type timeParts struct{ year, month, day, hour, min, sec int }
+
+func append2(b []byte, n int) []byte { return append(b, byte('0'+n/10%10), byte('0'+n%10)) }
+func append4(b []byte, n int) []byte {
+	if n < 0 || n > 9999 {
+		return strconv.AppendInt(b, int64(n), 10)
+	}
+	return append(b, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+}

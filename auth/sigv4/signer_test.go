@@ -1,0 +1,226 @@
+package sigv4
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	testCreds = Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
+	testTime  = time.Date(2015, 8, 30, 12, 36, 0, 0, time.UTC)
+)
+
+// canonicalOf signs req and returns the lines of its canonical request.
+func canonicalOf(t *testing.T, s *Signer, req *http.Request) []string {
+	t.Helper()
+	var tr trace
+	c := testCreds
+	_, err := s.sign(req, &c, EmptyPayloadHash, testTime, &tr)
+	require.NoError(t, err)
+	return strings.Split(tr.canonical, "\n")
+}
+
+func TestCanonicalPath(t *testing.T) {
+	s3 := &Signer{Service: "s3", Region: "us-east-1"}
+	api := &Signer{Service: "execute-api", Region: "eu-west-1"}
+	apiSingle := &Signer{Service: "execute-api", Region: "eu-west-1", DisableDoubleEncoding: true}
+	tests := []struct {
+		name   string
+		signer *Signer
+		url    *url.URL
+		want   string
+	}{
+		{"s3 key with $&+=:@~ space and UTF-8", s3, &url.URL{Scheme: "https", Host: "b.s3.amazonaws.com", Path: "/a b/c$&+=:@~,ü.txt"}, "/a%20b/c%24%26%2B%3D%3A%40~%2C%C3%BC.txt"},
+		{"s3 percent in key is encoded once", s3, &url.URL{Scheme: "https", Host: "s3.amazonaws.com", Path: "/bucket/100%.txt"}, "/bucket/100%25.txt"},
+		{"s3 keeps dot segments and double slashes", s3, &url.URL{Scheme: "https", Host: "s3.amazonaws.com", Path: "/bucket//a/./b/../c"}, "/bucket//a/./b/../c"},
+		{"s3 lower-case escapes become upper-case", s3, &url.URL{Scheme: "https", Host: "s3.amazonaws.com", Opaque: "/bucket/%c3%bc"}, "/bucket/%C3%BC"},
+		{"s3 opaque //host/path", s3, &url.URL{Scheme: "https", Host: "s3.amazonaws.com", Opaque: "//s3.amazonaws.com/bucket/x%20y"}, "/bucket/x%20y"},
+		{"s3 empty path", s3, &url.URL{Scheme: "https", Host: "b.s3.amazonaws.com"}, "/"},
+		{"api gateway percent is encoded twice", api, &url.URL{Scheme: "https", Host: "x.execute-api.eu-west-1.amazonaws.com", Path: "/prod/100%.txt"}, "/prod/100%2525.txt"},
+		{"api gateway space is encoded twice", api, &url.URL{Scheme: "https", Host: "x.execute-api.eu-west-1.amazonaws.com", Path: "/prod/a b"}, "/prod/a%2520b"},
+		{"api gateway normalizes", api, &url.URL{Scheme: "https", Host: "x.execute-api.eu-west-1.amazonaws.com", Path: "/prod//a/./b/../c/"}, "/prod/a/c/"},
+		{"double encoding disabled", apiSingle, &url.URL{Scheme: "https", Host: "x.execute-api.eu-west-1.amazonaws.com", Path: "/prod/100%.txt"}, "/prod/100%25.txt"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := &http.Request{Method: http.MethodGet, URL: tc.url, Header: http.Header{}}
+			require.Equal(t, tc.want, canonicalOf(t, tc.signer, req)[1])
+		})
+	}
+}
+
+func TestCanonicalHost(t *testing.T) {
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	tests := []struct {
+		url, host, want string
+	}{
+		{"https://example.com:443/k", "", "example.com"},
+		{"http://example.com:80/k", "", "example.com"},
+		{"http://127.0.0.1:9000/k", "", "127.0.0.1:9000"},
+		{"http://example.com:443/k", "", "example.com:443"},
+		{"https://example.com:80/k", "", "example.com:80"},
+		{"https://[::1]:443/k", "", "[::1]"},
+		{"http://[::1]:9000/k", "", "[::1]:9000"},
+		{"https://example.com/k", "other.example.com:8443", "other.example.com:8443"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.url+" "+tc.host, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, tc.url, nil)
+			require.NoError(t, err)
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			lines := canonicalOf(t, s, req)
+			require.Equal(t, "host:"+tc.want, lines[3])
+		})
+	}
+}
+
+func TestCanonicalQuery(t *testing.T) {
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	tests := []struct{ raw, want string }{
+		{"b=2&a=1&a=0", "a=0&a=1&b=2"},
+		{"prefix=a+b&delimiter=%2F", "delimiter=%2F&prefix=a%20b"},
+		{"x=%7e&y=%7E", "x=~&y=~"},
+		{"uploads", "uploads="},
+		{"list-type=2&prefix=d%C3%BC/$", "list-type=2&prefix=d%C3%BC%2F%24"},
+		{"a=1&&b", "a=1&b="},
+		{"k=a=b", "k=a%3Db"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.raw, func(t *testing.T) {
+			req := &http.Request{Method: http.MethodGet, URL: &url.URL{Scheme: "https", Host: "h", Path: "/", RawQuery: tc.raw}}
+			require.Equal(t, tc.want, canonicalOf(t, s, req)[2])
+		})
+	}
+}
+
+func TestCanonicalHeaders(t *testing.T) {
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	req, err := http.NewRequest(http.MethodPut, "https://b.s3.amazonaws.com/k", strings.NewReader("x"))
+	require.NoError(t, err)
+	req.Header.Set("User-Agent", "test")
+	req.Header.Set("Expect", "100-continue")
+	req.Header.Set("X-Amzn-Trace-Id", "Root=1")
+	req.Header.Set("Connection", "close")
+	req.Header.Set("Transfer-Encoding", "chunked")
+	req.Header.Add("X-Amz-Meta-A", "  one   two ")
+	req.Header.Add("X-Amz-Meta-A", "three")
+	req.Header["x-amz-meta-b"] = []string{"lower"}
+	req.Header.Set("Content-Length", "1")
+
+	var tr trace
+	c := testCreds
+	_, err = s.sign(req, &c, UnsignedPayload, testTime, &tr)
+	require.NoError(t, err)
+	require.Equal(t, "content-length;host;x-amz-content-sha256;x-amz-date;x-amz-meta-a;x-amz-meta-b", tr.signedHeaders)
+	require.Contains(t, tr.canonical, "\nx-amz-meta-a:one two,three\nx-amz-meta-b:lower\n")
+	require.Equal(t, UnsignedPayload, req.Header.Get("X-Amz-Content-Sha256"))
+
+	req.Header.Set("Content-Length", "2")
+	err = s.Sign(req, testCreds, UnsignedPayload, testTime)
+	require.ErrorIs(t, err, ErrInvalidRequest)
+	require.ErrorContains(t, err, "Content-Length")
+}
+
+func TestSignIsRepeatable(t *testing.T) {
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	creds := testCreds
+	creds.SessionToken = "token"
+	req, err := http.NewRequest(http.MethodGet, "https://b.s3.amazonaws.com/k", nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Sign(req, creds, "", testTime))
+	first := req.Header.Clone()
+	require.NoError(t, s.Sign(req, creds, "", testTime))
+	require.Equal(t, first, req.Header)
+	require.Equal(t, "token", req.Header.Get("X-Amz-Security-Token"))
+	require.Equal(t, EmptyPayloadHash, req.Header.Get("X-Amz-Content-Sha256"))
+	require.Contains(t, req.Header.Get("Authorization"), "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,")
+
+	// A later day signs differently and replaces the date.
+	require.NoError(t, s.Sign(req, creds, "", testTime.Add(24*time.Hour)))
+	require.Equal(t, "20150831T123600Z", req.Header.Get("X-Amz-Date"))
+	require.NotEqual(t, first.Get("Authorization"), req.Header.Get("Authorization"))
+}
+
+func TestSignErrors(t *testing.T) {
+	s3 := &Signer{Service: "s3", Region: "us-east-1"}
+	get := func() *http.Request {
+		r, _ := http.NewRequest(http.MethodGet, "https://b.s3.amazonaws.com/k", nil)
+		return r
+	}
+	tests := []struct {
+		name   string
+		signer *Signer
+		creds  Credentials
+		req    *http.Request
+		hash   string
+		want   error
+		msg    string
+	}{
+		{"zero signer", &Signer{}, testCreds, get(), "", ErrInvalidSigner, "Service and Region"},
+		{"nil signer", nil, testCreds, get(), "", ErrInvalidSigner, "nil"},
+		{"region with slash", &Signer{Service: "s3", Region: "us/east"}, testCreds, get(), "", ErrInvalidSigner, "us/east"},
+		{"no access key", s3, Credentials{SecretAccessKey: "x"}, get(), "", ErrNoCredentials, "access key ID is empty"},
+		{"no secret", s3, Credentials{AccessKeyID: "AKID"}, get(), "", ErrNoCredentials, "secret access key"},
+		{"access key with slash", s3, Credentials{AccessKeyID: "AK/ID", SecretAccessKey: "x"}, get(), "", ErrNoCredentials, "access key ID"},
+		{"bad payload hash", s3, testCreds, get(), "abc", ErrInvalidRequest, "payload hash"},
+		{"upper-case hex payload hash", s3, testCreds, get(), strings.ToUpper(EmptyPayloadHash), ErrInvalidRequest, "payload hash"},
+		{"body without hash", s3, testCreds, func() *http.Request {
+			r, _ := http.NewRequest(http.MethodPut, "https://b.s3.amazonaws.com/k", strings.NewReader("x"))
+			return r
+		}(), "", ErrInvalidRequest, "no payload hash"},
+		{"no host", s3, testCreds, &http.Request{Method: "GET", URL: &url.URL{Path: "/k"}}, "", ErrInvalidRequest, "no host"},
+		{"nil URL", s3, testCreds, &http.Request{Method: "GET"}, "", ErrInvalidRequest, "nil request or URL"},
+		{"bad query escape", s3, testCreds, &http.Request{Method: "GET", URL: &url.URL{Scheme: "https", Host: "h", Path: "/", RawQuery: "a=%zz"}}, "", ErrInvalidRequest, "valid escape"},
+		{"bad opaque", s3, testCreds, &http.Request{Method: "GET", URL: &url.URL{Scheme: "https", Host: "h", Opaque: "x:y"}}, "", ErrInvalidRequest, "Opaque"},
+		{"bad path escape", s3, testCreds, &http.Request{Method: "GET", URL: &url.URL{Scheme: "https", Host: "h", Opaque: "/a%2"}}, "", ErrInvalidRequest, "valid escape"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.signer.Sign(tc.req, tc.creds, tc.hash, testTime)
+			require.ErrorIs(t, err, tc.want)
+			require.ErrorContains(t, err, tc.msg)
+			require.NotContains(t, err.Error(), testCreds.SecretAccessKey)
+			if tc.req != nil && tc.req.Header != nil {
+				require.Empty(t, tc.req.Header.Get("Authorization"))
+			}
+		})
+	}
+}
+
+func TestPresign(t *testing.T) {
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	creds := testCreds
+	creds.SessionToken = "tok/en+="
+	req, err := http.NewRequest(http.MethodGet, "https://b.s3.amazonaws.com/a%20b?versionId=3&X-Amz-Signature=old&X-Amz-Expires=5", nil)
+	require.NoError(t, err)
+	req.Header.Set("User-Agent", "ua")
+	orig := req.URL.String()
+
+	u, err := s.Presign(req, creds, "", time.Hour, testTime)
+	require.NoError(t, err)
+	require.Equal(t, orig, req.URL.String(), "the request is left unchanged")
+	require.Empty(t, req.Header.Get("Authorization"))
+	q := u.Query()
+	require.Equal(t, []string{"3600"}, q["X-Amz-Expires"])
+	require.Len(t, q["X-Amz-Signature"], 1)
+	require.NotEqual(t, "old", q.Get("X-Amz-Signature"))
+	require.Equal(t, "tok/en+=", q.Get("X-Amz-Security-Token"))
+	require.Equal(t, "host", q.Get("X-Amz-SignedHeaders"))
+	require.Equal(t, "3", q.Get("versionId"))
+	require.Equal(t, "/a%20b", u.EscapedPath())
+
+	for _, d := range []time.Duration{0, 999 * time.Millisecond, MaxPresignExpiry + time.Second, -time.Hour} {
+		_, err := s.Presign(req, creds, "", d, testTime)
+		require.ErrorIs(t, err, ErrInvalidRequest, "expiry %v", d)
+		require.ErrorContains(t, err, "expiry")
+	}
+	_, err = s.Presign(req, creds, "", MaxPresignExpiry, testTime)
+	require.NoError(t, err)
+}

@@ -1,0 +1,506 @@
+// Package sigv4 implements AWS Signature Version 4 with the standard library
+// only: header signing (Signer.Sign), presigned URLs (Signer.Presign),
+// aws-chunked streaming uploads, an http.RoundTripper that signs what it
+// sends (Transport), and the server side, which checks SigV4-signed requests
+// (Verifier and its Middleware).
+//
+// # The request as sent
+//
+// What is signed is the request as it goes on the wire: the path is
+// URL.Opaque when set (as "/path" or "//host/path"), else URL.EscapedPath();
+// the host is req.Host, else URL.Host, without the scheme's default port;
+// every header in req.Header is signed (lower-cased names, values trimmed with
+// inner runs of white space collapsed, repeated headers joined with ",")
+// except the hop-by-hop and proxy-rewritten ones (User-Agent, Expect,
+// Transfer-Encoding, Connection, Keep-Alive, Proxy-Connection, Upgrade, TE,
+// Proxy-Authorization, X-Amzn-Trace-Id). Content-Length is signed only when
+// req.Header holds it (as the S3 examples leave it unsigned); it must then
+// agree with req.ContentLength, which is what the client sends. Query parameters are decoded ('+' is
+// a space), encoded the SigV4 way, and sorted by key, then by value.
+//
+// # Path encoding
+//
+// For every service but S3 the wire path is encoded once more (double
+// encoding: "%" becomes "%25") and "." / ".." segments and empty segments are
+// removed first. For S3 ("s3", "s3-object-lambda", "s3-outposts",
+// "s3express") and when DisableDoubleEncoding / DisablePathNormalization are
+// set, the wire path is decoded and encoded once, and kept as it is.
+//
+// # Speed
+//
+// The derived signing key is cached per secret key, day, region and service.
+// Signing an S3 GET allocates twice (the X-Amz-Date and Authorization values
+// share one string, and the header slices one array).
+package sigv4
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Payload hashes with a meaning of their own.
+const (
+	// UnsignedPayload is the payload hash that leaves the body unsigned.
+	UnsignedPayload = "UNSIGNED-PAYLOAD"
+	// EmptyPayloadHash is the hex SHA-256 of the empty body.
+	EmptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	// StreamingPayload announces an aws-chunked body whose every chunk is
+	// signed (see Signer.SignStreaming).
+	StreamingPayload = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+	// StreamingPayloadTrailer announces signed chunks followed by a signed
+	// trailer.
+	StreamingPayloadTrailer = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+	// StreamingUnsignedTrailer announces an aws-chunked body with unsigned
+	// chunks and a checksum trailer (see Signer.SignUnsignedTrailer).
+	StreamingUnsignedTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+)
+
+// Algorithm is the SigV4 algorithm name in Authorization and X-Amz-Algorithm.
+const Algorithm = "AWS4-HMAC-SHA256"
+
+// MaxPresignExpiry is the longest validity of a presigned URL: 7 days.
+const MaxPresignExpiry = 7 * 24 * time.Hour
+
+// Errors returned when signing. Each error returned by the signer matches
+// one of these with errors.Is and says what was wrong.
+var (
+	// ErrNoCredentials: the credentials lack an access key ID or a secret key.
+	ErrNoCredentials = errors.New("sigv4: missing credentials")
+	// ErrInvalidSigner: the Signer has no or a malformed Service or Region.
+	ErrInvalidSigner = errors.New("sigv4: invalid signer")
+	// ErrInvalidRequest: the request cannot be signed as it is (no URL or
+	// host, a malformed escape, a bad payload hash, an expiry out of range).
+	ErrInvalidRequest = errors.New("sigv4: invalid request")
+)
+
+// Signer signs HTTP requests for one AWS service in one region.
+//
+// A Signer holds no secrets and no mutable state (signing keys are cached
+// package-wide), so one value may be copied and used by any number of
+// goroutines. The zero value has no Service or Region; signing with it fails
+// with ErrInvalidSigner.
+type Signer struct {
+	// Service is the signing name of the service: "s3", "execute-api", "sts".
+	Service string
+	// Region is the signing region: "us-east-1".
+	Region string
+	// DisableDoubleEncoding encodes the path once instead of twice. It is
+	// always so for S3.
+	DisableDoubleEncoding bool
+	// DisablePathNormalization keeps "." and ".." segments and "//" in the
+	// path. It is always so for S3.
+	DisablePathNormalization bool
+}
+
+func (s *Signer) isS3() bool {
+	switch s.Service {
+	case "s3", "s3-object-lambda", "s3-outposts", "s3express":
+		return true
+	}
+	return false
+}
+
+func (s *Signer) check() error {
+	if s == nil {
+		return fmt.Errorf("%w: nil *Signer", ErrInvalidSigner)
+	}
+	if s.Service == "" || s.Region == "" {
+		return fmt.Errorf("%w: Service and Region must both be set (got Service %q, Region %q)", ErrInvalidSigner, s.Service, s.Region)
+	}
+	if !scopePart(s.Service) || !scopePart(s.Region) {
+		return fmt.Errorf("%w: Service %q or Region %q holds a character outside [a-z0-9-_.]", ErrInvalidSigner, s.Service, s.Region)
+	}
+	return nil
+}
+
+func scopePart(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkCredentials(c *Credentials) error {
+	if c.AccessKeyID == "" {
+		return fmt.Errorf("%w: the access key ID is empty", ErrNoCredentials)
+	}
+	if c.SecretAccessKey == "" {
+		return fmt.Errorf("%w: the secret access key of %q is empty", ErrNoCredentials, c.AccessKeyID)
+	}
+	for i := 0; i < len(c.AccessKeyID); i++ {
+		if ch := c.AccessKeyID[i]; ch <= ' ' || ch >= 0x7f || ch == '/' || ch == ',' || ch == '=' {
+			return fmt.Errorf("%w: the access key ID holds a '/', ',', '=', space or non-ASCII byte", ErrNoCredentials)
+		}
+	}
+	for i := 0; i < len(c.SessionToken); i++ {
+		if ch := c.SessionToken[i]; ch < ' ' || ch == 0x7f {
+			return fmt.Errorf("%w: the session token holds a control character", ErrNoCredentials)
+		}
+	}
+	return nil
+}
+
+// validPayloadHash accepts 64 lower-case hex digits, UNSIGNED-PAYLOAD and the
+// STREAMING-* names.
+func validPayloadHash(h string) bool {
+	if len(h) == 64 {
+		for i := 0; i < 64; i++ {
+			if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+		return true
+	}
+	if h == UnsignedPayload {
+		return true
+	}
+	if !strings.HasPrefix(h, "STREAMING-") {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func isHTTPS(req *http.Request) bool {
+	if req.URL != nil && req.URL.Scheme != "" {
+		return strings.EqualFold(req.URL.Scheme, "https")
+	}
+	return req.TLS != nil
+}
+
+func bodyless(req *http.Request) bool {
+	return (req.Body == nil || req.Body == http.NoBody) && req.ContentLength <= 0
+}
+
+// trace receives the intermediate strings of a signing, for tests.
+type trace struct {
+	canonical, stringToSign, signedHeaders string
+}
+
+// Sign signs req in place with the Authorization header. It sets X-Amz-Date
+// to at (in UTC), X-Amz-Security-Token when c has a session token, and
+// X-Amz-Content-Sha256 to payloadHash for S3 or when req already has that
+// header. Other headers are left alone; signing the same request again
+// replaces the previous signature.
+//
+// payloadHash is the hex SHA-256 of the body, UnsignedPayload, or one of the
+// streaming constants. An empty payloadHash means: the X-Amz-Content-Sha256
+// header when req has one, else EmptyPayloadHash when req has no body; for a
+// request with a body it is an error.
+//
+// Errors match ErrNoCredentials, ErrInvalidSigner or ErrInvalidRequest.
+func (s *Signer) Sign(req *http.Request, c Credentials, payloadHash string, at time.Time) error {
+	_, err := s.sign(req, &c, payloadHash, at, nil)
+	return err
+}
+
+// sign is Sign, returning the signature (hex) too.
+func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at time.Time, tr *trace) (sig [64]byte, err error) {
+	if err := s.check(); err != nil {
+		return sig, err
+	}
+	if err := checkCredentials(c); err != nil {
+		return sig, err
+	}
+	if req == nil || req.URL == nil {
+		return sig, fmt.Errorf("%w: nil request or URL", ErrInvalidRequest)
+	}
+	h := req.Header
+	if h == nil {
+		h = make(http.Header)
+		req.Header = h
+	}
+	const shaKey = "X-Amz-Content-Sha256"
+	_, hasSha := h[shaKey]
+	if payloadHash == "" {
+		switch {
+		case hasSha:
+			payloadHash = h.Get(shaKey)
+		case bodyless(req):
+			payloadHash = EmptyPayloadHash
+		default:
+			return sig, fmt.Errorf("%w: the request has a body but no payload hash was given (pass its hex SHA-256, UnsignedPayload or a streaming constant)", ErrInvalidRequest)
+		}
+	}
+	if !validPayloadHash(payloadHash) {
+		return sig, fmt.Errorf("%w: payload hash %q is neither 64 lower-case hex digits, %s nor a STREAMING-* name", ErrInvalidRequest, payloadHash, UnsignedPayload)
+	}
+	setSha := hasSha || s.isS3()
+	setToken := c.SessionToken != ""
+
+	host := canonicalHost(req, isHTTPS(req))
+	if host == "" {
+		return sig, fmt.Errorf("%w: the request has no host", ErrInvalidRequest)
+	}
+	var dateArr [16]byte
+	date := appendAmzDate(dateArr[:0], splitTime(at))
+
+	var hdrArr [24]hdr
+	hdrArr[0] = hdr{name: "host", raw: host}
+	hdrArr[1] = hdr{name: "x-amz-date", date: true}
+	hs := hdrArr[:2]
+	if err := checkContentLength(req); err != nil {
+		return sig, err
+	}
+	if setSha {
+		hs = append(hs, hdr{name: "x-amz-content-sha256", raw: payloadHash})
+	}
+	if setToken {
+		hs = append(hs, hdr{name: "x-amz-security-token", raw: c.SessionToken})
+	}
+	for k, vs := range h {
+		if neverSigned(k) {
+			if k != "X-Amz-Date" && k != "Authorization" && (eqLower(k, "x-amz-date") || eqLower(k, "authorization")) {
+				delete(h, k)
+			}
+			continue
+		}
+		if setSha && eqLower(k, "x-amz-content-sha256") || setToken && eqLower(k, "x-amz-security-token") {
+			if k != shaKey && k != "X-Amz-Security-Token" {
+				delete(h, k)
+			}
+			continue
+		}
+		hs = append(hs, hdr{name: k, vals: vs})
+	}
+	sortHdrs(hs)
+
+	var shArr [256]byte
+	signed := appendSignedHeaders(shArr[:0], hs)
+
+	var crArr [1024]byte
+	cr, err := s.appendCanonicalRequest(crArr[:0], req, hs, date, signed, payloadHash, nil)
+	if err != nil {
+		return sig, err
+	}
+	sig = s.signature(cr, date, c.SecretAccessKey, tr)
+	if tr != nil {
+		tr.canonical, tr.signedHeaders = string(cr), string(signed)
+	}
+
+	// One string holds the date and the Authorization value; one array the
+	// header slices.
+	var outArr [512]byte
+	out := append(outArr[:0], date...)
+	out = append(out, Algorithm+" Credential="...)
+	out = append(out, c.AccessKeyID...)
+	out = append(out, '/')
+	out = appendScope(out, date, s.Region, s.Service)
+	out = append(out, ", SignedHeaders="...)
+	out = append(out, signed...)
+	out = append(out, ", Signature="...)
+	out = append(out, sig[:]...)
+	str := string(out)
+	vals := make([]string, 4)
+	vals[0], vals[1], vals[2], vals[3] = str[:16], str[16:], payloadHash, c.SessionToken
+	h["X-Amz-Date"] = vals[0:1:1]
+	h["Authorization"] = vals[1:2:2]
+	if setSha {
+		h[shaKey] = vals[2:3:3]
+	}
+	if setToken {
+		h["X-Amz-Security-Token"] = vals[3:4:4]
+	}
+	return sig, nil
+}
+
+// checkContentLength rejects a Content-Length header that disagrees with
+// req.ContentLength, since the client sends the latter.
+func checkContentLength(req *http.Request) error {
+	vs, ok := req.Header["Content-Length"]
+	if !ok || req.ContentLength <= 0 {
+		return nil
+	}
+	if len(vs) != 1 || vs[0] != strconv.FormatInt(req.ContentLength, 10) {
+		return fmt.Errorf("%w: header Content-Length %q disagrees with req.ContentLength %d", ErrInvalidRequest, vs, req.ContentLength)
+	}
+	return nil
+}
+
+func splitTime(at time.Time) timeParts {
+	t := at.UTC()
+	y, mo, d := t.Date()
+	hh, mm, ss := t.Clock()
+	return timeParts{y, int(mo), d, hh, mm, ss}
+}
+
+func appendScope(b, date []byte, region, service string) []byte {
+	b = append(b, date[:8]...)
+	b = append(b, '/')
+	b = append(b, region...)
+	b = append(b, '/')
+	b = append(b, service...)
+	return append(b, "/aws4_request"...)
+}
+
+// appendCanonicalRequest appends the canonical request. q, when not nil,
+// holds extra query parameters (the presigning ones) already added.
+func (s *Signer) appendCanonicalRequest(b []byte, req *http.Request, hs []hdr, date, signed []byte, payloadHash string, q *queryBuilder) ([]byte, error) {
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	b = append(b, method...)
+	b = append(b, '\n')
+	path, err := wirePath(req.URL)
+	if err != nil {
+		return b, err
+	}
+	s3 := s.isS3()
+	b, err = appendCanonicalPath(b, path, !s3 && !s.DisablePathNormalization, !s3 && !s.DisableDoubleEncoding)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, '\n')
+	if q != nil {
+		b = q.appendTo(b)
+	} else if req.URL.RawQuery != "" {
+		var pairArr [16]qpair
+		var scArr [512]byte
+		qb := queryBuilder{sc: scArr[:0], pairs: pairArr[:0]}
+		if err := qb.addRaw(req.URL.RawQuery, nil); err != nil {
+			return b, err
+		}
+		b = qb.appendTo(b)
+	}
+	b = append(b, '\n')
+	b = appendCanonicalHeaders(b, hs, date)
+	b = append(b, '\n')
+	b = append(b, signed...)
+	b = append(b, '\n')
+	return append(b, payloadHash...), nil
+}
+
+// signature hashes the canonical request, builds the string to sign and
+// returns the hex HMAC of it under the derived key.
+func (s *Signer) signature(cr, date []byte, secret string, tr *trace) (sig [64]byte) {
+	crHash := sha256.Sum256(cr)
+	var stsArr [256]byte
+	sts := append(stsArr[:0], Algorithm+"\n"...)
+	sts = append(sts, date...)
+	sts = append(sts, '\n')
+	sts = appendScope(sts, date, s.Region, s.Service)
+	sts = append(sts, '\n')
+	sts = appendHex(sts, crHash[:])
+	if tr != nil {
+		tr.stringToSign = string(sts)
+	}
+	key := deriveKey(secret, date[:8], s.Region, s.Service)
+	var scArr [384]byte
+	mac, _ := key.sum(sts, scArr[:0])
+	appendHex(sig[:0], mac[:])
+	return sig
+}
+
+// presignParams are the query parameters Presign sets; any already in the
+// request are replaced.
+func presignParam(key []byte) bool {
+	switch string(key) {
+	case "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+		"X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature":
+		return true
+	}
+	return false
+}
+
+// Presign returns a copy of req's URL signed in its query string (the
+// X-Amz-Algorithm, -Credential, -Date, -Expires, -SignedHeaders,
+// -Security-Token and -Signature parameters, replacing any already there),
+// valid from at for expires. req is left unchanged. The host and the headers
+// in req.Header (see the package doc) are signed, so whoever uses the URL must
+// send the same headers.
+//
+// expires must be 1 second to 7 days (MaxPresignExpiry); it is truncated to
+// whole seconds. payloadHash as for Sign, except that an empty payloadHash
+// means UnsignedPayload for S3 and EmptyPayloadHash otherwise.
+//
+// Errors match ErrNoCredentials, ErrInvalidSigner or ErrInvalidRequest.
+func (s *Signer) Presign(req *http.Request, c Credentials, payloadHash string, expires time.Duration, at time.Time) (*url.URL, error) {
+	return s.presign(req, &c, payloadHash, expires, at, nil)
+}
+
+func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, expires time.Duration, at time.Time, tr *trace) (*url.URL, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if err := checkCredentials(c); err != nil {
+		return nil, err
+	}
+	if req == nil || req.URL == nil {
+		return nil, fmt.Errorf("%w: nil request or URL", ErrInvalidRequest)
+	}
+	if expires < time.Second || expires > MaxPresignExpiry {
+		return nil, fmt.Errorf("%w: expiry %v is not within 1s to 7 days", ErrInvalidRequest, expires)
+	}
+	if payloadHash == "" {
+		payloadHash = EmptyPayloadHash
+		if s.isS3() {
+			payloadHash = UnsignedPayload
+		}
+	}
+	if !validPayloadHash(payloadHash) {
+		return nil, fmt.Errorf("%w: payload hash %q is neither 64 lower-case hex digits, %s nor a STREAMING-* name", ErrInvalidRequest, payloadHash, UnsignedPayload)
+	}
+	host := canonicalHost(req, isHTTPS(req))
+	if host == "" {
+		return nil, fmt.Errorf("%w: the request has no host", ErrInvalidRequest)
+	}
+	date := appendAmzDate(make([]byte, 0, 16), splitTime(at))
+	if err := checkContentLength(req); err != nil {
+		return nil, err
+	}
+	hs := []hdr{{name: "host", raw: host}}
+	for k, vs := range req.Header {
+		if !neverSigned(k) {
+			hs = append(hs, hdr{name: k, vals: vs})
+		}
+	}
+	sortHdrs(hs)
+	signed := appendSignedHeaders(nil, hs)
+
+	q := &queryBuilder{}
+	if err := q.addRaw(req.URL.RawQuery, presignParam); err != nil {
+		return nil, err
+	}
+	q.add("X-Amz-Algorithm", Algorithm)
+	q.add("X-Amz-Credential", c.AccessKeyID+"/"+string(appendScope(nil, date, s.Region, s.Service)))
+	q.add("X-Amz-Date", string(date))
+	q.add("X-Amz-Expires", strconv.FormatInt(int64(expires/time.Second), 10))
+	if c.SessionToken != "" {
+		q.add("X-Amz-Security-Token", c.SessionToken)
+	}
+	q.add("X-Amz-SignedHeaders", string(signed))
+
+	cr, err := s.appendCanonicalRequest(make([]byte, 0, 1024), req, hs, nil, signed, payloadHash, q)
+	if err != nil {
+		return nil, err
+	}
+	sig := s.signature(cr, date, c.SecretAccessKey, tr)
+	if tr != nil {
+		tr.canonical, tr.signedHeaders = string(cr), string(signed)
+	}
+	u := *req.URL
+	if u.User != nil {
+		uu := *u.User
+		u.User = &uu
+	}
+	raw := q.appendTo(make([]byte, 0, len(q.sc)+len(q.pairs)*2+len("&X-Amz-Signature=")+64))
+	raw = append(raw, "&X-Amz-Signature="...)
+	raw = append(raw, sig[:]...)
+	u.RawQuery = string(raw)
+	u.ForceQuery = false
+	return &u, nil
+}
