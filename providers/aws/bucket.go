@@ -1,0 +1,312 @@
+package aws
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/anyblob/anyblob/blob"
+)
+
+// Scheme is the URL scheme of S3 buckets: s3://bucket.
+const Scheme = "s3"
+
+// Bucket returns the bucket name through c, wrapped by blob.NewBucket. It
+// does not contact S3. A name S3 cannot have (3 to 63 characters of
+// lower-case letters, digits, '.' and '-', starting and ending with a
+// letter or digit) is ErrInvalidArgument.
+func (c *Client) Bucket(name string) (blob.Bucket, error) {
+	if err := validateBucketName(name); err != nil {
+		return nil, err
+	}
+	return blob.NewBucket(Scheme, name, &driver{c: c, name: name}), nil
+}
+
+// OpenBucket is New followed by Client.Bucket.
+func OpenBucket(name string, opts Options) (blob.Bucket, error) {
+	c, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return c.Bucket(name)
+}
+
+func validateBucketName(name string) error {
+	if len(name) < 3 || len(name) > 63 {
+		return blob.Errorf(blob.ErrInvalidArgument, "s3: bucket name %q must be 3 to 63 characters", name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
+		if !alnum && (c != '.' && c != '-' || i == 0 || i == len(name)-1) {
+			return blob.Errorf(blob.ErrInvalidArgument, "s3: bucket name %q: only lower-case letters, digits, '.' and '-' are allowed, starting and ending with a letter or digit", name)
+		}
+	}
+	return nil
+}
+
+// driver is the blob.Bucket of one S3 bucket.
+type driver struct {
+	c    *Client
+	name string
+}
+
+// As reaches the *Client: target must be a **Client.
+func (d *driver) As(target any) bool {
+	if p, ok := target.(**Client); ok {
+		*p = d.c
+		return true
+	}
+	return false
+}
+
+func (d *driver) Close() error { return nil }
+
+func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, error) {
+	h, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: key})
+	if err != nil {
+		return nil, err
+	}
+	a := attributesFrom(h)
+	if n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil {
+		a.Size = n
+	}
+	return a, nil
+}
+
+// attributesFrom reads an object's attributes from HEAD or GET headers
+// (not its size, which depends on the request).
+func attributesFrom(h http.Header) *blob.Attributes {
+	a := &blob.Attributes{
+		ContentType:        h.Get("Content-Type"),
+		ContentEncoding:    h.Get("Content-Encoding"),
+		ContentDisposition: h.Get("Content-Disposition"),
+		ContentLanguage:    h.Get("Content-Language"),
+		CacheControl:       h.Get("Cache-Control"),
+		Metadata:           metadataFrom(h),
+		ETag:               h.Get("ETag"),
+	}
+	if t, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
+		a.ModTime = t.UTC()
+	}
+	a.MD5 = md5FromETag(a.ETag, h.Get("X-Amz-Server-Side-Encryption"))
+	return a
+}
+
+// md5FromETag returns the MD5 a single-part, non-KMS object's ETag is.
+func md5FromETag(etag, sse string) []byte {
+	if strings.HasPrefix(sse, "aws:kms") {
+		return nil
+	}
+	s := strings.Trim(etag, `"`)
+	if len(s) != 32 {
+		return nil
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func (d *driver) Delete(ctx context.Context, key string) error {
+	_, _, err := d.c.doRead(ctx, &Request{Method: http.MethodDelete, Bucket: d.name, Key: key})
+	return err
+}
+
+type deleteRequest struct {
+	XMLName xml.Name       `xml:"Delete"`
+	Quiet   bool           `xml:"Quiet"`
+	Objects []deleteObject `xml:"Object"`
+}
+
+type deleteObject struct {
+	Key string `xml:"Key"`
+}
+
+type deleteResult struct {
+	Errors []struct {
+		Key     string `xml:"Key"`
+		Code    string `xml:"Code"`
+		Message string `xml:"Message"`
+	} `xml:"Error"`
+}
+
+// maxDeleteKeys is the most keys one DeleteObjects request takes.
+const maxDeleteKeys = 1000
+
+// DeleteKeys deletes keys with DeleteObjects, 1000 at a time. Keys XML 1.0
+// cannot carry (control characters) are deleted one by one.
+func (d *driver) DeleteKeys(ctx context.Context, keys []string) error {
+	var first error
+	note := func(err error) {
+		if err != nil && first == nil && !errors.Is(err, blob.ErrNotFound) {
+			first = err
+		}
+	}
+	var batch []string
+	for _, k := range keys {
+		if !xmlSafe(k) {
+			note(d.Delete(ctx, k))
+			continue
+		}
+		batch = append(batch, k)
+	}
+	for len(batch) > 0 && ctx.Err() == nil {
+		n := min(len(batch), maxDeleteKeys)
+		note(d.deleteBatch(ctx, batch[:n]))
+		batch = batch[n:]
+	}
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+func (d *driver) deleteBatch(ctx context.Context, keys []string) error {
+	req := deleteRequest{Quiet: true}
+	for _, k := range keys {
+		req.Objects = append(req.Objects, deleteObject{Key: k})
+	}
+	body, err := xml.Marshal(req)
+	if err != nil {
+		return blob.Errorf(blob.ErrInvalidArgument, "s3: DeleteObjects: %v", err)
+	}
+	sum := md5.Sum(body)
+	h := http.Header{"Content-Md5": {base64.StdEncoding.EncodeToString(sum[:])}, "Content-Type": {"application/xml"}}
+	_, resp, err := d.c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: d.name, Query: url.Values{"delete": {""}}, Header: h, Body: body})
+	if err != nil {
+		return err
+	}
+	var res deleteResult
+	if err := xml.Unmarshal(resp, &res); err != nil {
+		return blob.Errorf(blob.ErrInternal, "s3: DeleteObjects: unreadable response: %v", err)
+	}
+	for _, e := range res.Errors {
+		if e.Code == "NoSuchKey" {
+			continue
+		}
+		be := toBlobError(&Error{Status: http.StatusOK, Code: e.Code, Message: e.Message, Resource: e.Key})
+		be.Key = e.Key
+		return be
+	}
+	return nil
+}
+
+// xmlSafe reports whether s holds only characters XML 1.0 can carry.
+func xmlSafe(s string) bool {
+	for _, r := range s {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF || r >= 0xD800 && r <= 0xDFFF {
+			return false
+		}
+	}
+	return true
+}
+
+type listResult struct {
+	IsTruncated           bool   `xml:"IsTruncated"`
+	NextContinuationToken string `xml:"NextContinuationToken"`
+	EncodingType          string `xml:"EncodingType"`
+	Contents              []struct {
+		Key          string `xml:"Key"`
+		LastModified string `xml:"LastModified"`
+		ETag         string `xml:"ETag"`
+		Size         int64  `xml:"Size"`
+	} `xml:"Contents"`
+	CommonPrefixes []struct {
+		Prefix string `xml:"Prefix"`
+	} `xml:"CommonPrefixes"`
+}
+
+func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPage, error) {
+	q := url.Values{
+		"list-type":     {"2"},
+		"encoding-type": {"url"},
+		"max-keys":      {strconv.Itoa(opts.PageSize)},
+	}
+	if opts.Prefix != "" {
+		q.Set("prefix", opts.Prefix)
+	}
+	if opts.Delimiter != "" {
+		q.Set("delimiter", opts.Delimiter)
+	}
+	if opts.PageToken != "" {
+		q.Set("continuation-token", opts.PageToken)
+	}
+	_, body, err := d.c.doRead(ctx, &Request{Method: http.MethodGet, Bucket: d.name, Query: q})
+	if err != nil {
+		return nil, err
+	}
+	var res listResult
+	if err := xml.Unmarshal(body, &res); err != nil {
+		return nil, blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: unreadable response: %v", err)
+	}
+	dec := func(s string) (string, error) { return s, nil }
+	if strings.EqualFold(res.EncodingType, "url") {
+		dec = url.QueryUnescape
+	}
+	page := &blob.ListPage{}
+	for _, o := range res.Contents {
+		k, err := dec(o.Key)
+		if err != nil {
+			return nil, blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: bad key encoding %q: %v", o.Key, err)
+		}
+		info := blob.ObjectInfo{Key: k, Size: o.Size, ETag: o.ETag}
+		if t, err := time.Parse(time.RFC3339Nano, o.LastModified); err == nil {
+			// HEAD's Last-Modified has whole seconds: report the same.
+			info.ModTime = t.UTC().Truncate(time.Second)
+		}
+		page.Objects = append(page.Objects, info)
+	}
+	for _, p := range res.CommonPrefixes {
+		s, err := dec(p.Prefix)
+		if err != nil {
+			return nil, blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: bad prefix encoding %q: %v", p.Prefix, err)
+		}
+		page.Prefixes = append(page.Prefixes, s)
+	}
+	if res.IsTruncated {
+		if res.NextContinuationToken == "" {
+			return nil, blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: truncated page without a continuation token")
+		}
+		page.NextPageToken = res.NextContinuationToken
+	}
+	return page, nil
+}
+
+// writeHeaders sets the content headers and metadata of a new object.
+func writeHeaders(h http.Header, contentType, encoding, disposition, language, cacheControl string, md map[string]string) {
+	set := func(k, v string) {
+		if v != "" {
+			h.Set(k, v)
+		}
+	}
+	set("Content-Type", contentType)
+	set("Content-Encoding", encoding)
+	set("Content-Disposition", disposition)
+	set("Content-Language", language)
+	set("Cache-Control", cacheControl)
+	setMetadata(h, md)
+}
+
+// conditionalHeaders sets If-None-Match: * or If-Match for a write.
+func conditionalHeaders(h http.Header, ifNotExist bool, ifMatch string) {
+	if ifNotExist {
+		h.Set("If-None-Match", "*")
+	}
+	if ifMatch != "" {
+		h.Set("If-Match", ifMatch)
+	}
+}
+
+func emptyBody() io.ReadCloser { return io.NopCloser(bytes.NewReader(nil)) }

@@ -1,0 +1,562 @@
+package aws
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anyblob/anyblob/auth/sigv4"
+	"github.com/anyblob/anyblob/blob"
+)
+
+// Options configure a Client. Only Region is required (with Credentials or
+// Anonymous); everything else has a default. Options are read once, by New:
+// nothing here reads the environment (see FromEnv and the s3:// opener).
+type Options struct {
+	// Region is the AWS region requests are signed for ("us-east-1").
+	// Required.
+	Region string
+	// Endpoint is the service's base URL, "https://host[:port]" or, for an
+	// explicit endpoint only, "http://host[:port]". "" means AWS S3 itself,
+	// https://s3.REGION.amazonaws.com.
+	Endpoint string
+	// UsePathStyle addresses buckets as endpoint/bucket/key instead of
+	// bucket.endpoint/key. Path style is also used, whatever this says,
+	// for an endpoint whose host is an IP address or "localhost", and for
+	// bucket names with dots over https (a virtual host would not match
+	// the certificate).
+	UsePathStyle bool
+	// Credentials sign every request; they are retrieved for each request,
+	// so a refreshing source (auth/awscred's chain) keeps working. nil is an
+	// error unless Anonymous is set.
+	Credentials sigv4.CredentialsSource
+	// Anonymous sends requests unsigned, for public buckets.
+	Anonymous bool
+	// HTTPClient sends the requests; nil means a client tuned for object
+	// transfers (many idle connections per host, no transparent gzip).
+	HTTPClient *http.Client
+	// Retry bounds retries; the zero value means the defaults.
+	Retry RetryPolicy
+	// StallTimeout is how long a request may go without progress (no
+	// response headers, no request or response body bytes moving) before
+	// the attempt is abandoned and retried. 0 means 60s.
+	StallTimeout time.Duration
+	// PartSize is the default part size of writers (WriterOptions.PartSize
+	// overrides it); 0 means 16 MiB. It must be between MinPartSize and
+	// MaxPartSize.
+	PartSize int64
+	// Concurrency is the default number of parts a writer uploads at once;
+	// 0 means 4.
+	Concurrency int
+}
+
+// Default transfer settings.
+const (
+	DefaultPartSize     = 16 << 20
+	DefaultConcurrency  = 4
+	DefaultStallTimeout = 60 * time.Second
+)
+
+// Client is an S3 REST client: it builds, signs (SigV4, with auth/sigv4),
+// sends and retries requests. It is what blob.As reaches from a bucket of
+// this package (target type **aws.Client), for the S3 calls the portable
+// API does not cover: see Do. A Client is safe for concurrent use.
+type Client struct {
+	region    string
+	endpoint  *url.URL // scheme and host; Path is ignored
+	pathStyle bool
+	creds     sigv4.CredentialsSource
+	signer    requestSigner
+	http      *http.Client
+	retry     RetryPolicy
+	stall     time.Duration
+	partSize  int64
+	conc      int
+	now       func() time.Time
+
+	// copyThreshold is the source size above which Copy uses
+	// UploadPartCopy; copyPartSize the part size it uses. Tests lower them.
+	copyThreshold int64
+	copyPartSize  int64
+	// partLimit, when set, replaces MaxParts in writers (tests).
+	partLimit int
+}
+
+// New returns a Client for opts. It fails with ErrInvalidArgument naming
+// the bad option: a missing region, an endpoint that is not an http(s)
+// URL, missing credentials, a part size outside S3's limits, a negative
+// retry count or concurrency.
+func New(opts Options) (*Client, error) {
+	if opts.Region == "" {
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: no region: set Options.Region (or ?region=, AWS_REGION)")
+	}
+	c := &Client{
+		region:        opts.Region,
+		pathStyle:     opts.UsePathStyle,
+		creds:         opts.Credentials,
+		signer:        newSigner(opts.Region),
+		http:          opts.HTTPClient,
+		retry:         opts.Retry.withDefaults(),
+		stall:         opts.StallTimeout,
+		partSize:      opts.PartSize,
+		conc:          opts.Concurrency,
+		now:           time.Now,
+		copyThreshold: MaxPutSize,
+		copyPartSize:  DefaultCopyPartSize,
+	}
+	if opts.Anonymous {
+		c.creds = nil
+	} else if c.creds == nil {
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: no credentials: set Options.Credentials, or Options.Anonymous for public buckets")
+	}
+	if opts.Endpoint == "" {
+		c.endpoint = &url.URL{Scheme: "https", Host: "s3." + opts.Region + ".amazonaws.com"}
+	} else {
+		u, err := url.Parse(opts.Endpoint)
+		if err != nil {
+			return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: endpoint is not a URL")
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: endpoint %q is not an http:// or https:// URL with a host and no user info", u.Redacted())
+		}
+		c.endpoint = &url.URL{Scheme: u.Scheme, Host: u.Host}
+		if h := u.Hostname(); net.ParseIP(h) != nil || h == "localhost" {
+			c.pathStyle = true
+		}
+	}
+	if opts.Retry.MaxAttempts < 0 {
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: negative Retry.MaxAttempts %d", opts.Retry.MaxAttempts)
+	}
+	if c.stall <= 0 {
+		c.stall = DefaultStallTimeout
+	}
+	switch {
+	case c.partSize == 0:
+		c.partSize = DefaultPartSize
+	case c.partSize < MinPartSize || c.partSize > MaxPartSize:
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: PartSize %d is outside S3's limits [%d, %d]", c.partSize, MinPartSize, int64(MaxPartSize))
+	}
+	switch {
+	case c.conc == 0:
+		c.conc = DefaultConcurrency
+	case c.conc < 0:
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: negative Concurrency %d", c.conc)
+	}
+	if c.http == nil {
+		c.http = defaultHTTPClient()
+	}
+	return c, nil
+}
+
+var (
+	defaultClientOnce sync.Once
+	defaultClient     *http.Client
+)
+
+// defaultHTTPClient is shared by every Client made without one, so
+// connections are pooled across buckets.
+func defaultHTTPClient() *http.Client {
+	defaultClientOnce.Do(func() {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = 256
+		t.MaxIdleConnsPerHost = 64
+		t.DisableCompression = true
+		t.WriteBufferSize = 256 << 10
+		t.ReadBufferSize = 256 << 10
+		defaultClient = &http.Client{Transport: t}
+	})
+	return defaultClient
+}
+
+// requestSigner is what the client needs of auth/sigv4's Signer.
+type requestSigner interface {
+	Sign(req *http.Request, creds sigv4.Credentials, payloadHash string, at time.Time) error
+	Presign(req *http.Request, creds sigv4.Credentials, payloadHash string, expires time.Duration, at time.Time) (*url.URL, error)
+}
+
+// Payload hashes with a meaning of their own in SigV4.
+const (
+	unsignedPayload  = "UNSIGNED-PAYLOAD"
+	emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+)
+
+// Region returns the region the client signs for.
+func (c *Client) Region() string { return c.region }
+
+// Request is one S3 call for Do.
+type Request struct {
+	// Method is the HTTP method.
+	Method string
+	// Bucket is the bucket; "" addresses the service (ListBuckets).
+	Bucket string
+	// Key is the object key; "" addresses the bucket.
+	Key string
+	// Query holds sub-resources and parameters ("uploads", "list-type").
+	Query url.Values
+	// Header holds extra headers; nil means none.
+	Header http.Header
+	// Body is the request body; nil means none. It is a byte slice so
+	// retries can resend it; Do never modifies it.
+	Body []byte
+}
+
+// Do signs and sends r, retrying as Options.Retry says. On a 2xx status it
+// returns the response with its body open: the caller must close it. Any
+// other status is an error of type *blob.Error whose cause is an *Error
+// (code, message, request ID), mapped to the sentinels as the package doc
+// says. A canceled ctx gives an error matching ctx's error.
+func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
+	resp, _, err := c.do(ctx, r, false)
+	return resp, err
+}
+
+// doRead is Do for responses that are read whole: the body is read inside
+// the retry loop, so a connection lost mid-body is retried too.
+func (c *Client) doRead(ctx context.Context, r *Request) (http.Header, []byte, error) {
+	resp, body, err := c.do(ctx, r, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp.Header, body, nil
+}
+
+var errStalled = errors.New("s3: transfer stalled")
+
+// prepared holds what is computed once per request, not per attempt.
+type prepared struct {
+	url         *url.URL
+	payloadHash string
+	header      http.Header
+}
+
+func (c *Client) prepare(r *Request) (*prepared, error) {
+	if r.Method == "" {
+		return nil, &fatalError{blob.Errorf(blob.ErrInvalidArgument, "s3: request without a method")}
+	}
+	p := &prepared{url: c.url(r.Bucket, r.Key, r.Query), header: http.Header{}}
+	for k, v := range r.Header {
+		p.header[k] = v
+	}
+	switch {
+	case c.creds == nil:
+		p.payloadHash = ""
+	case len(r.Body) == 0:
+		p.payloadHash = emptyPayloadHash
+	case c.endpoint.Scheme == "https":
+		// TLS protects the body in transit; the checksum makes the server
+		// verify it arrived whole.
+		p.payloadHash = unsignedPayload
+	default:
+		sum := sha256.Sum256(r.Body)
+		p.payloadHash = hex.EncodeToString(sum[:])
+	}
+	if len(r.Body) > 0 && !hasChecksum(p.header) {
+		p.header.Set("X-Amz-Checksum-Crc32c", crc32cBase64(r.Body))
+	}
+	return p, nil
+}
+
+func hasChecksum(h http.Header) bool {
+	for k := range h {
+		if strings.HasPrefix(strings.ToLower(k), "x-amz-checksum-") {
+			return true
+		}
+	}
+	return h.Get("Content-Md5") != ""
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// crc32cBase64 is the x-amz-checksum-crc32c value of b: the big-endian
+// CRC32C, base64-encoded.
+func crc32cBase64(b []byte) string { return crc32cString(crc32.Checksum(b, castagnoli)) }
+
+func crc32cString(sum uint32) string {
+	var buf [4]byte
+	binary.BigEndian.PutUint32(buf[:], sum)
+	return base64.StdEncoding.EncodeToString(buf[:])
+}
+
+func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Response, []byte, error) {
+	p, err := c.prepare(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var last error
+	for attempt := 1; ; attempt++ {
+		resp, body, s3err, err := c.attempt(ctx, r, p, readBody)
+		if err == nil && s3err == nil {
+			return resp, body, nil
+		}
+		if s3err != nil {
+			last = toBlobError(s3err)
+		} else {
+			last = err
+		}
+		if attempt >= c.retry.MaxAttempts || !retryable(ctx, err, s3err) {
+			break
+		}
+		if err := sleep(ctx, c.retry.backoff(attempt)); err != nil {
+			return nil, nil, err
+		}
+	}
+	var fatal *fatalError
+	if errors.As(last, &fatal) {
+		last = fatal.err
+	}
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
+	return nil, nil, last
+}
+
+// attempt sends r once. It returns the response (and, with readBody, its
+// body), or the S3 error response, or the transport error.
+func (c *Client) attempt(ctx context.Context, r *Request, p *prepared, readBody bool) (*http.Response, []byte, *Error, error) {
+	actx, cancel := context.WithCancelCause(ctx)
+	wd := newWatchdog(c.stall, func() { cancel(errStalled) })
+	req, err := c.newHTTPRequest(actx, r, p, wd)
+	if err != nil {
+		wd.stop()
+		cancel(nil)
+		return nil, nil, nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		wd.stop()
+		cancel(nil)
+		if context.Cause(actx) == errStalled && ctx.Err() == nil {
+			err = fmt.Errorf("%w: no response within %v", errStalled, c.stall)
+		}
+		return nil, nil, nil, err
+	}
+	wd.kick()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		s3err := parseError(resp)
+		resp.Body.Close()
+		wd.stop()
+		cancel(nil)
+		return nil, nil, s3err, nil
+	}
+	if !readBody {
+		resp.Body = &watchedBody{rc: resp.Body, wd: wd, cancel: cancel, actx: actx, stall: c.stall}
+		return resp, nil, nil, nil
+	}
+	body, err := io.ReadAll(&watchedBody{rc: resp.Body, wd: wd, cancel: cancel, actx: actx, stall: c.stall})
+	resp.Body.Close()
+	wd.stop()
+	cancel(nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// CopyObject, UploadPartCopy and CompleteMultipartUpload may fail after
+	// a 200: the error is then the body.
+	if bytes.Contains(body[:min(len(body), 256)], []byte("<Error>")) {
+		e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get("x-amz-request-id")}
+		if fillError(e, body) {
+			if e.Status == http.StatusOK && retryableCodes[e.Code] {
+				e.Status = http.StatusServiceUnavailable
+			}
+			return nil, nil, e, nil
+		}
+	}
+	return resp, body, nil, nil
+}
+
+func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd *watchdog) (*http.Request, error) {
+	u := *p.url
+	var body io.Reader
+	if len(r.Body) > 0 {
+		body = &progressReader{r: bytes.NewReader(r.Body), wd: wd}
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), body)
+	if err != nil {
+		return nil, &fatalError{blob.Errorf(blob.ErrInvalidArgument, "s3: %v", err)}
+	}
+	req.URL = &u
+	req.Host = u.Host
+	req.ContentLength = int64(len(r.Body))
+	if len(r.Body) > 0 {
+		req.GetBody = func() (io.ReadCloser, error) {
+			return io.NopCloser(&progressReader{r: bytes.NewReader(r.Body), wd: wd}), nil
+		}
+	} else {
+		req.Body = nil
+		req.GetBody = nil
+	}
+	for k, v := range p.header {
+		req.Header[k] = v
+	}
+	if c.creds == nil {
+		return req, nil
+	}
+	creds, err := c.creds.Retrieve(ctx)
+	if err != nil {
+		return nil, &fatalError{&blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: retrieving credentials: %w", err)}}
+	}
+	if err := c.signer.Sign(req, creds, p.payloadHash, c.now()); err != nil {
+		return nil, &fatalError{&blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: signing: %w", err)}}
+	}
+	return req, nil
+}
+
+// url builds the request URL for bucket and key: virtual-hosted or path
+// style, the key escaped as S3 wants (every byte but unreserved ones and
+// '/' percent-encoded), the query encoded with %20 for spaces.
+func (c *Client) url(bucket, key string, q url.Values) *url.URL {
+	u := &url.URL{Scheme: c.endpoint.Scheme, Host: c.endpoint.Host}
+	path, raw := "/", "/"
+	switch {
+	case bucket == "":
+	case c.usePathStyle(bucket):
+		path += bucket
+		raw += escapePath(bucket)
+		if key != "" {
+			path += "/"
+			raw += "/"
+		}
+	default:
+		u.Host = bucket + "." + u.Host
+	}
+	path += key
+	raw += escapePath(key)
+	u.Path, u.RawPath = path, raw
+	u.RawQuery = encodeQuery(q)
+	return u
+}
+
+func (c *Client) usePathStyle(bucket string) bool {
+	return c.pathStyle || (c.endpoint.Scheme == "https" && strings.Contains(bucket, "."))
+}
+
+// escapePath percent-encodes s as S3's canonical URI wants: everything but
+// A-Z a-z 0-9 - . _ ~ and /.
+func escapePath(s string) string { return uriEncode(s, false) }
+
+func uriEncode(s string, encodeSlash bool) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && !encodeSlash) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+// encodeQuery encodes q sorted by key, RFC 3986 style ("%20", not "+").
+func encodeQuery(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		vs := q[k]
+		if len(vs) == 0 {
+			vs = []string{""}
+		}
+		for _, v := range vs {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(uriEncode(k, true))
+			b.WriteByte('=')
+			b.WriteString(uriEncode(v, true))
+		}
+	}
+	return b.String()
+}
+
+// watchdog calls fire when kick has not been called for d.
+type watchdog struct {
+	t *time.Timer
+	d time.Duration
+}
+
+func newWatchdog(d time.Duration, fire func()) *watchdog {
+	return &watchdog{t: time.AfterFunc(d, fire), d: d}
+}
+
+func (w *watchdog) kick() { w.t.Reset(w.d) }
+func (w *watchdog) stop() { w.t.Stop() }
+
+// progressReader kicks the watchdog as the request body is sent.
+type progressReader struct {
+	r  io.Reader
+	wd *watchdog
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.wd.kick()
+	}
+	return n, err
+}
+
+// watchedBody is a response body whose reads kick the watchdog; a stall
+// cancels the attempt and surfaces as an error that names it.
+type watchedBody struct {
+	rc     io.ReadCloser
+	wd     *watchdog
+	cancel context.CancelCauseFunc
+	actx   context.Context
+	stall  time.Duration
+	once   sync.Once
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.wd.kick()
+	}
+	if err != nil && err != io.EOF && context.Cause(b.actx) == errStalled {
+		err = fmt.Errorf("%w: no data for %v", errStalled, b.stall)
+	}
+	return n, err
+}
+
+func (b *watchedBody) Close() error {
+	err := b.rc.Close()
+	b.once.Do(func() {
+		b.wd.stop()
+		b.cancel(nil)
+	})
+	return err
+}
+
+// parseContentRange reads the total size from "bytes a-b/total".
+func parseContentRange(s string) (int64, bool) {
+	i := strings.LastIndexByte(s, '/')
+	if i < 0 || s[i+1:] == "*" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s[i+1:], 10, 64)
+	return n, err == nil
+}

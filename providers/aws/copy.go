@@ -1,0 +1,156 @@
+package aws
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+
+	"github.com/anyblob/anyblob/blob"
+)
+
+// Copy copies on the server. The source is read first (HEAD) for its size
+// and ETag; the copy is pinned to that ETag (x-amz-copy-source-if-match),
+// so a source replaced meanwhile fails the copy with ErrPreconditionFailed
+// instead of mixing versions. Sources up to 5 GiB take one CopyObject;
+// larger ones a multipart upload of UploadPartCopy parts, aborted on
+// failure.
+func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptions) error {
+	sa, err := d.Attributes(ctx, src)
+	if err != nil {
+		return err
+	}
+	// What the copy's headers are: the source's, with the options' changes.
+	a := *sa
+	replace := opts.Metadata != nil || opts.ContentType != ""
+	if opts.Metadata != nil {
+		a.Metadata = opts.Metadata
+	}
+	if opts.ContentType != "" {
+		a.ContentType = opts.ContentType
+	}
+	if sa.Size > d.c.copyThreshold {
+		return d.multipartCopy(ctx, dst, src, &a, opts.IfNotExist)
+	}
+	h := http.Header{}
+	h.Set("X-Amz-Copy-Source", d.copySource(src))
+	h.Set("X-Amz-Copy-Source-If-Match", sa.ETag)
+	if replace {
+		h.Set("X-Amz-Metadata-Directive", "REPLACE")
+		writeHeaders(h, a.ContentType, a.ContentEncoding, a.ContentDisposition, a.ContentLanguage, a.CacheControl, a.Metadata)
+	}
+	conditionalHeaders(h, opts.IfNotExist, "")
+	_, _, err = d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: d.name, Key: dst, Header: h})
+	return err
+}
+
+// copySource is the x-amz-copy-source value for key in this bucket.
+func (d *driver) copySource(key string) string {
+	return "/" + d.name + "/" + escapePath(key)
+}
+
+type copyPartResult struct {
+	ETag string `xml:"ETag"`
+}
+
+func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Attributes, ifNotExist bool) error {
+	ranges, err := planCopy(a.Size, d.c.copyPartSize)
+	if err != nil {
+		return err
+	}
+	h := http.Header{}
+	writeHeaders(h, a.ContentType, a.ContentEncoding, a.ContentDisposition, a.ContentLanguage, a.CacheControl, a.Metadata)
+	_, body, err := d.c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: d.name, Key: dst, Query: url.Values{"uploads": {""}}, Header: h})
+	if err != nil {
+		return err
+	}
+	var res initiateResult
+	if err := xml.Unmarshal(body, &res); err != nil || res.UploadID == "" {
+		return blob.Errorf(blob.ErrInternal, "s3: CreateMultipartUpload: no upload ID in the response")
+	}
+	id := res.UploadID
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parts := make([]completedPart, len(ranges))
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	sem := make(chan struct{}, d.c.conc)
+	for i, r := range ranges {
+		sem <- struct{}{}
+		if pctx.Err() != nil {
+			<-sem
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ph := http.Header{}
+			ph.Set("X-Amz-Copy-Source", d.copySource(src))
+			ph.Set("X-Amz-Copy-Source-If-Match", a.ETag)
+			ph.Set("X-Amz-Copy-Source-Range", r.String())
+			q := url.Values{"partNumber": {strconv.Itoa(i + 1)}, "uploadId": {id}}
+			_, body, err := d.c.doRead(pctx, &Request{Method: http.MethodPut, Bucket: d.name, Key: dst, Query: q, Header: ph})
+			var cr copyPartResult
+			if err == nil && (xml.Unmarshal(body, &cr) != nil || cr.ETag == "") {
+				err = blob.Errorf(blob.ErrInternal, "s3: UploadPartCopy: no ETag in the response")
+			}
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("copy part %d (%s): %w", i+1, r, err)
+					cancel()
+				}
+				mu.Unlock()
+				return
+			}
+			parts[i] = completedPart{PartNumber: i + 1, ETag: cr.ETag}
+		}()
+	}
+	wg.Wait()
+	err = first
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = d.c.completeUpload(ctx, d.name, dst, id, parts, ifNotExist, "")
+	}
+	if err != nil {
+		_ = d.c.abortUpload(context.WithoutCancel(ctx), d.name, dst, id)
+		return err
+	}
+	return nil
+}
+
+// SignedURL presigns a request for key with the client's credentials (see
+// auth/sigv4's Presign); the payload is UNSIGNED-PAYLOAD. For PUT, a
+// ContentType is signed, and the upload must send that Content-Type. An
+// anonymous client cannot sign: ErrUnauthenticated.
+func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURLOptions) (string, error) {
+	if d.c.creds == nil {
+		return "", blob.Errorf(blob.ErrUnauthenticated, "s3: an anonymous client cannot sign URLs")
+	}
+	creds, err := d.c.creds.Retrieve(ctx)
+	if err != nil {
+		return "", &blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: retrieving credentials: %w", err)}
+	}
+	u := d.c.url(d.name, key, nil)
+	req, err := http.NewRequestWithContext(ctx, opts.Method, u.String(), nil)
+	if err != nil {
+		return "", blob.Errorf(blob.ErrInvalidArgument, "s3: %v", err)
+	}
+	req.URL = u
+	if opts.ContentType != "" {
+		req.Header.Set("Content-Type", opts.ContentType)
+	}
+	pu, err := d.c.signer.Presign(req, creds, unsignedPayload, opts.Expiry, d.c.now())
+	if err != nil {
+		return "", &blob.Error{Kind: blob.ErrInvalidArgument, Err: fmt.Errorf("s3: presigning: %w", err)}
+	}
+	return pu.String(), nil
+}

@@ -1,0 +1,232 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/anyblob/anyblob/blob"
+)
+
+func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
+	if length == 0 {
+		return d.emptyReader(ctx, key, opts.IfMatch)
+	}
+	full := offset == 0 && length < 0
+	resp, err := d.get(ctx, key, offset, length, opts.IfMatch, full)
+	if err != nil {
+		var be *blob.Error
+		if errors.As(err, &be) && be.Status == http.StatusRequestedRangeNotSatisfiable {
+			// The offset is at or past the end: an empty read, if the
+			// object is there.
+			return d.emptyReader(ctx, key, opts.IfMatch)
+		}
+		return nil, err
+	}
+	a := attributesFrom(resp.Header)
+	r := &reader{
+		body:  resp.Body,
+		attrs: blob.ReaderAttrs{ContentType: a.ContentType, ModTime: a.ModTime, ETag: a.ETag},
+		pos:   offset,
+		left:  resp.ContentLength,
+		tries: d.c.retry.MaxAttempts,
+		retry: d.c.retry,
+	}
+	if total, ok := parseContentRange(resp.Header.Get("Content-Range")); ok {
+		r.attrs.Size = total
+	} else {
+		r.attrs.Size = offset + resp.ContentLength
+	}
+	if r.left < 0 {
+		r.left = r.attrs.Size - offset
+		if length >= 0 {
+			r.left = min(r.left, length)
+		}
+	}
+	if full {
+		r.want, r.crc = fullChecksum(resp.Header)
+	}
+	// The resumed request is pinned to the ETag of the first response, so
+	// a changed object fails the read instead of being stitched together.
+	etag := a.ETag
+	r.reopen = func(pos, n int64) (io.ReadCloser, error) {
+		if etag == "" {
+			return nil, blob.Errorf(blob.ErrInternal, "s3: cannot resume a read without an ETag")
+		}
+		resp, err := d.get(ctx, key, pos, n, etag, false)
+		if err != nil {
+			return nil, err
+		}
+		return resp.Body, nil
+	}
+	r.ctxErr = ctx.Err
+	r.wait = func(d time.Duration) error { return sleep(ctx, d) }
+	return r, nil
+}
+
+func (d *driver) get(ctx context.Context, key string, offset, length int64, ifMatch string, checksum bool) (*http.Response, error) {
+	h := http.Header{}
+	switch {
+	case length > 0:
+		h.Set("Range", fmt.Sprintf("bytes=%d-%d", offset, offset+length-1))
+	case offset > 0:
+		h.Set("Range", fmt.Sprintf("bytes=%d-", offset))
+	}
+	if ifMatch != "" {
+		h.Set("If-Match", ifMatch)
+	}
+	if checksum {
+		h.Set("X-Amz-Checksum-Mode", "ENABLED")
+	}
+	return d.c.Do(ctx, &Request{Method: http.MethodGet, Bucket: d.name, Key: key, Header: h})
+}
+
+func (d *driver) emptyReader(ctx context.Context, key, ifMatch string) (blob.Reader, error) {
+	h := http.Header{}
+	if ifMatch != "" {
+		h.Set("If-Match", ifMatch)
+	}
+	hdr, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: key, Header: h})
+	if err != nil {
+		return nil, err
+	}
+	a := attributesFrom(hdr)
+	size, _ := strconv.ParseInt(hdr.Get("Content-Length"), 10, 64)
+	return &reader{body: emptyBody(), attrs: blob.ReaderAttrs{Size: size, ContentType: a.ContentType, ModTime: a.ModTime, ETag: a.ETag}}, nil
+}
+
+// fullChecksum returns the full-object CRC32C the server reported, and a
+// hash to check it with; nil when there is none (composite checksums of
+// multipart uploads cover parts, not the object).
+func fullChecksum(h http.Header) (string, hash.Hash32) {
+	sum := h.Get("X-Amz-Checksum-Crc32c")
+	if sum == "" || strings.Contains(sum, "-") || strings.EqualFold(h.Get("X-Amz-Checksum-Type"), "COMPOSITE") {
+		return "", nil
+	}
+	return sum, crc32.New(castagnoli)
+}
+
+// reader reads a GET response body, resuming where it stopped when the
+// connection fails mid-body.
+type reader struct {
+	body   io.ReadCloser
+	attrs  blob.ReaderAttrs
+	pos    int64 // absolute offset of the next byte
+	left   int64 // bytes still to read
+	reopen func(pos, n int64) (io.ReadCloser, error)
+	ctxErr func() error                // the read's ctx.Err
+	wait   func(d time.Duration) error // sleeps d unless the read's ctx ends
+	tries  int                         // resumes left
+	retry  RetryPolicy
+	failed int // resumes so far
+
+	want string      // the full-object CRC32C to verify, base64
+	crc  hash.Hash32 // running CRC32C, when want is set
+	err  error       // sticky error
+}
+
+func (r *reader) Attrs() blob.ReaderAttrs { return r.attrs }
+
+func (r *reader) As(target any) bool { return false }
+
+func (r *reader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if r.left <= 0 {
+		return 0, r.finish()
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	for {
+		n, err := r.body.Read(p)
+		if n > 0 {
+			r.pos += int64(n)
+			r.left -= int64(n)
+			if r.crc != nil {
+				r.crc.Write(p[:n])
+			}
+		}
+		if r.left <= 0 {
+			return n, nil
+		}
+		if err == nil {
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		if err == io.EOF {
+			// The body ended before the bytes it promised.
+			err = io.ErrUnexpectedEOF
+		}
+		if rerr := r.resume(err); rerr != nil {
+			r.err = rerr
+			if n > 0 {
+				return n, nil
+			}
+			return 0, rerr
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// resume reopens the body at r.pos after cause broke it.
+func (r *reader) resume(cause error) error {
+	r.body.Close()
+	if r.reopen == nil || r.ctxErr() != nil {
+		return cause
+	}
+	for {
+		r.failed++
+		if r.failed >= r.tries {
+			return fmt.Errorf("s3: read failed at byte %d after %d attempts: %w", r.pos, r.failed, cause)
+		}
+		if err := r.wait(r.retry.backoff(r.failed)); err != nil {
+			return err
+		}
+		body, err := r.reopen(r.pos, r.left)
+		if err == nil {
+			r.body = body
+			return nil
+		}
+		if !errors.Is(err, blob.ErrThrottled) && !errors.Is(err, blob.ErrInternal) || r.ctxErr() != nil {
+			return err
+		}
+		cause = err
+	}
+}
+
+func (r *reader) finish() error {
+	if r.crc != nil {
+		got := crc32cString(r.crc.Sum32())
+		r.crc = nil
+		if got != r.want {
+			r.err = blob.Errorf(blob.ErrInternal, "s3: checksum mismatch: object CRC32C is %s, read data has %s", r.want, got)
+			return r.err
+		}
+	}
+	return io.EOF
+}
+
+func (r *reader) Close() error {
+	r.err = errClosed
+	return r.body.Close()
+}
+
+var errClosed = blob.Errorf(blob.ErrInvalidArgument, "s3: read after Close")
+
+type failedBody struct{ err error }
+
+func (f failedBody) Read([]byte) (int, error) { return 0, f.err }
+func (f failedBody) Close() error             { return nil }

@@ -1,0 +1,192 @@
+package aws
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+)
+
+func TestErrorMapping(t *testing.T) {
+	tests := []struct {
+		status int
+		body   string
+		want   error
+		code   string
+	}{
+		{404, `<Error><Code>NoSuchKey</Code><Message>gone</Message><RequestId>R1</RequestId></Error>`, blob.ErrNotFound, "NoSuchKey"},
+		{404, `<Error><Code>NoSuchBucket</Code></Error>`, blob.ErrNotFound, "NoSuchBucket"},
+		{412, `<Error><Code>PreconditionFailed</Code></Error>`, blob.ErrPreconditionFailed, "PreconditionFailed"},
+		{409, `<Error><Code>ConditionalRequestConflict</Code></Error>`, blob.ErrPreconditionFailed, "ConditionalRequestConflict"},
+		{403, `<Error><Code>AccessDenied</Code></Error>`, blob.ErrPermissionDenied, "AccessDenied"},
+		{403, `<Error><Code>InvalidAccessKeyId</Code></Error>`, blob.ErrUnauthenticated, "InvalidAccessKeyId"},
+		{403, `<Error><Code>SignatureDoesNotMatch</Code></Error>`, blob.ErrUnauthenticated, "SignatureDoesNotMatch"},
+		{400, `<Error><Code>ExpiredToken</Code></Error>`, blob.ErrUnauthenticated, "ExpiredToken"},
+		{503, `<Error><Code>SlowDown</Code></Error>`, blob.ErrThrottled, "SlowDown"},
+		{400, `<Error><Code>InvalidArgument</Code></Error>`, blob.ErrInvalidArgument, "InvalidArgument"},
+		{501, `<Error><Code>NotImplemented</Code></Error>`, blob.ErrNotImplemented, "NotImplemented"},
+		{500, `<Error><Code>InternalError</Code></Error>`, blob.ErrInternal, "InternalError"},
+		{404, ``, blob.ErrNotFound, ""},
+		{412, ``, blob.ErrPreconditionFailed, ""},
+		{403, ``, blob.ErrPermissionDenied, ""},
+		{503, `not xml`, blob.ErrThrottled, ""},
+		{418, ``, blob.ErrInternal, ""},
+	}
+	for _, tt := range tests {
+		t.Run(http.StatusText(tt.status)+"/"+tt.code, func(t *testing.T) {
+			resp := &http.Response{StatusCode: tt.status, Header: http.Header{"X-Amz-Request-Id": {"HDR"}}, Body: io.NopCloser(strings.NewReader(tt.body))}
+			err := error(toBlobError(parseError(resp)))
+			require.ErrorIs(t, err, tt.want)
+			var be *blob.Error
+			require.True(t, errors.As(err, &be))
+			require.Equal(t, tt.code, be.Code)
+			require.Equal(t, tt.status, be.Status)
+			require.NotEmpty(t, be.RequestID)
+			var se *Error
+			require.True(t, errors.As(err, &se))
+			require.Contains(t, se.Error(), "status")
+		})
+	}
+}
+
+func TestMetadataEncoding(t *testing.T) {
+	values := []string{"", "plain", "héllo wörld", "日本語", " lead", "trail ", "a\nb\tc", "=?utf-8?q?x?=", "emoji 🎉", "100% = ?"}
+	for _, v := range values {
+		t.Run(v, func(t *testing.T) {
+			enc := encodeMetaValue(v)
+			for i := 0; i < len(enc); i++ {
+				require.True(t, enc[i] >= 0x20 && enc[i] < 0x7f, "byte %q of %q", enc[i], enc)
+			}
+			require.Equal(t, v, decodeMetaValue(enc))
+			h := http.Header{}
+			setMetadata(h, map[string]string{"k": v})
+			require.Equal(t, map[string]string{"k": v}, metadataFrom(h))
+		})
+	}
+	require.Equal(t, "plain", encodeMetaValue("plain"), "ASCII values travel unchanged")
+	require.Equal(t, "héllo", decodeMetaValue("=?UTF-8?Q?h=C3=A9llo?="), "other clients' Q-encoding decodes")
+}
+
+func TestPartPlan(t *testing.T) {
+	for _, base := range []int64{MinPartSize, 8 << 20, DefaultPartSize, 100 << 20, MaxPartSize} {
+		p := newPartPlan(base)
+		var total int64
+		for i := range MaxParts {
+			s := p.size(i)
+			require.GreaterOrEqual(t, s, int64(MinPartSize))
+			require.LessOrEqual(t, s, int64(MaxPartSize))
+			if i > 0 {
+				require.GreaterOrEqual(t, s, p.size(i-1), "part sizes never shrink")
+			}
+			total += s
+		}
+		require.GreaterOrEqual(t, total, int64(MaxObjectSize), "base %d: 10,000 parts hold 5 TiB", base)
+		require.Equal(t, base, p.size(0))
+		// A 256 MiB stream keeps the requested size.
+		require.Equal(t, base, p.size(int((256<<20)/base)))
+	}
+}
+
+func TestPlanCopy(t *testing.T) {
+	tests := []struct {
+		name     string
+		size     int64
+		partSize int64
+		parts    int
+		first    int64 // size of the first part
+	}{
+		{"6 GiB in default parts", 6 << 30, 0, 12, DefaultCopyPartSize},
+		{"just over 5 GiB", 5<<30 + 1, 0, 11, DefaultCopyPartSize},
+		{"5 TiB raises the part size", MaxObjectSize, 0, 10000, (MaxObjectSize + MaxParts - 1) / MaxParts},
+		{"small parts raised to the minimum", 12 << 20, 1 << 20, 3, MinPartSize},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, err := planCopy(tt.size, tt.partSize)
+			require.NoError(t, err)
+			require.Len(t, rs, tt.parts)
+			require.Equal(t, tt.first, rs[0].last-rs[0].first+1)
+			var next int64
+			for _, r := range rs {
+				require.Equal(t, next, r.first, "ranges are contiguous")
+				require.LessOrEqual(t, r.last-r.first+1, int64(MaxPartSize))
+				next = r.last + 1
+			}
+			require.Equal(t, tt.size, next, "ranges cover the object")
+			require.Equal(t, "bytes=0-", rs[0].String()[:8])
+		})
+	}
+	_, err := planCopy(MaxObjectSize+1, 0)
+	require.ErrorIs(t, err, blob.ErrInvalidArgument)
+}
+
+func TestURLs(t *testing.T) {
+	tests := []struct {
+		name, endpoint string
+		pathStyle      bool
+		bucket, key    string
+		want           string
+	}{
+		{"aws virtual", "", false, "bkt", "a b/c+d", "https://bkt.s3.eu-west-1.amazonaws.com/a%20b/c%2Bd"},
+		{"aws dotted bucket goes path style", "", false, "my.bkt", "k", "https://s3.eu-west-1.amazonaws.com/my.bkt/k"},
+		{"path style", "https://s3.example.com", true, "bkt", "é/100%", "https://s3.example.com/bkt/%C3%A9/100%25"},
+		{"ip endpoint goes path style", "http://127.0.0.1:9000", false, "bkt", "k", "http://127.0.0.1:9000/bkt/k"},
+		{"bucket only", "http://localhost:9000", false, "bkt", "", "http://localhost:9000/bkt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, Options{Region: "eu-west-1", Endpoint: tt.endpoint, UsePathStyle: tt.pathStyle, Anonymous: true})
+			require.Equal(t, tt.want, c.url(tt.bucket, tt.key, nil).String())
+		})
+	}
+	require.Equal(t, "a=x%20y&b=%2B&uploads=", encodeQuery(url.Values{"b": {"+"}, "a": {"x y"}, "uploads": {""}}))
+}
+
+func TestNewOptionErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"no region", Options{Anonymous: true}, "no region"},
+		{"no credentials", Options{Region: "r"}, "no credentials"},
+		{"bad endpoint", Options{Region: "r", Anonymous: true, Endpoint: "ftp://x"}, "endpoint"},
+		{"endpoint with user info", Options{Region: "r", Anonymous: true, Endpoint: "https://u:p@x"}, "endpoint"},
+		{"small part size", Options{Region: "r", Anonymous: true, PartSize: 1}, "PartSize"},
+		{"negative concurrency", Options{Region: "r", Anonymous: true, Concurrency: -1}, "Concurrency"},
+		{"negative attempts", Options{Region: "r", Anonymous: true, Retry: RetryPolicy{MaxAttempts: -1}}, "MaxAttempts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.opts)
+			require.ErrorIs(t, err, blob.ErrInvalidArgument)
+			require.Contains(t, err.Error(), tt.want)
+			require.NotContains(t, err.Error(), "u:p")
+		})
+	}
+	c := newClient(t, Options{Region: "r", Anonymous: true})
+	for _, name := range []string{"ab", "Upper", "-lead", "trail-", "under_score", strings.Repeat("a", 64)} {
+		_, err := c.Bucket(name)
+		require.ErrorIs(t, err, blob.ErrInvalidArgument, name)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	p := RetryPolicy{BaseDelay: 10 * time.Millisecond, MaxDelay: 80 * time.Millisecond}.withDefaults()
+	require.Equal(t, 5, p.MaxAttempts)
+	for n := 1; n <= 10; n++ {
+		ceil := min(p.BaseDelay<<(n-1), p.MaxDelay)
+		for range 50 {
+			d := p.backoff(n)
+			require.GreaterOrEqual(t, d, time.Duration(0))
+			require.Less(t, d, ceil)
+		}
+	}
+}

@@ -1,0 +1,412 @@
+package aws
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/anyblob/anyblob/blob"
+)
+
+// cleanupTimeout bounds AbortMultipartUpload after a failed write.
+const cleanupTimeout = 30 * time.Second
+
+// NewWriter starts a write. Data is gathered in part-sized buffers: an
+// object that fits in the first part is sent with one PutObject at Close;
+// a larger one becomes a multipart upload whose parts are sent while the
+// caller keeps writing, at most Concurrency at once, through at most
+// Concurrency reused buffers. Part sizes grow as partPlan says, so a
+// stream of unknown size up to 5 TiB fits in 10,000 parts; past that, Write
+// fails with ErrInvalidArgument. Any failure, Abort, or cancelation of ctx
+// aborts the multipart upload.
+//
+// PartSize below MinPartSize is raised to it; above MaxPartSize it is
+// lowered to it.
+func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
+	size := opts.PartSize
+	if size == 0 {
+		size = d.c.partSize
+	}
+	size = min(max(size, MinPartSize), MaxPartSize)
+	conc := opts.Concurrency
+	if conc == 0 {
+		conc = d.c.conc
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	w := &writer{
+		d:        d,
+		key:      key,
+		opts:     *opts,
+		plan:     newPartPlan(size),
+		maxParts: d.c.maxParts(),
+		conc:     conc,
+		cancel:   cancel,
+		parts:    make(chan partMsg),
+		free:     make(chan []byte, conc+1),
+		done:     make(chan struct{}),
+	}
+	go w.run(ctx)
+	return w, nil
+}
+
+func (c *Client) maxParts() int {
+	if c.partLimit > 0 {
+		return c.partLimit
+	}
+	return MaxParts
+}
+
+type partMsg struct {
+	num   int // 1-based part number
+	data  []byte
+	final bool // Close or Abort: data is the last part
+	abort bool
+}
+
+type completedPart struct {
+	XMLName        xml.Name `xml:"Part"`
+	PartNumber     int      `xml:"PartNumber"`
+	ETag           string   `xml:"ETag"`
+	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
+}
+
+// writer is the multipart pipeline. The caller's goroutine fills buffers
+// (Write, ReadFrom); run, started by NewWriter, uploads them.
+type writer struct {
+	d        *driver
+	key      string
+	opts     blob.WriterOptions
+	plan     partPlan
+	maxParts int
+	conc     int
+	cancel   context.CancelCauseFunc
+
+	// caller side
+	buf       []byte // the part being filled
+	n         int    // parts handed to run
+	written   int64
+	allocated int // buffers made
+
+	parts chan partMsg
+	free  chan []byte // buffers run is done with
+	done  chan struct{}
+
+	// set by run before done is closed
+	result     error // the write's outcome
+	cleanupErr error // AbortMultipartUpload's failure
+}
+
+func (w *writer) As(target any) bool { return false }
+
+// nextBuf makes w.buf an empty buffer of at least need bytes: a freed one,
+// a new one while fewer than conc exist, else it waits for one.
+func (w *writer) nextBuf(need int64, small bool) error {
+	for {
+		var b []byte
+		select {
+		case b = <-w.free:
+		default:
+			if w.allocated < w.conc {
+				w.allocated++
+				if small {
+					// The first buffer grows as data comes, so a small
+					// object costs little memory.
+					b = make([]byte, 0, min(need, 64<<10))
+				} else {
+					b = make([]byte, 0, need)
+				}
+			} else {
+				select {
+				case b = <-w.free:
+				case <-w.done:
+					return w.result
+				}
+			}
+		}
+		if !small && int64(cap(b)) < need {
+			b = make([]byte, 0, need)
+		}
+		w.buf = b[:0]
+		return nil
+	}
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		if err := w.room(int64(len(p))); err != nil {
+			return written, err
+		}
+		size := w.plan.size(w.n)
+		if w.buf == nil {
+			if err := w.nextBuf(size, w.n == 0); err != nil {
+				return written, err
+			}
+		}
+		k := min(int(size)-len(w.buf), len(p))
+		w.buf = append(w.buf, p[:k]...)
+		p = p[k:]
+		written += k
+		w.written += int64(k)
+		if int64(len(w.buf)) == size {
+			if err := w.send(); err != nil {
+				return written, err
+			}
+		}
+	}
+	return written, nil
+}
+
+// room fails when n more bytes cannot fit in the upload.
+func (w *writer) room(n int64) error {
+	if w.n >= w.maxParts || w.written+n > MaxObjectSize {
+		err := errTooLarge(w.n, w.written+n)
+		w.cancel(err)
+		<-w.done
+		return err
+	}
+	return nil
+}
+
+// ReadFrom reads r straight into part buffers, saving a copy.
+func (w *writer) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if err := w.room(1); err != nil {
+			return total, err
+		}
+		size := w.plan.size(w.n)
+		if w.buf == nil {
+			if err := w.nextBuf(size, false); err != nil {
+				return total, err
+			}
+		} else if int64(cap(w.buf)) < size {
+			nb := make([]byte, len(w.buf), size)
+			copy(nb, w.buf)
+			w.buf = nb
+		}
+		n, err := io.ReadFull(r, w.buf[len(w.buf):size])
+		w.buf = w.buf[:len(w.buf)+n]
+		total += int64(n)
+		w.written += int64(n)
+		if int64(len(w.buf)) == size {
+			if serr := w.send(); serr != nil {
+				return total, serr
+			}
+		}
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return total, nil
+		case err != nil:
+			return total, err
+		}
+	}
+}
+
+// send hands the full buffer to run.
+func (w *writer) send() error {
+	select {
+	case w.parts <- partMsg{num: w.n + 1, data: w.buf}:
+		w.n++
+		w.buf = nil
+		return nil
+	case <-w.done:
+		return w.result
+	}
+}
+
+func (w *writer) Close() error {
+	select {
+	case w.parts <- partMsg{num: w.n + 1, data: w.buf, final: true}:
+	case <-w.done:
+	}
+	<-w.done
+	w.buf = nil
+	return w.result
+}
+
+func (w *writer) Abort(reason error) error {
+	if reason == nil {
+		reason = errAborted
+	}
+	w.cancel(reason)
+	<-w.done
+	w.buf = nil
+	return w.cleanupErr
+}
+
+var errAborted = errors.New("s3: write aborted")
+
+// run uploads what the caller's side hands it, then commits or aborts.
+func (w *writer) run(ctx context.Context) {
+	defer close(w.done)
+	defer w.cancel(nil)
+	var (
+		uploadID string
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		done     []completedPart
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			w.cancel(err)
+		}
+		mu.Unlock()
+	}
+	var last partMsg
+loop:
+	for {
+		select {
+		case m := <-w.parts:
+			if m.final {
+				last = m
+				break loop
+			}
+			if uploadID == "" {
+				id, err := w.create(ctx)
+				if err != nil {
+					fail(err)
+					break loop
+				}
+				uploadID = id
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p, err := w.uploadPart(ctx, uploadID, m.num, m.data)
+				w.free <- m.data
+				if err != nil {
+					fail(err)
+					return
+				}
+				mu.Lock()
+				done = append(done, p)
+				mu.Unlock()
+			}()
+		case <-ctx.Done():
+			last = partMsg{final: true, abort: true}
+			break loop
+		}
+	}
+	if firstErr == nil && !last.abort && uploadID == "" {
+		// Everything fit in one part.
+		w.result = w.put(ctx, last.data)
+		if w.result == nil && ctx.Err() != nil {
+			w.result = context.Cause(ctx)
+		}
+		return
+	}
+	if firstErr == nil && !last.abort && len(last.data) > 0 {
+		p, err := w.uploadPart(ctx, uploadID, last.num, last.data)
+		if err != nil {
+			fail(err)
+		} else {
+			done = append(done, p)
+		}
+	}
+	wg.Wait()
+	mu.Lock()
+	err := firstErr
+	mu.Unlock()
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	if err == nil {
+		sort.Slice(done, func(i, j int) bool { return done[i].PartNumber < done[j].PartNumber })
+		err = w.complete(ctx, uploadID, done)
+	}
+	if err != nil {
+		w.result = err
+		if uploadID != "" {
+			w.cleanupErr = w.abortUpload(context.WithoutCancel(ctx), uploadID)
+		}
+	}
+}
+
+func (w *writer) headers() http.Header {
+	h := http.Header{}
+	o := &w.opts
+	writeHeaders(h, o.ContentType, o.ContentEncoding, o.ContentDisposition, o.ContentLanguage, o.CacheControl, o.Metadata)
+	return h
+}
+
+func (w *writer) put(ctx context.Context, data []byte) error {
+	h := w.headers()
+	conditionalHeaders(h, w.opts.IfNotExist, w.opts.IfMatch)
+	_, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Header: h, Body: data})
+	return err
+}
+
+type initiateResult struct {
+	UploadID string `xml:"UploadId"`
+}
+
+func (w *writer) create(ctx context.Context) (string, error) {
+	h := w.headers()
+	h.Set("X-Amz-Checksum-Algorithm", "CRC32C")
+	_, body, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: w.d.name, Key: w.key, Query: url.Values{"uploads": {""}}, Header: h})
+	if err != nil {
+		return "", err
+	}
+	var res initiateResult
+	if err := xml.Unmarshal(body, &res); err != nil || res.UploadID == "" {
+		return "", blob.Errorf(blob.ErrInternal, "s3: CreateMultipartUpload: no upload ID in the response")
+	}
+	return res.UploadID, nil
+}
+
+func (w *writer) uploadPart(ctx context.Context, id string, num int, data []byte) (completedPart, error) {
+	sum := crc32cBase64(data)
+	h := http.Header{"X-Amz-Checksum-Crc32c": {sum}}
+	q := url.Values{"partNumber": {strconv.Itoa(num)}, "uploadId": {id}}
+	hdr, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: data})
+	if err != nil {
+		return completedPart{}, fmt.Errorf("part %d: %w", num, err)
+	}
+	return completedPart{PartNumber: num, ETag: hdr.Get("ETag"), ChecksumCRC32C: sum}, nil
+}
+
+type completeRequest struct {
+	XMLName xml.Name        `xml:"CompleteMultipartUpload"`
+	Parts   []completedPart `xml:"Part"`
+}
+
+func (w *writer) complete(ctx context.Context, id string, parts []completedPart) error {
+	return w.d.c.completeUpload(ctx, w.d.name, w.key, id, parts, w.opts.IfNotExist, w.opts.IfMatch)
+}
+
+func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, parts []completedPart, ifNotExist bool, ifMatch string) error {
+	body, err := xml.Marshal(completeRequest{Parts: parts})
+	if err != nil {
+		return blob.Errorf(blob.ErrInternal, "s3: CompleteMultipartUpload: %v", err)
+	}
+	h := http.Header{"Content-Type": {"application/xml"}}
+	conditionalHeaders(h, ifNotExist, ifMatch)
+	_, _, err = c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: bucket, Key: key, Query: url.Values{"uploadId": {id}}, Header: h, Body: body})
+	return err
+}
+
+func (w *writer) abortUpload(ctx context.Context, id string) error {
+	return w.d.c.abortUpload(ctx, w.d.name, w.key, id)
+}
+
+func (c *Client) abortUpload(ctx context.Context, bucket, key, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+	defer cancel()
+	_, _, err := c.doRead(ctx, &Request{Method: http.MethodDelete, Bucket: bucket, Key: key, Query: url.Values{"uploadId": {id}}})
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil
+	}
+	return err
+}
