@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"fmt"
 	"testing"
 )
@@ -19,7 +20,7 @@ type MinIOServer struct {
 }
 
 // MinIO starts a MinIO server in single-drive mode with its own temporary
-// directory, waits until its health check answers, and stops it when t ends.
+// directory, waits until its health check and its S3 API answer, and stops it when t ends.
 // A missing binary fails or skips t as the package doc says.
 func MinIO(t testing.TB) *MinIOServer {
 	t.Helper()
@@ -44,6 +45,15 @@ func MinIO(t testing.TB) *MinIOServer {
 			"MINIO_UPDATE=off",
 			"MINIO_CI_CD=on",
 		})
-	proc.waitReady(t, httpReady(loopbackClient, s.Endpoint+"/minio/health/ready", 200))
+	// The health check can pass while the S3 API still answers 503 ("Server
+	// not initialized"); ready means an unsigned S3 call gets its 403.
+	health := httpReady(loopbackClient, s.Endpoint+"/minio/health/ready", 200)
+	s3 := httpReady(loopbackClient, s.Endpoint+"/", 403)
+	proc.waitReady(t, func(ctx context.Context) error {
+		if err := health(ctx); err != nil {
+			return err
+		}
+		return s3(ctx)
+	})
 	return s
 }
