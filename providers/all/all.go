@@ -10,4 +10,5 @@ package all
 import (
 	_ "github.com/anyblob/anyblob/blob/fileblob" // file://
 	_ "github.com/anyblob/anyblob/blob/memblob"  // mem://
+	_ "github.com/anyblob/anyblob/providers/aws" // s3://
 )
