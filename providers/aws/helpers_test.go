@@ -90,4 +90,3 @@ func pattern(n int, seed byte) []byte {
 	}
 	return p
 }
-
