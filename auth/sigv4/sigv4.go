@@ -282,7 +282,11 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	signed := appendSignedHeaders(shArr[:0], hs)
 
 	var crArr [1024]byte
-	cr, err := s.appendCanonicalRequest(crArr[:0], req, hs, date, signed, payloadHash, nil)
+	path, err := wirePath(req.URL)
+	if err != nil {
+		return sig, err
+	}
+	cr, err := s.appendCanonicalRequest(crArr[:0], req.Method, path, req.URL.RawQuery, hs, date, signed, payloadHash, nil)
 	if err != nil {
 		return sig, err
 	}
@@ -348,30 +352,25 @@ func appendScope(b, date []byte, region, service string) []byte {
 
 // appendCanonicalRequest appends the canonical request. q, when not nil,
 // holds extra query parameters (the presigning ones) already added.
-func (s *Signer) appendCanonicalRequest(b []byte, req *http.Request, hs []hdr, date, signed []byte, payloadHash string, q *queryBuilder) ([]byte, error) {
-	method := req.Method
+func (s *Signer) appendCanonicalRequest(b []byte, method, path, rawQuery string, hs []hdr, date, signed []byte, payloadHash string, q *queryBuilder) ([]byte, error) {
 	if method == "" {
 		method = http.MethodGet
 	}
 	b = append(b, method...)
 	b = append(b, '\n')
-	path, err := wirePath(req.URL)
-	if err != nil {
-		return b, err
-	}
 	s3 := s.isS3()
-	b, err = appendCanonicalPath(b, path, !s3 && !s.DisablePathNormalization, !s3 && !s.DisableDoubleEncoding)
+	b, err := appendCanonicalPath(b, path, !s3 && !s.DisablePathNormalization, !s3 && !s.DisableDoubleEncoding)
 	if err != nil {
 		return b, err
 	}
 	b = append(b, '\n')
 	if q != nil {
 		b = q.appendTo(b)
-	} else if req.URL.RawQuery != "" {
+	} else if rawQuery != "" {
 		var pairArr [16]qpair
 		var scArr [512]byte
 		qb := queryBuilder{sc: scArr[:0], pairs: pairArr[:0]}
-		if err := qb.addRaw(req.URL.RawQuery, nil); err != nil {
+		if err := qb.addRaw(rawQuery, nil); err != nil {
 			return b, err
 		}
 		b = qb.appendTo(b)
@@ -484,7 +483,11 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 	}
 	q.add("X-Amz-SignedHeaders", string(signed))
 
-	cr, err := s.appendCanonicalRequest(make([]byte, 0, 1024), req, hs, nil, signed, payloadHash, q)
+	path, err := wirePath(req.URL)
+	if err != nil {
+		return nil, err
+	}
+	cr, err := s.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, req.URL.RawQuery, hs, nil, signed, payloadHash, q)
 	if err != nil {
 		return nil, err
 	}

@@ -324,8 +324,7 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 			return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
 		}
 	}
-	vreq := &http.Request{Method: req.Method, URL: &url.URL{Opaque: path, RawQuery: rawQuery}}
-	cr, err := signer.appendCanonicalRequest(make([]byte, 0, 1024), vreq, hs, nil, []byte(f.signedHeaders), payload, q)
+	cr, err := signer.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, rawQuery, hs, nil, []byte(f.signedHeaders), payload, q)
 	if err != nil {
 		return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
 	}
