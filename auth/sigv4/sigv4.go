@@ -141,11 +141,6 @@ func checkCredentials(c *Credentials) error {
 			return fmt.Errorf("%w: the access key ID holds a '/', ',', '=', space or non-ASCII byte", ErrNoCredentials)
 		}
 	}
-	for i := 0; i < len(c.SessionToken); i++ {
-		if ch := c.SessionToken[i]; ch < ' ' || ch == 0x7f {
-			return fmt.Errorf("%w: the session token holds a control character", ErrNoCredentials)
-		}
-	}
 	return nil
 }
 

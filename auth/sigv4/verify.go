@@ -57,6 +57,7 @@ type VerifyError struct {
 	Err     error
 }
 
+// Error returns "sigv4: <Code>: <Message>", and the cause when there is one.
 func (e *VerifyError) Error() string {
 	if e.Err != nil {
 		return "sigv4: " + e.Code + ": " + e.Message + ": " + e.Err.Error()
