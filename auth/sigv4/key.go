@@ -3,6 +3,7 @@ package sigv4
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"hash/maphash"
 	"sync/atomic"
 )
 
@@ -19,24 +20,14 @@ type signingKey struct {
 // re-derivation.
 var keyCache [64]atomic.Pointer[signingKey]
 
+var keySeed = maphash.MakeSeed()
+
 func keySlot(secret string, date []byte, region, service string) *atomic.Pointer[signingKey] {
-	const prime = 16777619
-	h := uint32(2166136261)
-	for i := 0; i < len(secret); i++ {
-		h = (h ^ uint32(secret[i])) * prime
-	}
-	for _, c := range date {
-		h = (h ^ uint32(c)) * prime
-	}
-	h = (h ^ '/') * prime
-	for i := 0; i < len(region); i++ {
-		h = (h ^ uint32(region[i])) * prime
-	}
-	h = (h ^ '/') * prime
-	for i := 0; i < len(service); i++ {
-		h = (h ^ uint32(service[i])) * prime
-	}
-	return &keyCache[h%uint32(len(keyCache))]
+	h := maphash.String(keySeed, secret)
+	h = h*31 ^ maphash.Bytes(keySeed, date)
+	h = h*31 ^ maphash.String(keySeed, region)
+	h = h*31 ^ maphash.String(keySeed, service)
+	return &keyCache[h%uint64(len(keyCache))]
 }
 
 // deriveKey returns the signing key for the secret, day (YYYYMMDD), region

@@ -231,3 +231,40 @@ func TestVerifyStreaming(t *testing.T) {
 		})
 	}
 }
+
+// TestTransportConcurrent sends from several goroutines through one
+// Transport (run with -race), with two sets of credentials so that the
+// signing-key cache is shared.
+func TestTransportConcurrent(t *testing.T) {
+	srv := newVerifyServer(t, s3Verifier())
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	trs := []*Transport{
+		{Source: StaticCredentials(testCreds), Signer: s, Now: func() time.Time { return verifyNow }},
+		{Source: StaticCredentials(tokenCreds), Signer: s, Now: func() time.Time { return verifyNow }},
+	}
+	errs := make(chan error, 40)
+	for g := 0; g < 8; g++ {
+		go func() {
+			tr := trs[g%2]
+			for i := 0; i < 5; i++ {
+				body := fmt.Sprintf("g%d-i%d", g, i)
+				req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/b/k%d", srv.URL, i), strings.NewReader(body))
+				resp, err := (&http.Client{Transport: tr}).Do(req)
+				if err != nil {
+					errs <- err
+					continue
+				}
+				var e echo
+				err = json.NewDecoder(resp.Body).Decode(&e)
+				resp.Body.Close()
+				if err == nil && (resp.StatusCode != 200 || e.Body != body) {
+					err = fmt.Errorf("status %d, body %q", resp.StatusCode, e.Body)
+				}
+				errs <- err
+			}
+		}()
+	}
+	for i := 0; i < 40; i++ {
+		require.NoError(t, <-errs)
+	}
+}
