@@ -398,6 +398,9 @@ func (d *driver) commit(dir, file, tmp string, m *meta, ifNotExist bool, ifMatch
 			return err
 		}
 	}
+	if commitHook != nil {
+		commitHook()
+	}
 	if err := d.root.Rename(mtmp, path.Join(dir, sidecar(file))); err != nil {
 		return fsError(err)
 	}
@@ -406,6 +409,10 @@ func (d *driver) commit(dir, file, tmp string, m *meta, ifNotExist bool, ifMatch
 	}
 	return nil
 }
+
+// commitHook, set only by tests, runs between the precondition check and
+// the renames, to widen the window a missing lock would leave open.
+var commitHook func()
 
 // checkPrecondition runs under the exclusive lock.
 func (d *driver) checkPrecondition(dir, file string, ifNotExist bool, ifMatch string) error {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -203,49 +204,80 @@ func TestOpen(t *testing.T) {
 	}
 }
 
-// TestIfNotExistAcrossProcesses starts several copies of this test binary
-// that all race to create one key in one directory; exactly one wins.
-func TestIfNotExistAcrossProcesses(t *testing.T) {
+// TestConditionalWritesAcrossProcesses starts several copies of this test
+// binary that race to write one key in one directory, create-only or
+// pinned to one ETag; exactly one wins each race.
+func TestConditionalWritesAcrossProcesses(t *testing.T) {
 	if dir := os.Getenv("FILEBLOB_RACE_DIR"); dir != "" {
-		raceChild(dir, os.Getenv("FILEBLOB_RACE_ID"))
+		// Hold each commit open long enough that, without the lock, every
+		// child would pass its check before any renamed.
+		fileblob.SetCommitHook(func() { time.Sleep(300 * time.Millisecond) })
+		raceChild(dir, os.Getenv("FILEBLOB_RACE_ID"), os.Getenv("FILEBLOB_RACE_ETAG"))
 		return
 	}
-	dir := t.TempDir()
-	const procs = 6
-	cmds := make([]*exec.Cmd, procs)
-	outs := make([]strings.Builder, procs)
-	for i := range procs {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestIfNotExistAcrossProcesses$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "FILEBLOB_RACE_DIR="+dir, fmt.Sprintf("FILEBLOB_RACE_ID=%d", i))
-		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
-		require.NoError(t, cmd.Start())
-		cmds[i] = cmd
+	for _, mode := range []string{"IfNotExist", "IfMatch"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			etag := ""
+			if mode == "IfMatch" {
+				b := open(t, dir)
+				require.NoError(t, blob.WriteAll(context.Background(), b, "contested", []byte("base"), nil))
+				a, err := b.Attributes(context.Background(), "contested")
+				require.NoError(t, err)
+				etag = a.ETag
+			}
+			const procs = 6
+			cmds := make([]*exec.Cmd, procs)
+			outs := make([]strings.Builder, procs)
+			for i := range procs {
+				cmd := exec.Command(os.Args[0], "-test.run=^TestConditionalWritesAcrossProcesses$", "-test.count=1")
+				cmd.Env = append(os.Environ(), "FILEBLOB_RACE_DIR="+dir, fmt.Sprintf("FILEBLOB_RACE_ID=%d", i), "FILEBLOB_RACE_ETAG="+etag)
+				cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
+				require.NoError(t, cmd.Start())
+				cmds[i] = cmd
+			}
+			// Let them all go at once, so their commits overlap.
+			require.NoError(t, os.WriteFile(filepath.Join(os.TempDir(), "fileblob-go-"+filepath.Base(dir)), nil, 0o644))
+			t.Cleanup(func() { os.Remove(filepath.Join(os.TempDir(), "fileblob-go-"+filepath.Base(dir))) })
+			wins := 0
+			for i, cmd := range cmds {
+				require.NoError(t, cmd.Wait(), outs[i].String())
+				out := outs[i].String()
+				switch {
+				case strings.Contains(out, "RESULT won"):
+					wins++
+				case strings.Contains(out, "RESULT lost"):
+				default:
+					t.Fatalf("child %d said neither won nor lost: %s", i, out)
+				}
+			}
+			require.Equal(t, 1, wins, "exactly one process may write the key")
+		})
 	}
-	wins := 0
-	for i, cmd := range cmds {
-		require.NoError(t, cmd.Wait(), outs[i].String())
-		out := outs[i].String()
-		switch {
-		case strings.Contains(out, "RESULT won"):
-			wins++
-		case strings.Contains(out, "RESULT lost"):
-		default:
-			t.Fatalf("child %d said neither won nor lost: %s", i, out)
-		}
-	}
-	require.Equal(t, 1, wins, "exactly one process may create the key")
 }
 
-// raceChild writes one key create-only, racing the other children, and
-// prints whether it won.
-func raceChild(dir, id string) {
+// raceChild writes one key, create-only or (with etag) pinned to etag,
+// racing the other children, and prints whether it won.
+func raceChild(dir, id, etag string) {
 	b, err := fileblob.Open(dir, nil)
 	if err != nil {
 		fmt.Println("RESULT error", err)
 		return
 	}
 	defer b.Close()
-	err = blob.WriteAll(context.Background(), b, "contested", []byte(id), &blob.WriterOptions{IfNotExist: true})
+	w, err := b.NewWriter(context.Background(), "contested", &blob.WriterOptions{IfNotExist: etag == "", IfMatch: etag})
+	if err != nil {
+		fmt.Println("RESULT error", err)
+		return
+	}
+	fmt.Fprint(w, id)
+	start := filepath.Join(os.TempDir(), "fileblob-go-"+filepath.Base(dir))
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(start); err == nil {
+			break
+		}
+	}
+	err = w.Close()
 	switch {
 	case err == nil:
 		fmt.Println("RESULT won")
