@@ -29,7 +29,7 @@ func (c *Client) Bucket(name string) (blob.Bucket, error) {
 	if err := validateBucketName(name); err != nil {
 		return nil, err
 	}
-	return blob.NewBucket(Scheme, name, &driver{c: c, name: name}), nil
+	return blob.NewBucket(Scheme, name, &driver{c: c, name: name, esc: c.escapeKeys}), nil
 }
 
 // OpenBucket is New followed by Client.Bucket.
@@ -59,6 +59,35 @@ func validateBucketName(name string) error {
 type driver struct {
 	c    *Client
 	name string
+	esc  bool // Options.EscapeKeys
+}
+
+// k is the stored name of key. Under EscapeKeys, a stored name with a
+// path segment over maxSegment bytes is ErrInvalidArgument: file-backed
+// servers cannot hold it, and refusing it here fails every operation alike.
+func (d *driver) k(key string) (string, error) {
+	if !d.esc {
+		return key, nil
+	}
+	s := escapeKey(key, true)
+	for seg := range strings.SplitSeq(s, "/") {
+		if len(seg) > maxSegment {
+			return "", blob.Errorf(blob.ErrInvalidArgument, "s3: key has a path segment of %d bytes once escaped; with EscapeKeys at most %d are stored", len(seg), maxSegment)
+		}
+	}
+	return s, nil
+}
+
+// maxSegment is the longest path segment of a stored name under EscapeKeys
+// (a file name on the server's disk).
+const maxSegment = 255
+
+// unk is the key a stored name holds; false for names k never makes.
+func (d *driver) unk(name string) (string, bool) {
+	if !d.esc {
+		return name, true
+	}
+	return unescapeKey(name)
 }
 
 // As reaches the *Client: target must be a **Client.
@@ -73,6 +102,10 @@ func (d *driver) As(target any) bool {
 func (d *driver) Close() error { return nil }
 
 func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, error) {
+	key, err := d.k(key)
+	if err != nil {
+		return nil, err
+	}
 	h, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: key})
 	if err != nil {
 		return nil, err
@@ -120,7 +153,11 @@ func md5FromETag(etag, sse string) []byte {
 }
 
 func (d *driver) Delete(ctx context.Context, key string) error {
-	_, _, err := d.c.doRead(ctx, &Request{Method: http.MethodDelete, Bucket: d.name, Key: key})
+	key, err := d.k(key)
+	if err != nil {
+		return err
+	}
+	_, _, err = d.c.doRead(ctx, &Request{Method: http.MethodDelete, Bucket: d.name, Key: key})
 	return err
 }
 
@@ -156,7 +193,7 @@ func (d *driver) DeleteKeys(ctx context.Context, keys []string) error {
 	}
 	var batch []string
 	for _, k := range keys {
-		if !xmlSafe(k) {
+		if s, err := d.k(k); err != nil || !xmlSafe(s) {
 			note(d.Delete(ctx, k))
 			continue
 		}
@@ -176,14 +213,14 @@ func (d *driver) DeleteKeys(ctx context.Context, keys []string) error {
 func (d *driver) deleteBatch(ctx context.Context, keys []string) error {
 	req := deleteRequest{Quiet: true}
 	for _, k := range keys {
-		req.Objects = append(req.Objects, deleteObject{Key: k})
+		s, _ := d.k(k) // checked by DeleteKeys
+		req.Objects = append(req.Objects, deleteObject{Key: s})
 	}
 	body, err := xml.Marshal(req)
 	if err != nil {
 		return blob.Errorf(blob.ErrInvalidArgument, "s3: DeleteObjects: %v", err)
 	}
-	sum := md5.Sum(body)
-	h := http.Header{"Content-Md5": {base64.StdEncoding.EncodeToString(sum[:])}, "Content-Type": {"application/xml"}}
+	h := http.Header{"Content-Md5": {contentMD5(body)}, "Content-Type": {"application/xml"}}
 	_, resp, err := d.c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: d.name, Query: url.Values{"delete": {""}}, Header: h, Body: body})
 	if err != nil {
 		return err
@@ -201,6 +238,12 @@ func (d *driver) deleteBatch(ctx context.Context, keys []string) error {
 		return be
 	}
 	return nil
+}
+
+// contentMD5 is the Content-MD5 header value of b.
+func contentMD5(b []byte) string {
+	sum := md5.Sum(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // xmlSafe reports whether s holds only characters XML 1.0 can carry.
@@ -234,11 +277,22 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 		"encoding-type": {"url"},
 		"max-keys":      {strconv.Itoa(opts.PageSize)},
 	}
-	if opts.Prefix != "" {
-		q.Set("prefix", opts.Prefix)
+	if opts.Prefix != "" || d.esc {
+		prefix := opts.Prefix
+		if d.esc {
+			prefix = escapeKey(prefix, false)
+		}
+		q.Set("prefix", prefix)
 	}
 	if opts.Delimiter != "" {
-		q.Set("delimiter", opts.Delimiter)
+		delim := opts.Delimiter
+		if d.esc {
+			if strings.Contains(delim, EscapeMarker) {
+				return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: with EscapeKeys, a list delimiter cannot contain %q", EscapeMarker)
+			}
+			delim = escapeDelimiter(delim)
+		}
+		q.Set("delimiter", delim)
 	}
 	if opts.PageToken != "" {
 		q.Set("continuation-token", opts.PageToken)
@@ -261,6 +315,10 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 		if err != nil {
 			return nil, blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: bad key encoding %q: %v", o.Key, err)
 		}
+		k, ok := d.unk(k)
+		if !ok {
+			continue
+		}
 		info := blob.ObjectInfo{Key: k, Size: o.Size, ETag: o.ETag}
 		if t, err := time.Parse(time.RFC3339Nano, o.LastModified); err == nil {
 			// HEAD's Last-Modified has whole seconds: report the same.
@@ -273,7 +331,9 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 		if err != nil {
 			return nil, blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: bad prefix encoding %q: %v", p.Prefix, err)
 		}
-		page.Prefixes = append(page.Prefixes, s)
+		if s, ok := d.unk(s); ok {
+			page.Prefixes = append(page.Prefixes, s)
+		}
 	}
 	if res.IsTruncated {
 		if res.NextContinuationToken == "" {

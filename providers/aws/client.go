@@ -63,7 +63,24 @@ type Options struct {
 	// Concurrency is the default number of parts a writer uploads at once;
 	// 0 means 4.
 	Concurrency int
+	// EscapeKeys stores every key in an escaped form, for S3-compatible
+	// servers that keep objects as files (MinIO): they refuse keys with
+	// empty, "." or ".." path segments ("a//b", "../x") and cannot list both
+	// "a" and "a/1". The stored name is EscapeMarker + the key with every
+	// "/" followed by EscapeMarker (and bytes 0x01-0x09 preceded by a tab)
+	// + a tab: every segment starts with the marker, so none is empty or a
+	// dot segment, and no object is another's directory. The mapping keeps
+	// keys' byte order and prefixes, so listing, paging and delimiters work
+	// as usual. Objects whose stored names were not made this way (written
+	// by other tools) are not listed. A list delimiter containing the
+	// marker is ErrInvalidArgument. Leave it off for AWS S3, which stores
+	// every key as it is.
+	EscapeKeys bool
 }
+
+// EscapeMarker starts every path segment of a stored name under
+// Options.EscapeKeys.
+const EscapeMarker = "!"
 
 // Default transfer settings.
 const (
@@ -93,6 +110,7 @@ type Client struct {
 	// UploadPartCopy; copyPartSize the part size it uses. Tests lower them.
 	copyThreshold int64
 	copyPartSize  int64
+	escapeKeys    bool
 	// partLimit, when set, replaces MaxParts in writers (tests).
 	partLimit int
 }
@@ -115,6 +133,7 @@ func New(opts Options) (*Client, error) {
 		stall:         opts.StallTimeout,
 		partSize:      opts.PartSize,
 		conc:          opts.Concurrency,
+		escapeKeys:    opts.EscapeKeys,
 		now:           time.Now,
 		copyThreshold: MaxPutSize,
 		copyPartSize:  DefaultCopyPartSize,

@@ -12,7 +12,8 @@ import (
 	"github.com/anyblob/anyblob/blob"
 )
 
-// Copy copies on the server. The source is read first (HEAD) for its size
+// Copy copies on the server. With IfNotExist it always takes the multipart
+// path, whose CompleteMultipartUpload carries If-None-Match: * atomically. The source is read first (HEAD) for its size
 // and ETag; the copy is pinned to that ETag (x-amz-copy-source-if-match),
 // so a source replaced meanwhile fails the copy with ErrPreconditionFailed
 // instead of mixing versions. Sources up to 5 GiB take one CopyObject;
@@ -21,6 +22,12 @@ import (
 func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptions) error {
 	sa, err := d.Attributes(ctx, src)
 	if err != nil {
+		return err
+	}
+	if dst, err = d.k(dst); err != nil {
+		return err
+	}
+	if src, err = d.k(src); err != nil {
 		return err
 	}
 	// What the copy's headers are: the source's, with the options' changes.
@@ -32,7 +39,9 @@ func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptio
 	if opts.ContentType != "" {
 		a.ContentType = opts.ContentType
 	}
-	if sa.Size > d.c.copyThreshold {
+	if sa.Size > d.c.copyThreshold || opts.IfNotExist {
+		// CopyObject ignores If-None-Match on some servers (MinIO);
+		// CompleteMultipartUpload honours it, atomically.
 		return d.multipartCopy(ctx, dst, src, &a, opts.IfNotExist)
 	}
 	h := http.Header{}
@@ -93,7 +102,9 @@ func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Att
 			ph := http.Header{}
 			ph.Set("X-Amz-Copy-Source", d.copySource(src))
 			ph.Set("X-Amz-Copy-Source-If-Match", a.ETag)
-			ph.Set("X-Amz-Copy-Source-Range", r.String())
+			if r.last >= r.first {
+				ph.Set("X-Amz-Copy-Source-Range", r.String())
+			}
 			q := url.Values{"partNumber": {strconv.Itoa(i + 1)}, "uploadId": {id}}
 			_, body, err := d.c.doRead(pctx, &Request{Method: http.MethodPut, Bucket: d.name, Key: dst, Query: q, Header: ph})
 			var cr copyPartResult
@@ -138,6 +149,10 @@ func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURL
 	creds, err := d.c.creds.Retrieve(ctx)
 	if err != nil {
 		return "", &blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: retrieving credentials: %w", err)}
+	}
+	key, err = d.k(key)
+	if err != nil {
+		return "", err
 	}
 	u := d.c.url(d.name, key, nil)
 	req, err := http.NewRequestWithContext(ctx, opts.Method, u.String(), nil)

@@ -16,6 +16,10 @@ import (
 )
 
 func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
+	key, err := d.k(key)
+	if err != nil {
+		return nil, err
+	}
 	if length == 0 {
 		return d.emptyReader(ctx, key, opts.IfMatch)
 	}

@@ -190,3 +190,29 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapeKeys(t *testing.T) {
+	keys := []string{"a", "a/1", "a//b", "a/!x", "a!", "../x", "./y", "", "/", "trailing/", "tab\tkey", "ctl\x01\x09\x0a", "!", "!/!", "é/日本", "a/b/", "a\x08", "a\t", "a\n"}
+	d := &driver{esc: true}
+	for _, k := range keys {
+		s := escapeKey(k, true)
+		for _, seg := range strings.Split(s, "/") {
+			require.NotContains(t, []string{"", ".", ".."}, seg, "key %q stored as %q", k, s)
+		}
+		got, ok := d.unk(s)
+		require.True(t, ok)
+		require.Equal(t, k, got)
+		for _, k2 := range keys {
+			s2 := escapeKey(k2, true)
+			require.Equal(t, k < k2, s < s2, "order of %q and %q", k, k2)
+			p := escapeKey(k, false)
+			require.Equal(t, strings.HasPrefix(k2, k), strings.HasPrefix(s2, p), "prefix %q of %q", k, k2)
+		}
+	}
+	_, ok := d.unk("not-escaped")
+	require.False(t, ok)
+	_, err := d.k(strings.Repeat("k", 254))
+	require.ErrorIs(t, err, blob.ErrInvalidArgument)
+	_, err = d.k(strings.Repeat("k", 253) + "/" + strings.Repeat("k", 253))
+	require.NoError(t, err)
+}

@@ -40,10 +40,14 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if conc == 0 {
 		conc = d.c.conc
 	}
+	stored, err := d.k(key)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	w := &writer{
 		d:        d,
-		key:      key,
+		key:      stored,
 		opts:     *opts,
 		plan:     newPartPlan(size),
 		maxParts: d.c.maxParts(),
@@ -299,7 +303,12 @@ loop:
 			break loop
 		}
 	}
-	if firstErr == nil && !last.abort && uploadID == "" {
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil
+	}
+	if !failed() && !last.abort && uploadID == "" {
 		// Everything fit in one part.
 		w.result = w.put(ctx, last.data)
 		if w.result == nil && ctx.Err() != nil {
@@ -307,12 +316,14 @@ loop:
 		}
 		return
 	}
-	if firstErr == nil && !last.abort && len(last.data) > 0 {
+	if !failed() && !last.abort && len(last.data) > 0 {
 		p, err := w.uploadPart(ctx, uploadID, last.num, last.data)
 		if err != nil {
 			fail(err)
 		} else {
+			mu.Lock()
 			done = append(done, p)
+			mu.Unlock()
 		}
 	}
 	wg.Wait()
@@ -345,6 +356,19 @@ func (w *writer) put(ctx context.Context, data []byte) error {
 	h := w.headers()
 	conditionalHeaders(h, w.opts.IfNotExist, w.opts.IfMatch)
 	_, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Header: h, Body: data})
+	return ifMatchMissing(err, w.opts.IfMatch)
+}
+
+// ifMatchMissing turns the NoSuchKey some servers answer a conditional
+// write on an absent key with into ErrPreconditionFailed: IfMatch promises
+// that error whenever the object is not there with that ETag.
+func ifMatchMissing(err error, ifMatch string) error {
+	var be *blob.Error
+	if ifMatch != "" && errors.As(err, &be) && be.Kind == blob.ErrNotFound {
+		c := *be
+		c.Kind = blob.ErrPreconditionFailed
+		return &c
+	}
 	return err
 }
 
@@ -391,10 +415,15 @@ func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, par
 	if err != nil {
 		return blob.Errorf(blob.ErrInternal, "s3: CompleteMultipartUpload: %v", err)
 	}
-	h := http.Header{"Content-Type": {"application/xml"}}
+	// Content-MD5, not a checksum header: on this call an
+	// x-amz-checksum-* header would claim the whole object's checksum.
+	h := http.Header{"Content-Type": {"application/xml"}, "Content-Md5": {contentMD5(body)}}
 	conditionalHeaders(h, ifNotExist, ifMatch)
 	_, _, err = c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: bucket, Key: key, Query: url.Values{"uploadId": {id}}, Header: h, Body: body})
-	return err
+	if be := (*blob.Error)(nil); errors.As(err, &be) && be.Code == "NoSuchUpload" {
+		return err
+	}
+	return ifMatchMissing(err, ifMatch)
 }
 
 func (w *writer) abortUpload(ctx context.Context, id string) error {

@@ -1,0 +1,41 @@
+package aws
+
+import (
+	"testing"
+
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/conformance"
+	"github.com/anyblob/anyblob/conformance/emulator"
+)
+
+// minioMaxKeyLen is the longest key MinIO stores: it keeps objects as
+// files, and a path segment may not pass 255 bytes.
+const minioMaxKeyLen = 253
+
+func TestConformance(t *testing.T) {
+	testEnv(t)
+	ep := emulator.MinIO(t)
+	opts := minioOptions(ep)
+	opts.UsePathStyle = true
+	opts.EscapeKeys = true
+	c := newClient(t, opts)
+	t.Run("path style", func(t *testing.T) {
+		conformance.Run(t, conformance.Harness{
+			Open: func(t *testing.T) blob.Bucket {
+				b, _ := newBucket(t, c)
+				return b
+			},
+			MaxKeyLen: minioMaxKeyLen,
+		})
+	})
+	t.Run("prefixed", func(t *testing.T) {
+		const prefix = "some/prefix/"
+		conformance.Run(t, conformance.Harness{
+			Open: func(t *testing.T) blob.Bucket {
+				b, _ := newBucket(t, c)
+				return blob.Prefixed(b, prefix)
+			},
+			MaxKeyLen: minioMaxKeyLen,
+		})
+	})
+}
