@@ -66,8 +66,8 @@ func growSize(base int64, doublings int) int64 {
 func (p partPlan) size(i int) int64 { return growSize(p.base, i/p.step) }
 
 // errTooLarge is the error for a write past what S3 can hold.
-func errTooLarge(parts int, written int64) error {
-	return blob.Errorf(blob.ErrInvalidArgument, "object too large: %d bytes in %d parts reach S3's limit of %d parts (%d bytes at most)", written, parts, MaxParts, int64(MaxObjectSize))
+func errTooLarge(parts, maxParts int, written int64) error {
+	return blob.Errorf(blob.ErrInvalidArgument, "object too large: %d bytes or more would need more than S3's limit of %d parts (%d full parts written; 5 TiB at most)", written, maxParts, parts)
 }
 
 // byteRange is an inclusive range of bytes, as in an HTTP Range header.

@@ -172,7 +172,7 @@ func (w *writer) Write(p []byte) (int, error) {
 // room fails when n more bytes cannot fit in the upload.
 func (w *writer) room(n int64) error {
 	if w.n >= w.maxParts || w.written+n > MaxObjectSize {
-		err := errTooLarge(w.n, w.written+n)
+		err := errTooLarge(w.n, w.maxParts, w.written+n)
 		w.cancel(err)
 		<-w.done
 		return err
@@ -184,6 +184,17 @@ func (w *writer) room(n int64) error {
 func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	var total int64
 	for {
+		if w.n >= w.maxParts {
+			// Every part is used: only the end of r may come now.
+			var one [1]byte
+			n, err := io.ReadFull(r, one[:])
+			if n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+				return total, nil
+			}
+			if err := w.room(1); err != nil {
+				return total, err
+			}
+		}
 		if err := w.room(1); err != nil {
 			return total, err
 		}

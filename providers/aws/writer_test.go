@@ -1,0 +1,146 @@
+package aws
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/conformance/emulator"
+)
+
+// chunkReader hands out data in reads of n bytes, hiding any WriterTo.
+type chunkReader struct {
+	data []byte
+	n    int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), c.n, len(c.data))
+	copy(p, c.data[:k])
+	c.data = c.data[k:]
+	return k, nil
+}
+
+func TestMultipartWriter(t *testing.T) {
+	testEnv(t)
+	ep := emulator.MinIO(t)
+	c := newClient(t, minioOptions(ep))
+	b, name := newBucket(t, c)
+	ctx := context.Background()
+	data := pattern(17<<20+123, 7)
+	opts := &blob.WriterOptions{PartSize: MinPartSize, Concurrency: 2, ContentType: "application/x-test", Metadata: map[string]string{"m": "ü"}}
+
+	tests := []struct {
+		name  string
+		write func(w blob.Writer) error
+	}{
+		{"odd-sized writes", func(w blob.Writer) error {
+			_, err := io.CopyBuffer(struct{ io.Writer }{w}, &chunkReader{data: data, n: 777_777}, make([]byte, 777_777))
+			return err
+		}},
+		{"ReadFrom a stream of unknown size", func(w blob.Writer) error {
+			_, err := io.Copy(w, &chunkReader{data: data, n: 1 << 20})
+			return err
+		}},
+		{"one big write", func(w blob.Writer) error {
+			_, err := w.Write(data)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := "big/" + tt.name
+			w, err := b.NewWriter(ctx, key, opts)
+			require.NoError(t, err)
+			require.NoError(t, tt.write(w))
+			requireAbsent(t, b, key)
+			require.NoError(t, w.Close())
+			got, err := blob.ReadAll(ctx, b, key)
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(data, got), "content differs")
+			a, err := b.Attributes(ctx, key)
+			require.NoError(t, err)
+			require.Equal(t, int64(len(data)), a.Size)
+			require.Equal(t, "application/x-test", a.ContentType)
+			require.Equal(t, "ü", a.Metadata["m"])
+			require.Contains(t, a.ETag, "-", "a multipart ETag")
+			require.Nil(t, a.MD5)
+			requireNoUploads(t, c, name)
+		})
+	}
+}
+
+func TestWriterFailuresLeaveNothing(t *testing.T) {
+	testEnv(t)
+	ep := emulator.MinIO(t)
+	c := newClient(t, minioOptions(ep))
+	b, name := newBucket(t, c)
+	opts := &blob.WriterOptions{PartSize: MinPartSize, Concurrency: 2}
+	data := pattern(12<<20, 9)
+
+	t.Run("Abort mid-upload", func(t *testing.T) {
+		w, err := b.NewWriter(context.Background(), "aborted", opts)
+		require.NoError(t, err)
+		_, err = w.Write(data)
+		require.NoError(t, err)
+		require.NoError(t, w.Abort(errors.New("changed my mind")))
+		require.Error(t, w.Close())
+		requireAbsent(t, b, "aborted")
+		requireNoUploads(t, c, name)
+	})
+	t.Run("context canceled mid-upload", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		w, err := b.NewWriter(ctx, "canceled", opts)
+		require.NoError(t, err)
+		_, err = w.Write(data)
+		require.NoError(t, err)
+		cancel()
+		err = w.Close()
+		require.ErrorIs(t, err, blob.ErrCanceled)
+		requireAbsent(t, b, "canceled")
+		requireNoUploads(t, c, name)
+	})
+	t.Run("past the part limit", func(t *testing.T) {
+		small := newClient(t, minioOptions(ep))
+		small.partLimit = 2
+		sb, err := small.Bucket(name)
+		require.NoError(t, err)
+		w, err := sb.NewWriter(context.Background(), "toolarge", opts)
+		require.NoError(t, err)
+		_, err = w.Write(pattern(15<<20, 1))
+		require.ErrorIs(t, err, blob.ErrInvalidArgument)
+		require.Contains(t, err.Error(), "too large")
+		require.Error(t, w.Close())
+		requireAbsent(t, b, "toolarge")
+		requireNoUploads(t, c, name)
+	})
+	t.Run("exactly at the part limit", func(t *testing.T) {
+		small := newClient(t, minioOptions(ep))
+		small.partLimit = 2
+		sb, err := small.Bucket(name)
+		require.NoError(t, err)
+		want := pattern(10<<20, 2)
+		require.NoError(t, blob.WriteAll(context.Background(), sb, "fits", want, opts))
+		got, err := blob.ReadAll(context.Background(), b, "fits")
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(want, got))
+	})
+	t.Run("IfNotExist lost at complete", func(t *testing.T) {
+		ctx := context.Background()
+		require.NoError(t, blob.WriteAll(ctx, b, "taken", []byte("first"), nil))
+		err := blob.WriteAll(ctx, b, "taken", data, &blob.WriterOptions{PartSize: MinPartSize, IfNotExist: true})
+		require.ErrorIs(t, err, blob.ErrPreconditionFailed)
+		got, err := blob.ReadAll(ctx, b, "taken")
+		require.NoError(t, err)
+		require.Equal(t, "first", string(got))
+		requireNoUploads(t, c, name)
+	})
+}
