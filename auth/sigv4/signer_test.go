@@ -77,6 +77,11 @@ func TestCanonicalHost(t *testing.T) {
 			}
 			lines := canonicalOf(t, s, req)
 			require.Equal(t, "host:"+tc.want, lines[3])
+			sent := req.Host
+			if sent == "" {
+				sent = req.URL.Host
+			}
+			require.Equal(t, tc.want, sent, "the Host sent is the one signed")
 		})
 	}
 }
@@ -223,4 +228,11 @@ func TestPresign(t *testing.T) {
 	}
 	_, err = s.Presign(req, creds, "", MaxPresignExpiry, testTime)
 	require.NoError(t, err)
+
+	req, err = http.NewRequest(http.MethodGet, "https://b.s3.amazonaws.com:443/k", nil)
+	require.NoError(t, err)
+	u, err = s.Presign(req, creds, "", time.Minute, testTime)
+	require.NoError(t, err)
+	require.Equal(t, "b.s3.amazonaws.com", u.Host, "the URL carries the host as signed")
+	require.Equal(t, "b.s3.amazonaws.com:443", req.URL.Host, "the request is left unchanged")
 }

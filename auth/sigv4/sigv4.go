@@ -188,8 +188,10 @@ type trace struct {
 // Sign signs req in place with the Authorization header. It sets X-Amz-Date
 // to at (in UTC), X-Amz-Security-Token when c has a session token, and
 // X-Amz-Content-Sha256 to payloadHash for S3 or when req already has that
-// header. Other headers are left alone; signing the same request again
-// replaces the previous signature.
+// header; when the host carries the scheme's default port, it sets req.Host
+// to the host without it, so that the Host header sent is the one signed.
+// Other headers are left alone; signing the same request again replaces the
+// previous signature.
 //
 // payloadHash is the hex SHA-256 of the body, UnsignedPayload, or one of the
 // streaming constants. An empty payloadHash means: the X-Amz-Content-Sha256
@@ -239,6 +241,10 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	host := canonicalHost(req, isHTTPS(req))
 	if host == "" {
 		return sig, fmt.Errorf("%w: the request has no host", ErrInvalidRequest)
+	}
+	if req.Host != host && (req.Host != "" || req.URL.Host != host) {
+		// Send the host as signed: without the default port.
+		req.Host = host
 	}
 	var dateArr [16]byte
 	date := appendAmzDate(dateArr[:0], splitTime(at))
@@ -491,6 +497,9 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 		tr.canonical, tr.signedHeaders = string(cr), string(signed)
 	}
 	u := *req.URL
+	if req.Host == "" && u.Host != host {
+		u.Host = host // without the default port, as signed
+	}
 	if u.User != nil {
 		uu := *u.User
 		u.User = &uu
