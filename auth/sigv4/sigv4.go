@@ -497,7 +497,7 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 		tr.canonical, tr.signedHeaders = string(cr), string(signed)
 	}
 	u := *req.URL
-	if req.Host == "" && u.Host != host {
+	if (req.Host == "" || req.Host == u.Host) && u.Host != host {
 		u.Host = host // without the default port, as signed
 	}
 	if u.User != nil {
