@@ -99,6 +99,16 @@ func TestAgainstMinIO(t *testing.T) {
 		})
 	}
 
+	t.Run("transport streams an unreplayable body", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodPut, objURL("stream/transport"), io.NopCloser(bytes.NewReader(body)))
+		require.NoError(t, err)
+		req.ContentLength = int64(len(body))
+		send(t, client, req, 200)
+		req, err = http.NewRequest(http.MethodGet, objURL("stream/transport"), nil)
+		require.NoError(t, err)
+		require.Equal(t, body, send(t, client, req, 200))
+	})
+
 	t.Run("wrong secret is refused", func(t *testing.T) {
 		bad := &http.Client{Transport: &sigv4.Transport{Source: sigv4.StaticCredentials(sigv4.Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: "wrong"}), Signer: signer}}
 		req, err := http.NewRequest(http.MethodGet, objURL("plain.txt"), nil)

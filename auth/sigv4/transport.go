@@ -18,9 +18,12 @@ import (
 // streaming mode, says so); EmptyPayloadHash for a request without a body;
 // the SHA-256 of a fresh copy of the body from req.GetBody when the body
 // can be replayed (http.NewRequest sets GetBody for bytes, strings and
-// bytes.Buffer readers); UnsignedPayload over https otherwise. A body that
-// can be neither replayed nor sent unsigned (plain http) fails with
-// ErrInvalidRequest rather than be read into memory.
+// bytes.Buffer readers); UnsignedPayload over https otherwise. Over plain
+// http, an S3 request whose body cannot be replayed but whose
+// req.ContentLength is known is sent as aws-chunked with every chunk signed
+// (see Signer.SignStreaming); any other body that can be neither replayed
+// nor sent unsigned fails with ErrInvalidRequest rather than be read into
+// memory.
 //
 // A Transport is safe for concurrent use when its Source is. Source and
 // Signer must be set; Base nil means http.DefaultTransport and Now nil means
@@ -51,22 +54,40 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return fail(fmt.Errorf("sigv4: retrieving credentials: %w", err))
 	}
 	r := req.Clone(req.Context())
-	hash, err := transportPayloadHash(r)
-	if err != nil {
-		return fail(err)
-	}
 	now := time.Now
 	if t.Now != nil {
 		now = t.Now
 	}
+	if streamable(r, t.Signer) {
+		// S3 over plain http with a body that cannot be replayed: sign
+		// every chunk instead of leaving the body unsigned.
+		if err := t.Signer.SignStreaming(r, creds, 0, now()); err != nil {
+			return fail(err)
+		}
+		return t.base().RoundTrip(r)
+	}
+	hash, err := transportPayloadHash(r)
+	if err != nil {
+		return fail(err)
+	}
 	if err := t.Signer.Sign(r, creds, hash, now()); err != nil {
 		return fail(err)
 	}
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
+	return t.base().RoundTrip(r)
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base != nil {
+		return t.Base
 	}
-	return base.RoundTrip(r)
+	return http.DefaultTransport
+}
+
+// streamable reports whether r is an S3 request over plain http whose body
+// can be neither replayed nor sent unsigned, but has a known length.
+func streamable(r *http.Request, s *Signer) bool {
+	return s.isS3() && !isHTTPS(r) && r.GetBody == nil && !bodyless(r) &&
+		r.ContentLength > 0 && r.Header.Get("X-Amz-Content-Sha256") == ""
 }
 
 func transportPayloadHash(r *http.Request) (string, error) {

@@ -114,6 +114,9 @@ func TestTransportAndMiddleware(t *testing.T) {
 		{"PUT with caller's payload hash", testCreds, "PUT", "/bucket/k?x-id=PutObject&partNumber=1", io.NopCloser(strings.NewReader("hi")),
 			func(r *http.Request) { r.Header.Set("X-Amz-Content-Sha256", UnsignedPayload); r.ContentLength = 2 },
 			echo{AccessKeyID: "AKIDEXAMPLE", PayloadHash: UnsignedPayload, Body: "hi"}},
+		{"unreplayable body over http is streamed", testCreds, "PUT", "/bucket/stream", io.NopCloser(strings.NewReader("streamed body")),
+			func(r *http.Request) { r.ContentLength = 13 },
+			echo{AccessKeyID: "AKIDEXAMPLE", PayloadHash: StreamingPayload, Body: "streamed body"}},
 		{"query with spaces and plus", testCreds, "GET", "/bucket?list-type=2&prefix=a+b%2Fc&delimiter=%2F", nil, nil, echo{AccessKeyID: "AKIDEXAMPLE", PayloadHash: EmptyPayloadHash}},
 	}
 	for _, tc := range tests {
