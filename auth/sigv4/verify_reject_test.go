@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"io"
 	"net/http"
@@ -119,10 +120,29 @@ func TestVerifyRejectsHeaderForm(t *testing.T) {
 
 			rec := httptest.NewRecorder()
 			v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("handler reached") })).ServeHTTP(rec, serverRequest(req, nil))
-			require.Equal(t, tc.status, rec.Code)
+			wantStatus := http.StatusForbidden
+			if tc.code == CodeInternalError {
+				wantStatus = http.StatusInternalServerError
+			}
+			require.Equal(t, wantStatus, rec.Code)
 			require.Contains(t, rec.Body.String(), "<Code>"+tc.code+"</Code>")
+			if tc.code != CodeInternalError {
+				require.Contains(t, rec.Body.String(), "<Message>"+xmlEscape(ve.Message)+"</Message>")
+			} else {
+				require.NotContains(t, rec.Body.String(), "store is down")
+			}
+
+			rec = httptest.NewRecorder()
+			WriteError(rec, err)
+			require.Equal(t, tc.status, rec.Code, "WriteError answers S3's status")
 		})
 	}
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 func setQuery(k string, vs ...string) func(*http.Request) {
