@@ -114,7 +114,7 @@ func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Att
 			if err != nil {
 				mu.Lock()
 				if first == nil {
-					first = fmt.Errorf("copy part %d (%s): %w", i+1, r, err)
+					first = annotate(err, fmt.Sprintf("copy part %d (%s)", i+1, r))
 					cancel()
 				}
 				mu.Unlock()

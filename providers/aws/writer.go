@@ -370,6 +370,17 @@ func (w *writer) put(ctx context.Context, data []byte) error {
 	return ifMatchMissing(err, w.opts.IfMatch)
 }
 
+// annotate prefixes what to err's cause, keeping a *blob.Error's kind,
+// code, status and request ID at the top of the chain.
+func annotate(err error, what string) error {
+	if be, ok := err.(*blob.Error); ok {
+		c := *be
+		c.Err = fmt.Errorf("%s: %w", what, be.Err)
+		return &c
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 // ifMatchMissing turns the NoSuchKey some servers answer a conditional
 // write on an absent key with into ErrPreconditionFailed: IfMatch promises
 // that error whenever the object is not there with that ETag.
@@ -407,7 +418,7 @@ func (w *writer) uploadPart(ctx context.Context, id string, num int, data []byte
 	q := url.Values{"partNumber": {strconv.Itoa(num)}, "uploadId": {id}}
 	hdr, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: data})
 	if err != nil {
-		return completedPart{}, fmt.Errorf("part %d: %w", num, err)
+		return completedPart{}, annotate(err, fmt.Sprintf("part %d", num))
 	}
 	return completedPart{PartNumber: num, ETag: hdr.Get("ETag"), ChecksumCRC32C: sum}, nil
 }
