@@ -183,7 +183,6 @@ func isMethod(m string) func(r *http.Request) bool {
 	return func(r *http.Request) bool { return r.Method == m && r.URL.Query().Get("uploads") == "" }
 }
 
-
 // faultSetup is a MinIO, a proxy in front of it, a client through the
 // proxy and a bucket; direct reaches MinIO without faults.
 func faultSetup(t *testing.T, edit func(*Options)) (p *faultProxy, b blob.Bucket, direct blob.Bucket, c *Client, name string) {
@@ -325,7 +324,6 @@ func TestFaultsOnRead(t *testing.T) {
 		require.Equal(t, 1, p.strikes())
 	})
 }
-
 
 func TestIntegrity(t *testing.T) {
 	t.Run("a corrupted full read fails its checksum", func(t *testing.T) {
