@@ -29,6 +29,30 @@ var unreserved = func() (t [256]bool) {
 	return t
 }()
 
+// tokenChar marks the bytes allowed in an HTTP header name (RFC 9110 token).
+var tokenChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = unreserved[c]
+	}
+	for _, c := range "!#$%&'*+^`|" {
+		t[c] = true
+	}
+	return t
+}()
+
+// validHeaderName reports whether name is a non-empty HTTP token.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if !tokenChar[name[i]] {
+			return false
+		}
+	}
+	return true
+}
+
 // appendEncoded appends s with every byte but the unreserved ones (and '/'
 // when keepSlash) percent-encoded in upper-case hex.
 func appendEncoded(b []byte, s string, keepSlash bool) []byte {

@@ -184,6 +184,11 @@ func TestSignErrors(t *testing.T) {
 		{"nil URL", s3, testCreds, &http.Request{Method: "GET"}, "", ErrInvalidRequest, "nil request or URL"},
 		{"bad query escape", s3, testCreds, &http.Request{Method: "GET", URL: &url.URL{Scheme: "https", Host: "h", Path: "/", RawQuery: "a=%zz"}}, "", ErrInvalidRequest, "valid escape"},
 		{"bad opaque", s3, testCreds, &http.Request{Method: "GET", URL: &url.URL{Scheme: "https", Host: "h", Opaque: "x:y"}}, "", ErrInvalidRequest, "Opaque"},
+		{"bad header name", s3, testCreds, func() *http.Request {
+			r := get()
+			r.Header["Bad Name"] = []string{"x"}
+			return r
+		}(), "", ErrInvalidRequest, "\"Bad Name\" is not a valid HTTP token"},
 		{"bad path escape", s3, testCreds, &http.Request{Method: "GET", URL: &url.URL{Scheme: "https", Host: "h", Opaque: "/a%2"}}, "", ErrInvalidRequest, "valid escape"},
 	}
 	for _, tc := range tests {

@@ -275,6 +275,9 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 			}
 			continue
 		}
+		if !validHeaderName(k) {
+			return sig, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, k)
+		}
 		hs = append(hs, hdr{name: k, vals: vs})
 	}
 	sortHdrs(hs)
@@ -464,9 +467,13 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 	}
 	hs := []hdr{{name: "host", raw: host}}
 	for k, vs := range req.Header {
-		if !neverSigned(k) {
-			hs = append(hs, hdr{name: k, vals: vs})
+		if neverSigned(k) {
+			continue
 		}
+		if !validHeaderName(k) {
+			return nil, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, k)
+		}
+		hs = append(hs, hdr{name: k, vals: vs})
 	}
 	sortHdrs(hs)
 	signed := appendSignedHeaders(nil, hs)
