@@ -66,6 +66,12 @@ type Harness struct {
 	// HTTPClient sends the requests of the signed URL checks; nil means
 	// http.DefaultClient.
 	HTTPClient *http.Client
+	// UncheckedSignedURLs, when not "", says why the server accepts signed
+	// URLs without checking their signature, method or expiry (an emulator
+	// that does not verify them). The checks that need a server to refuse a
+	// URL then log that reason instead of asserting the refusal; the others
+	// still run.
+	UncheckedSignedURLs string
 	// MaxKeyLen is the longest key the bucket under test accepts; 0 means
 	// blob.MaxKeyLen. A bucket made by blob.Prefixed accepts blob.MaxKeyLen
 	// minus the prefix's length.

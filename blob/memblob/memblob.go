@@ -29,7 +29,7 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
-	"github.com/anyblob/anyblob/blob/internal/pager"
+	"github.com/anyblob/anyblob/internal/pager"
 )
 
 // Scheme is the URL scheme memblob registers: "mem".

@@ -11,4 +11,5 @@ import (
 	_ "github.com/anyblob/anyblob/blob/fileblob" // file://
 	_ "github.com/anyblob/anyblob/blob/memblob"  // mem://
 	_ "github.com/anyblob/anyblob/providers/aws" // s3://
+	_ "github.com/anyblob/anyblob/providers/gcp" // gs://
 )

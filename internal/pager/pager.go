@@ -1,6 +1,7 @@
-// Package pager turns a sorted set of keys into the pages of a List call,
-// with the rules of S3's ListObjectsV2, for the buckets that keep their keys
-// themselves (memblob, fileblob).
+// Package pager holds the page tokens of the buckets that page by "last
+// entry returned" (memblob, fileblob, the GCS driver), and turns a sorted
+// set of keys into the pages of a List call with the rules of S3's
+// ListObjectsV2, for the buckets that keep their keys themselves.
 package pager
 
 import (
@@ -24,7 +25,8 @@ func After(token string) (after string, isPrefix bool, err error) {
 	return string(raw[1:]), raw[0] == 'p', nil
 }
 
-func token(last string, isPrefix bool) string {
+// Token encodes the key or common prefix that ends a page; After decodes it.
+func Token(last string, isPrefix bool) string {
 	kind := "k"
 	if isPrefix {
 		kind = "p"
@@ -53,7 +55,7 @@ func Page(keys []string, opts *blob.ListOptions, info func(key string) (blob.Obj
 		if n < opts.PageSize {
 			return false
 		}
-		page.NextPageToken = token(last, lastIsPrefix)
+		page.NextPageToken = Token(last, lastIsPrefix)
 		return true
 	}
 	for _, k := range keys {

@@ -1,0 +1,48 @@
+package gcp_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/conformance"
+	"github.com/anyblob/anyblob/conformance/emulator"
+	"github.com/anyblob/anyblob/providers/gcp"
+)
+
+var bucketSeq atomic.Int64
+
+// harness runs the suite on one fake-gcs-server, a new bucket per check.
+func harness(t *testing.T) conformance.Harness {
+	srv := emulator.FakeGCS(t)
+	c, err := gcp.New(context.Background(), gcp.Options{
+		Endpoint: srv.Endpoint, Anonymous: true,
+		SignerEmail: testSignerEmail, SignerKey: testKeyPEM(t),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return conformance.Harness{
+		Open: func(t *testing.T) blob.Bucket {
+			name := fmt.Sprintf("conformance-%d", bucketSeq.Add(1))
+			require.NoError(t, c.Storage().Bucket(name).Create(context.Background(), "test-project", nil))
+			return c.Bucket(name)
+		},
+		UncheckedSignedURLs: "fake-gcs-server serves signed URLs without checking signature or expiry; signing is checked against the V4 algorithm in signedurl_test.go",
+	}
+}
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, harness(t))
+}
+
+func TestConformancePrefixed(t *testing.T) {
+	h := harness(t)
+	open := h.Open
+	h.Open = func(t *testing.T) blob.Bucket { return blob.Prefixed(open(t), "pre/fix/") }
+	h.MaxKeyLen = blob.MaxKeyLen - len("pre/fix/")
+	conformance.Run(t, h)
+}
