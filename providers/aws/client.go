@@ -230,8 +230,15 @@ type Request struct {
 	// Header holds extra headers; nil means none.
 	Header http.Header
 	// Body is the request body; nil means none. It is a byte slice so
-	// retries can resend it; Do never modifies it.
+	// retries can resend it; Do never modifies it. Unless Header has a
+	// checksum already, Do adds its CRC32C (x-amz-checksum-crc32c), which
+	// the server verifies; over http the body's SHA-256 is signed too.
 	Body []byte
+
+	// signedOnly skips the CRC32C over http, where the signed SHA-256
+	// already protects the body (multipart parts: their checksums would
+	// only be composite ones).
+	signedOnly bool
 }
 
 // Do signs and sends r, retrying as Options.Retry says. On a 2xx status it
@@ -284,7 +291,7 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 		sum := sha256.Sum256(r.Body)
 		p.payloadHash = hex.EncodeToString(sum[:])
 	}
-	if len(r.Body) > 0 && !hasChecksum(p.header) {
+	if len(r.Body) > 0 && !hasChecksum(p.header) && !(r.signedOnly && c.endpoint.Scheme == "http" && c.creds != nil) {
 		p.header.Set("X-Amz-Checksum-Crc32c", crc32cBase64(r.Body))
 	}
 	return p, nil

@@ -400,7 +400,9 @@ type initiateResult struct {
 
 func (w *writer) create(ctx context.Context) (string, error) {
 	h := w.headers()
-	h.Set("X-Amz-Checksum-Algorithm", "CRC32C")
+	if w.d.c.partChecksums() {
+		h.Set("X-Amz-Checksum-Algorithm", "CRC32C")
+	}
 	_, body, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: w.d.name, Key: w.key, Query: url.Values{"uploads": {""}}, Header: h})
 	if err != nil {
 		return "", err
@@ -413,10 +415,14 @@ func (w *writer) create(ctx context.Context) (string, error) {
 }
 
 func (w *writer) uploadPart(ctx context.Context, id string, num int, data []byte) (completedPart, error) {
-	sum := crc32cBase64(data)
-	h := http.Header{"X-Amz-Checksum-Crc32c": {sum}}
+	h := http.Header{}
+	var sum string
+	if w.d.c.partChecksums() {
+		sum = crc32cBase64(data)
+		h.Set("X-Amz-Checksum-Crc32c", sum)
+	}
 	q := url.Values{"partNumber": {strconv.Itoa(num)}, "uploadId": {id}}
-	hdr, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: data})
+	hdr, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: data, signedOnly: true})
 	if err != nil {
 		return completedPart{}, annotate(err, fmt.Sprintf("part %d", num))
 	}
@@ -460,4 +466,11 @@ func (c *Client) abortUpload(ctx context.Context, bucket, key, id string) error 
 		return nil
 	}
 	return err
+}
+
+// partChecksums reports whether parts carry a CRC32C: over https, where
+// the payload is not signed, or when unsigned (anonymous). Over signed http
+// the SHA-256 in the signature protects each part already.
+func (c *Client) partChecksums() bool {
+	return c.endpoint.Scheme == "https" || c.creds == nil
 }
