@@ -26,7 +26,7 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 // FromURL turns an s3:// URL and the environment (read only through getenv)
 // into a bucket name and Options:
 //
-//	s3://BUCKET?region=R&endpoint=URL&use_path_style=true&anonymous=true
+//	s3://BUCKET?region=R&endpoint=URL&use_path_style=true&escape_keys=true&anonymous=true
 //
 // region falls back to AWS_REGION, then AWS_DEFAULT_REGION. endpoint falls
 // back to AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL (both ignored when
@@ -57,18 +57,21 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 			opts.Region = v
 		case "endpoint":
 			opts.Endpoint = v
-		case "use_path_style", "anonymous":
+		case "use_path_style", "anonymous", "escape_keys":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: URL parameter %s=%q is not a boolean", k, v)
 			}
-			if k == "anonymous" {
+			switch k {
+			case "anonymous":
 				anonymous = b
-			} else {
+			case "escape_keys":
+				opts.EscapeKeys = b
+			default:
 				opts.UsePathStyle = b
 			}
 		default:
-			return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: unknown URL parameter %q (known: region, endpoint, use_path_style, anonymous)", k)
+			return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: unknown URL parameter %q (known: region, endpoint, use_path_style, escape_keys, anonymous)", k)
 		}
 	}
 	if opts.Region == "" {
