@@ -348,6 +348,11 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 	if ctx.Err() != nil {
 		return nil, nil, ctx.Err()
 	}
+	var be *blob.Error
+	if !errors.As(last, &be) {
+		// A transport error: say what was sent and how often.
+		last = fmt.Errorf("s3: %s %s: %w", r.Method, p.url.Redacted(), last)
+	}
 	return nil, nil, last
 }
 

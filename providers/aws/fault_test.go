@@ -29,6 +29,7 @@ const (
 	stallResponse                  // answer nothing until the client gives up
 	stallBody                      // send headers and some of the body, then stall
 	corruptBody                    // flip the body's byte at offset after
+	ignoreRange                    // answer a ranged GET with the whole object
 )
 
 // fault is one rule of the proxy: requests matching match get kind, times
@@ -39,6 +40,7 @@ type fault struct {
 	times  int
 	after  int64
 	before func()
+	whole  []byte // ignoreRange: the object
 }
 
 // faultProxy forwards to a real server, but for the faults it is given.
@@ -115,12 +117,23 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength == 0 {
 		out.Body = nil
 	}
+
 	resp, err := http.DefaultTransport.RoundTrip(out)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()
+	if f != nil && f.kind == ignoreRange {
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Range")
+		w.Header().Set("Content-Length", fmt.Sprint(len(f.whole)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(f.whole)
+		return
+	}
 	if f == nil || f.kind == corruptBody {
 		body := io.Reader(resp.Body)
 		if f != nil {
@@ -359,4 +372,25 @@ func TestIntegrity(t *testing.T) {
 			require.Equal(t, emptyPayloadHash, pr.payloadHash)
 		}
 	})
+}
+
+func TestServerIgnoringRange(t *testing.T) {
+	p, b, direct, _, _ := faultSetup(t, nil)
+	ctx := context.Background()
+	data := pattern(50_000, 12)
+	require.NoError(t, blob.WriteAll(ctx, direct, "obj", data, nil))
+	for _, tt := range []struct{ off, n int64 }{{100, 1000}, {49_000, -1}, {0, 10}} {
+		p.add(&fault{match: isMethod(http.MethodGet), kind: ignoreRange, times: 1, whole: data})
+		r, err := b.NewRangeReader(ctx, "obj", tt.off, tt.n, nil)
+		require.NoError(t, err)
+		got, err := io.ReadAll(r)
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+		end := int64(len(data))
+		if tt.n >= 0 {
+			end = tt.off + tt.n
+		}
+		require.True(t, bytes.Equal(data[tt.off:end], got), "range %d+%d", tt.off, tt.n)
+		require.Equal(t, int64(len(data)), r.Attrs().Size)
+	}
 }
