@@ -56,6 +56,9 @@ func validHeaderName(name string) bool {
 // appendEncoded appends s with every byte but the unreserved ones (and '/'
 // when keepSlash) percent-encoded in upper-case hex.
 func appendEncoded(b []byte, s string, keepSlash bool) []byte {
+	if plain(s, keepSlash) {
+		return append(b, s...)
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if unreserved[c] || (keepSlash && c == '/') {
@@ -65,6 +68,17 @@ func appendEncoded(b []byte, s string, keepSlash bool) []byte {
 		b = append(b, '%', hexUpper[c>>4], hexUpper[c&15])
 	}
 	return b
+}
+
+// plain reports whether s holds only unreserved bytes (and '/' when
+// keepSlash), so that it encodes to itself.
+func plain(s string, keepSlash bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !unreserved[c] && !(keepSlash && c == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 func unhex(c byte) (byte, bool) {
@@ -83,6 +97,9 @@ func unhex(c byte) (byte, bool) {
 // plusSpace) and appends the result encoded the SigV4 way. ok is false when s
 // holds a '%' that does not start a valid escape.
 func appendReencoded(b []byte, s string, keepSlash, plusSpace bool) ([]byte, bool) {
+	if plain(s, keepSlash) {
+		return append(b, s...), true
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -226,16 +243,16 @@ func canonicalHost(req *http.Request, https bool) string {
 // qpair is one query parameter, encoded, as offsets into a scratch buffer.
 type qpair struct{ ks, ke, vs, ve int }
 
-// queryBuilder collects query parameters and writes them canonically: every
-// key and value decoded then SigV4-encoded, sorted by key, then by value.
-type queryBuilder struct {
-	sc    []byte
-	pairs []qpair
-}
+// Which parameters parseRawQuery leaves out.
+const (
+	skipNone      = iota
+	skipSignature // X-Amz-Signature (verifying a presigned URL)
+	skipPresign   // every parameter Presign sets (presigning)
+)
 
-// addRaw adds the parameters of a raw (wire) query string. skip reports
-// encoded keys to leave out.
-func (q *queryBuilder) addRaw(raw string, skip func(key []byte) bool) error {
+// parseRawQuery adds the parameters of a raw (wire) query string to sc and
+// pairs, each decoded ('+' is a space) and SigV4-encoded.
+func parseRawQuery(sc []byte, pairs []qpair, raw string, skip int) ([]byte, []qpair, error) {
 	for raw != "" {
 		var part string
 		part, raw, _ = strings.Cut(raw, "&")
@@ -244,25 +261,97 @@ func (q *queryBuilder) addRaw(raw string, skip func(key []byte) bool) error {
 		}
 		k, v, _ := strings.Cut(part, "=")
 		var ok bool
-		p := qpair{ks: len(q.sc)}
-		q.sc, ok = appendReencoded(q.sc, k, false, true)
+		p := qpair{ks: len(sc)}
+		sc, ok = appendReencoded(sc, k, false, true)
 		if !ok {
-			return fmt.Errorf("%w: query parameter %q holds a %% that is not a valid escape", ErrInvalidRequest, k)
+			return sc, pairs, fmt.Errorf("%w: query parameter %q holds a %% that is not a valid escape", ErrInvalidRequest, k)
 		}
-		p.ke = len(q.sc)
-		if skip != nil && skip(q.sc[p.ks:p.ke]) {
-			q.sc = q.sc[:p.ks]
+		p.ke = len(sc)
+		if skip != skipNone && skipParam(sc[p.ks:p.ke], skip) {
+			sc = sc[:p.ks]
 			continue
 		}
 		p.vs = p.ke
-		q.sc, ok = appendReencoded(q.sc, v, false, true)
+		sc, ok = appendReencoded(sc, v, false, true)
 		if !ok {
-			return fmt.Errorf("%w: value of query parameter %q holds a %% that is not a valid escape", ErrInvalidRequest, k)
+			return sc, pairs, fmt.Errorf("%w: value of query parameter %q holds a %% that is not a valid escape", ErrInvalidRequest, k)
 		}
-		p.ve = len(q.sc)
-		q.pairs = append(q.pairs, p)
+		p.ve = len(sc)
+		pairs = append(pairs, p)
 	}
-	return nil
+	return sc, pairs, nil
+}
+
+func skipParam(key []byte, skip int) bool {
+	switch string(key) {
+	case "X-Amz-Signature":
+		return true
+	case "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+		"X-Amz-SignedHeaders", "X-Amz-Security-Token":
+		return skip == skipPresign
+	}
+	return false
+}
+
+func cmpPair(sc []byte, a, b qpair) int {
+	if c := bytes.Compare(sc[a.ks:a.ke], sc[b.ks:b.ke]); c != 0 {
+		return c
+	}
+	return bytes.Compare(sc[a.vs:a.ve], sc[b.vs:b.ve])
+}
+
+// sortPairs sorts by key, then by value.
+func sortPairs(sc []byte, ps []qpair) {
+	if len(ps) <= 12 {
+		for i := 1; i < len(ps); i++ {
+			for j := i; j > 0 && cmpPair(sc, ps[j-1], ps[j]) > 0; j-- {
+				ps[j-1], ps[j] = ps[j], ps[j-1]
+			}
+		}
+		return
+	}
+	cl := bytes.Clone(sc) // keeps sc itself off the heap in the common case
+	slices.SortFunc(ps, func(a, b qpair) int { return cmpPair(cl, a, b) })
+}
+
+// appendPairs appends the sorted pairs joined by '&'.
+func appendPairs(b, sc []byte, ps []qpair) []byte {
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		b = append(b, sc[p.ks:p.ke]...)
+		b = append(b, '=')
+		b = append(b, sc[p.vs:p.ve]...)
+	}
+	return b
+}
+
+// appendRawQuery appends the canonical form of a raw query string.
+func appendRawQuery(b []byte, raw string) ([]byte, error) {
+	var pairArr [16]qpair
+	var scArr [512]byte
+	sc, pairs, err := parseRawQuery(scArr[:0], pairArr[:0], raw, skipNone)
+	if err != nil {
+		return b, err
+	}
+	sortPairs(sc, pairs)
+	return appendPairs(b, sc, pairs), nil
+}
+
+// queryBuilder collects query parameters (on the heap) for presigning and
+// verifying, and writes them canonically.
+type queryBuilder struct {
+	sc    []byte
+	pairs []qpair
+}
+
+// addRaw adds the parameters of a raw (wire) query string but those skip
+// names.
+func (q *queryBuilder) addRaw(raw string, skip int) error {
+	var err error
+	q.sc, q.pairs, err = parseRawQuery(q.sc, q.pairs, raw, skip)
+	return err
 }
 
 // add adds one decoded parameter.
@@ -276,45 +365,34 @@ func (q *queryBuilder) add(k, v string) {
 	q.pairs = append(q.pairs, p)
 }
 
-func (q *queryBuilder) less(a, b qpair) int {
-	if c := bytes.Compare(q.sc[a.ks:a.ke], q.sc[b.ks:b.ke]); c != 0 {
-		return c
-	}
-	return bytes.Compare(q.sc[a.vs:a.ve], q.sc[b.vs:b.ve])
-}
-
 // appendTo sorts the parameters and appends them joined by '&'.
 func (q *queryBuilder) appendTo(b []byte) []byte {
-	ps := q.pairs
-	if len(ps) <= 12 {
-		for i := 1; i < len(ps); i++ {
-			for j := i; j > 0 && q.less(ps[j-1], ps[j]) > 0; j-- {
-				ps[j-1], ps[j] = ps[j], ps[j-1]
-			}
-		}
-	} else {
-		slices.SortFunc(ps, q.less)
-	}
-	for i, p := range ps {
-		if i > 0 {
-			b = append(b, '&')
-		}
-		b = append(b, q.sc[p.ks:p.ke]...)
-		b = append(b, '=')
-		b = append(b, q.sc[p.vs:p.ve]...)
-	}
-	return b
+	sortPairs(q.sc, q.pairs)
+	return appendPairs(b, q.sc, q.pairs)
 }
 
 // hdr is one header of the canonical request: name as found in the header
 // map (any case) with its values, or a lower-case name with a computed value.
+// names[ls:le] holds the lower-cased name (see lowerNames).
 type hdr struct {
 	name string
 	vals []string
 	raw  string
 	// date marks the x-amz-date header, whose value is passed apart so
 	// that no stack buffer is referenced from hs (which may grow to the heap).
-	date bool
+	date   bool
+	ls, le int
+}
+
+// lowerNames appends the lower-cased name of each header to names and
+// records where it is.
+func lowerNames(names []byte, hs []hdr) []byte {
+	for i := range hs {
+		hs[i].ls = len(names)
+		names = appendLower(names, hs[i].name)
+		hs[i].le = len(names)
+	}
+	return names
 }
 
 func lower(c byte) byte {
@@ -322,21 +400,6 @@ func lower(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-// cmpFold compares a and b as if both were lower-cased.
-func cmpFold(a, b string) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		ca, cb := lower(a[i]), lower(b[i])
-		if ca != cb {
-			if ca < cb {
-				return -1
-			}
-			return 1
-		}
-	}
-	return len(a) - len(b)
 }
 
 // eqLower reports whether s equals the lower-case l, ignoring case.
@@ -380,21 +443,27 @@ func neverSigned(name string) bool {
 	return false
 }
 
-func sortHdrs(hs []hdr) {
+// sortHdrs sorts hs by lower-cased name, keeping the order of names that
+// differ only in case.
+func sortHdrs(hs []hdr, names []byte) {
 	if len(hs) <= 16 {
 		for i := 1; i < len(hs); i++ {
-			for j := i; j > 0 && cmpFold(hs[j-1].name, hs[j].name) > 0; j-- {
+			for j := i; j > 0 && bytes.Compare(names[hs[j-1].ls:hs[j-1].le], names[hs[j].ls:hs[j].le]) > 0; j-- {
 				hs[j-1], hs[j] = hs[j], hs[j-1]
 			}
 		}
 		return
 	}
-	slices.SortStableFunc(hs, func(a, b hdr) int { return cmpFold(a.name, b.name) })
+	cl := bytes.Clone(names)
+	slices.SortStableFunc(hs, func(a, b hdr) int { return bytes.Compare(cl[a.ls:a.le], cl[b.ls:b.le]) })
 }
 
 // appendTrimmed appends v trimmed, with inner runs of white space collapsed
 // to one space.
 func appendTrimmed(b []byte, v string) []byte {
+	if isTrimmed(v) {
+		return append(b, v...)
+	}
 	space := false
 	start := true
 	for i := 0; i < len(v); i++ {
@@ -412,25 +481,58 @@ func appendTrimmed(b []byte, v string) []byte {
 	return b
 }
 
+// isTrimmed reports whether v has no white space but single inner spaces.
+func isTrimmed(v string) bool {
+	if v == "" {
+		return true
+	}
+	if v[0] == ' ' || v[len(v)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\t', '\r', '\n':
+			return false
+		case ' ':
+			if v[i+1] == ' ' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func appendLower(b []byte, s string) []byte {
+	if !hasUpper(s) {
+		return append(b, s...)
+	}
 	for i := 0; i < len(s); i++ {
 		b = append(b, lower(s[i]))
 	}
 	return b
 }
 
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
 // appendCanonicalHeaders appends "name:value\n" for each header of the sorted
 // hs, merging names that differ only in case.
-func appendCanonicalHeaders(b []byte, hs []hdr, date []byte) []byte {
+func appendCanonicalHeaders(b []byte, hs []hdr, names, date []byte) []byte {
 	for i := 0; i < len(hs); i++ {
-		h := hs[i]
-		if i > 0 && eqFold(hs[i-1].name, h.name) {
+		name := names[hs[i].ls:hs[i].le]
+		if i > 0 && bytes.Equal(names[hs[i-1].ls:hs[i-1].le], name) {
 			continue
 		}
-		b = appendLower(b, h.name)
+		b = append(b, name...)
 		b = append(b, ':')
 		first := true
-		for j := i; j < len(hs) && (j == i || eqFold(hs[j].name, h.name)); j++ {
+		for j := i; j < len(hs) && (j == i || bytes.Equal(names[hs[j].ls:hs[j].le], name)); j++ {
 			switch {
 			case hs[j].vals != nil:
 				for _, v := range hs[j].vals {
@@ -453,20 +555,20 @@ func appendCanonicalHeaders(b []byte, hs []hdr, date []byte) []byte {
 
 // appendSignedHeaders appends the lower-case names of the sorted hs joined by
 // ';', each once.
-func appendSignedHeaders(b []byte, hs []hdr) []byte {
+func appendSignedHeaders(b []byte, hs []hdr, names []byte) []byte {
 	for i, h := range hs {
-		if i > 0 && eqFold(hs[i-1].name, h.name) {
+		name := names[h.ls:h.le]
+		if i > 0 && bytes.Equal(names[hs[i-1].ls:hs[i-1].le], name) {
 			continue
 		}
 		if i > 0 {
 			b = append(b, ';')
 		}
-		b = appendLower(b, h.name)
+		b = append(b, name...)
 	}
 	return b
 }
 
-func eqFold(a, b string) bool { return len(a) == len(b) && cmpFold(a, b) == 0 }
 
 // appendAmzDate appends t in UTC as YYYYMMDD'T'HHMMSS'Z'.
 func appendAmzDate(b []byte, t timeParts) []byte {

@@ -280,17 +280,19 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 		}
 		hs = append(hs, hdr{name: k, vals: vs})
 	}
-	sortHdrs(hs)
+	var nameArr [512]byte
+	names := lowerNames(nameArr[:0], hs)
+	sortHdrs(hs, names)
 
 	var shArr [256]byte
-	signed := appendSignedHeaders(shArr[:0], hs)
+	signed := appendSignedHeaders(shArr[:0], hs, names)
 
 	var crArr [1024]byte
 	path, err := wirePath(req.URL)
 	if err != nil {
 		return sig, err
 	}
-	cr, err := s.appendCanonicalRequest(crArr[:0], req.Method, path, req.URL.RawQuery, hs, date, signed, payloadHash, nil)
+	cr, err := s.appendCanonicalRequest(crArr[:0], req.Method, path, req.URL.RawQuery, hs, names, date, signed, payloadHash, nil)
 	if err != nil {
 		return sig, err
 	}
@@ -356,7 +358,7 @@ func appendScope(b, date []byte, region, service string) []byte {
 
 // appendCanonicalRequest appends the canonical request. q, when not nil,
 // holds extra query parameters (the presigning ones) already added.
-func (s *Signer) appendCanonicalRequest(b []byte, method, path, rawQuery string, hs []hdr, date, signed []byte, payloadHash string, q *queryBuilder) ([]byte, error) {
+func (s *Signer) appendCanonicalRequest(b []byte, method, path, rawQuery string, hs []hdr, names, date, signed []byte, payloadHash string, q *queryBuilder) ([]byte, error) {
 	if method == "" {
 		method = http.MethodGet
 	}
@@ -371,16 +373,12 @@ func (s *Signer) appendCanonicalRequest(b []byte, method, path, rawQuery string,
 	if q != nil {
 		b = q.appendTo(b)
 	} else if rawQuery != "" {
-		var pairArr [16]qpair
-		var scArr [512]byte
-		qb := queryBuilder{sc: scArr[:0], pairs: pairArr[:0]}
-		if err := qb.addRaw(rawQuery, nil); err != nil {
+		if b, err = appendRawQuery(b, rawQuery); err != nil {
 			return b, err
 		}
-		b = qb.appendTo(b)
 	}
 	b = append(b, '\n')
-	b = appendCanonicalHeaders(b, hs, date)
+	b = appendCanonicalHeaders(b, hs, names, date)
 	b = append(b, '\n')
 	b = append(b, signed...)
 	b = append(b, '\n')
@@ -406,17 +404,6 @@ func (s *Signer) signature(cr, date []byte, secret string, tr *trace) (sig [64]b
 	mac, _ := key.sum(sts, scArr[:0])
 	appendHex(sig[:0], mac[:])
 	return sig
-}
-
-// presignParams are the query parameters Presign sets; any already in the
-// request are replaced.
-func presignParam(key []byte) bool {
-	switch string(key) {
-	case "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-		"X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature":
-		return true
-	}
-	return false
 }
 
 // Presign returns a copy of req's URL signed in its query string (the
@@ -475,11 +462,12 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 		}
 		hs = append(hs, hdr{name: k, vals: vs})
 	}
-	sortHdrs(hs)
-	signed := appendSignedHeaders(nil, hs)
+	names := lowerNames(nil, hs)
+	sortHdrs(hs, names)
+	signed := appendSignedHeaders(nil, hs, names)
 
 	q := &queryBuilder{}
-	if err := q.addRaw(req.URL.RawQuery, presignParam); err != nil {
+	if err := q.addRaw(req.URL.RawQuery, skipPresign); err != nil {
 		return nil, err
 	}
 	q.add("X-Amz-Algorithm", Algorithm)
@@ -495,7 +483,7 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 	if err != nil {
 		return nil, err
 	}
-	cr, err := s.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, req.URL.RawQuery, hs, nil, signed, payloadHash, q)
+	cr, err := s.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, req.URL.RawQuery, hs, names, nil, signed, payloadHash, q)
 	if err != nil {
 		return nil, err
 	}

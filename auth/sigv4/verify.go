@@ -321,11 +321,11 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 	}
 	if f.presigned {
 		q = &queryBuilder{}
-		if err := q.addRaw(rawQuery, func(k []byte) bool { return string(k) == "X-Amz-Signature" }); err != nil {
+		if err := q.addRaw(rawQuery, skipSignature); err != nil {
 			return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
 		}
 	}
-	cr, err := signer.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, rawQuery, hs, nil, []byte(f.signedHeaders), payload, q)
+	cr, err := signer.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, rawQuery, hs, lowerNames(nil, hs), nil, []byte(f.signedHeaders), payload, q)
 	if err != nil {
 		return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
 	}
