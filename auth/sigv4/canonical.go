@@ -569,7 +569,6 @@ func appendSignedHeaders(b []byte, hs []hdr, names []byte) []byte {
 	return b
 }
 
-
 // appendAmzDate appends t in UTC as YYYYMMDD'T'HHMMSS'Z'.
 func appendAmzDate(b []byte, t timeParts) []byte {
 	b = append4(b, t.year)
