@@ -8,9 +8,12 @@
 // or with blob.OpenFromEnv and CLOUD_PROVIDER=gcp (aliases gcs, gs).
 // STORAGE_EMULATOR_HOST, when set, is read once, by the URL opener, and
 // points the bucket at an emulator (fake-gcs-server) without credentials.
-// Otherwise credentials are Application Default Credentials in their
-// standard order (GOOGLE_APPLICATION_CREDENTIALS, the gcloud well-known
-// file, the metadata server).
+// Otherwise credentials come from auth/gcpcred: Application Default
+// Credentials in their standard order (GOOGLE_APPLICATION_CREDENTIALS, the
+// gcloud well-known file, the metadata server), with service-account keys,
+// authorized users, impersonation and external accounts (AWS workload
+// identity federation included). When none is found, opening fails with
+// ErrUnauthenticated and the chain's report of every source.
 //
 // # Versions and ETags
 //
@@ -58,9 +61,11 @@ import (
 	"time"
 
 	"cloud.google.com/go/storage"
+	"golang.org/x/oauth2/google"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 
+	"github.com/anyblob/anyblob/auth/gcpcred"
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/internal/pager"
 )
@@ -80,6 +85,13 @@ type Options struct {
 	Endpoint string
 	// Anonymous sends no credentials (for emulators and public buckets).
 	Anonymous bool
+	// Credentials are used when set; nil means the GCP chain of
+	// auth/gcpcred (Application Default Credentials), unless Anonymous.
+	Credentials *google.Credentials
+	// AllowInsecureCredentials lets credentials go to an http:// endpoint.
+	// Without it, an http endpoint with credentials is ErrInvalidArgument:
+	// bearer tokens travel over https only.
+	AllowInsecureCredentials bool
 	// Project is the project for calls that need one; optional.
 	Project string
 	// ClientOptions are passed to storage.NewClient after the ones Options
@@ -116,8 +128,21 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		c.insecure = u.Scheme == "http"
 		co = append(co, option.WithEndpoint(u.String()))
 	}
-	if opts.Anonymous {
+	switch {
+	case opts.Anonymous:
 		co = append(co, option.WithoutAuthentication())
+	case c.insecure && !opts.AllowInsecureCredentials:
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "gs: endpoint %q is http: credentials are only sent over https (set Anonymous, or AllowInsecureCredentials for a test server)", opts.Endpoint)
+	default:
+		creds := opts.Credentials
+		if creds == nil {
+			found, _, err := gcpcred.Find(ctx, &gcpcred.Options{Scopes: []string{storage.ScopeFullControl}})
+			if err != nil {
+				return nil, &blob.Error{Kind: blob.ErrUnauthenticated, Op: "Open", Provider: Scheme, Err: err}
+			}
+			creds = found
+		}
+		co = append(co, option.WithCredentials(creds))
 	}
 	co = append(co, opts.ClientOptions...)
 	sc, err := storage.NewClient(ctx, co...)

@@ -55,12 +55,12 @@ func testKeyPEM(t *testing.T) []byte {
 // over it with the signer's public key. It returns the parsed query.
 func verifyV4(t *testing.T, raw, method string, headers map[string]string) url.Values {
 	t.Helper()
-	q, err := checkV4(&rsaKey(t).PublicKey, raw, method, headers)
+	q, err := checkV4(&rsaKey(t).PublicKey, testSignerEmail, raw, method, headers)
 	require.NoError(t, err)
 	return q
 }
 
-func checkV4(pub *rsa.PublicKey, raw, method string, headers map[string]string) (url.Values, error) {
+func checkV4(pub *rsa.PublicKey, email, raw, method string, headers map[string]string) (url.Values, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func checkV4(pub *rsa.PublicKey, raw, method string, headers map[string]string) 
 		return nil, fmt.Errorf("X-Goog-Date %q: %v", date, err)
 	}
 	scope := date[:8] + "/auto/storage/goog4_request"
-	if c := q.Get("X-Goog-Credential"); c != testSignerEmail+"/"+scope {
+	if c := q.Get("X-Goog-Credential"); c != email+"/"+scope {
 		return nil, fmt.Errorf("credential %q", c)
 	}
 
@@ -180,9 +180,9 @@ func TestSignedURLsFollowV4(t *testing.T) {
 		raw, err := b.SignedURL(ctx, "k", &blob.SignedURLOptions{Method: http.MethodGet})
 		require.NoError(t, err)
 		verifyV4(t, raw, http.MethodGet, nil)
-		_, err = checkV4(&rsaKey(t).PublicKey, raw, http.MethodPut, nil)
+		_, err = checkV4(&rsaKey(t).PublicKey, testSignerEmail, raw, http.MethodPut, nil)
 		require.ErrorContains(t, err, "does not verify", "another method")
-		_, err = checkV4(&rsaKey(t).PublicKey, strings.Replace(raw, "/signed/k", "/signed/other", 1), http.MethodGet, nil)
+		_, err = checkV4(&rsaKey(t).PublicKey, testSignerEmail, strings.Replace(raw, "/signed/k", "/signed/other", 1), http.MethodGet, nil)
 		require.ErrorContains(t, err, "does not verify", "another key")
 	})
 }
