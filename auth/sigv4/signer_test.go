@@ -153,6 +153,35 @@ func TestSignIsRepeatable(t *testing.T) {
 	require.NotEqual(t, first.Get("Authorization"), req.Header.Get("Authorization"))
 }
 
+func TestSignReplacesOtherSpellings(t *testing.T) {
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	req, err := http.NewRequest(http.MethodGet, "https://b.s3.amazonaws.com:443/k", nil)
+	require.NoError(t, err)
+	req.Header["x-amz-date"] = []string{"old"}
+	req.Header["authorization"] = []string{"old"}
+	req.Header["x-amz-content-sha256"] = []string{"old"}
+	creds := testCreds
+	creds.SessionToken = "tok"
+	req.Header["x-amz-security-token"] = []string{"old"}
+
+	// A failing Sign changes nothing.
+	req.Header["Bad Name"] = []string{"x"}
+	before := req.Header.Clone()
+	require.ErrorIs(t, s.Sign(req, creds, "", testTime), ErrInvalidRequest)
+	require.Equal(t, before, req.Header)
+	require.Equal(t, "b.s3.amazonaws.com:443", req.Host)
+
+	delete(req.Header, "Bad Name")
+	require.NoError(t, s.Sign(req, creds, "", testTime))
+	require.Equal(t, http.Header{
+		"X-Amz-Date":           {"20150830T123600Z"},
+		"Authorization":        {req.Header.Get("Authorization")},
+		"X-Amz-Content-Sha256": {EmptyPayloadHash},
+		"X-Amz-Security-Token": {"tok"},
+	}, req.Header)
+	require.Equal(t, "b.s3.amazonaws.com", req.Host)
+}
+
 func TestSignErrors(t *testing.T) {
 	s3 := &Signer{Service: "s3", Region: "us-east-1"}
 	get := func() *http.Request {

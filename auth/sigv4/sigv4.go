@@ -242,10 +242,6 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	if host == "" {
 		return sig, fmt.Errorf("%w: the request has no host", ErrInvalidRequest)
 	}
-	if req.Host != host && (req.Host != "" || req.URL.Host != host) {
-		// Send the host as signed: without the default port.
-		req.Host = host
-	}
 	var dateArr [16]byte
 	date := appendAmzDate(dateArr[:0], splitTime(at))
 
@@ -262,17 +258,14 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	if setToken {
 		hs = append(hs, hdr{name: "x-amz-security-token", raw: c.SessionToken})
 	}
+	strays := false // non-canonical spellings of the headers set below
 	for k, vs := range h {
 		if neverSigned(k) {
-			if k != "X-Amz-Date" && k != "Authorization" && (eqLower(k, "x-amz-date") || eqLower(k, "authorization")) {
-				delete(h, k)
-			}
+			strays = strays || k != "X-Amz-Date" && k != "Authorization" && (eqLower(k, "x-amz-date") || eqLower(k, "authorization"))
 			continue
 		}
 		if setSha && eqLower(k, "x-amz-content-sha256") || setToken && eqLower(k, "x-amz-security-token") {
-			if k != shaKey && k != "X-Amz-Security-Token" {
-				delete(h, k)
-			}
+			strays = strays || k != shaKey && k != "X-Amz-Security-Token"
 			continue
 		}
 		if !validHeaderName(k) {
@@ -299,6 +292,22 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	sig = s.signature(cr, date, c.SecretAccessKey, tr)
 	if tr != nil {
 		tr.canonical, tr.signedHeaders = string(cr), string(signed)
+	}
+
+	// Only now that signing cannot fail, change the request.
+	if req.Host != host && (req.Host != "" || req.URL.Host != host) {
+		// Send the host as signed: without the default port.
+		req.Host = host
+	}
+	if strays {
+		for k := range h {
+			switch {
+			case k == "X-Amz-Date" || k == "Authorization" || k == shaKey || k == "X-Amz-Security-Token":
+			case eqLower(k, "x-amz-date") || eqLower(k, "authorization") ||
+				setSha && eqLower(k, "x-amz-content-sha256") || setToken && eqLower(k, "x-amz-security-token"):
+				delete(h, k)
+			}
+		}
 	}
 
 	// One string holds the date and the Authorization value; one array the
