@@ -3,16 +3,30 @@ package sigv4
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding"
+	"hash"
 	"hash/maphash"
+	"sync"
 	"sync/atomic"
 )
 
-// signingKey is a derived SigV4 key, kept as the HMAC inner and outer pads so
-// that signing a string costs two SHA-256 sums and no allocation.
+// signingKey is a derived SigV4 key, kept as the SHA-256 states after the
+// HMAC inner and outer pads, so that signing a string hashes only the string
+// and the inner sum, with no allocation.
 type signingKey struct {
 	secret, date, region, service string
-	ipad, opad                    [64]byte
+	key                           []byte // the derived key
+	inner, outer                  []byte // marshaled sha256 states
 }
+
+// hmacState is a reusable SHA-256 hash with room for the string to sign
+// (kept off the stack: it is passed to the hash through an interface).
+type hmacState struct {
+	h   hash.Hash
+	buf []byte
+}
+
+var hmacPool = sync.Pool{New: func() any { return &hmacState{h: sha256.New(), buf: make([]byte, 0, 512)} }}
 
 // keyCache holds recently derived keys, indexed by a hash of what they were
 // derived from. A slot holds one key; a colliding derivation replaces it.
@@ -46,26 +60,51 @@ func deriveKey(secret string, date []byte, region, service string) *signingKey {
 		m.Write([]byte(part))
 		sum = m.Sum(sum[:0])
 	}
-	for i := range k.ipad {
-		k.ipad[i], k.opad[i] = 0x36, 0x5c
+	k.key = sum
+	var ipad, opad [64]byte
+	for i := range ipad {
+		ipad[i], opad[i] = 0x36, 0x5c
 	}
 	for i, c := range sum {
-		k.ipad[i] ^= c
-		k.opad[i] ^= c
+		ipad[i] ^= c
+		opad[i] ^= c
 	}
+	h := sha256.New()
+	h.Write(ipad[:])
+	k.inner, _ = h.(encoding.BinaryMarshaler).MarshalBinary()
+	h.Reset()
+	h.Write(opad[:])
+	k.outer, _ = h.(encoding.BinaryMarshaler).MarshalBinary()
 	slot.Store(k)
 	return k
 }
 
-// sum returns HMAC-SHA256(key, msg). scratch is a buffer to build the padded
-// input in; it is returned for reuse.
-func (k *signingKey) sum(msg, scratch []byte) ([32]byte, []byte) {
-	scratch = append(scratch[:0], k.ipad[:]...)
-	scratch = append(scratch, msg...)
-	inner := sha256.Sum256(scratch)
-	scratch = append(scratch[:0], k.opad[:]...)
-	scratch = append(scratch, inner[:]...)
-	return sha256.Sum256(scratch), scratch
+// sum returns HMAC-SHA256(key, msg).
+func (k *signingKey) sum(msg []byte) (out [32]byte) {
+	st := hmacPool.Get().(*hmacState)
+	u, ok := st.h.(encoding.BinaryUnmarshaler)
+	if !ok || u.UnmarshalBinary(k.inner) != nil {
+		return k.slowSum(msg)
+	}
+	st.buf = append(st.buf[:0], msg...)
+	st.h.Write(st.buf)
+	st.buf = st.h.Sum(st.buf[:0])
+	if u.UnmarshalBinary(k.outer) != nil {
+		return k.slowSum(msg)
+	}
+	st.h.Write(st.buf)
+	st.buf = st.h.Sum(st.buf[:0])
+	copy(out[:], st.buf)
+	hmacPool.Put(st)
+	return out
+}
+
+// slowSum is sum by crypto/hmac, should a saved state ever not restore.
+func (k *signingKey) slowSum(msg []byte) (out [32]byte) {
+	m := hmac.New(sha256.New, k.key)
+	m.Write(msg)
+	m.Sum(out[:0])
+	return out
 }
 
 func appendHex(b []byte, sum []byte) []byte {

@@ -270,3 +270,10 @@ func TestPresign(t *testing.T) {
 	require.Equal(t, "b.s3.amazonaws.com", u.Host, "the URL carries the host as signed")
 	require.Equal(t, "b.s3.amazonaws.com:443", req.URL.Host, "the request is left unchanged")
 }
+
+func TestHMACMatchesCryptoHMAC(t *testing.T) {
+	k := deriveKey("secret", []byte("20240501"), "eu-west-1", "execute-api")
+	for _, msg := range []string{"", "x", strings.Repeat("m", 55), strings.Repeat("m", 56), strings.Repeat("m", 64), strings.Repeat("m", 300)} {
+		require.Equal(t, k.slowSum([]byte(msg)), k.sum([]byte(msg)), "len %d", len(msg))
+	}
+}

@@ -409,8 +409,7 @@ func (s *Signer) signature(cr, date []byte, secret string, tr *trace) (sig [64]b
 		tr.stringToSign = string(sts)
 	}
 	key := deriveKey(secret, date[:8], s.Region, s.Service)
-	var scArr [384]byte
-	mac, _ := key.sum(sts, scArr[:0])
+	mac := key.sum(sts)
 	appendHex(sig[:0], mac[:])
 	return sig
 }

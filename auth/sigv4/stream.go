@@ -365,7 +365,7 @@ func (s *chunkSeed) appendScopeLines(b []byte, prev *[64]byte) []byte {
 }
 
 func (s *chunkSeed) mac(sts []byte) (sig [64]byte) {
-	sum, _ := s.key.sum(sts, make([]byte, 0, 64+len(sts)))
+	sum := s.key.sum(sts)
 	appendHex(sig[:0], sum[:])
 	return sig
 }
