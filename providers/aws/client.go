@@ -239,6 +239,8 @@ type Request struct {
 	// already protects the body (multipart parts: their checksums would
 	// only be composite ones).
 	signedOnly bool
+	// attempts, when set, receives how many times the request was sent.
+	attempts *int
 }
 
 // Do signs and sends r, retrying as Options.Retry says. On a 2xx status it
@@ -325,6 +327,9 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 	}
 	var last error
 	for attempt := 1; ; attempt++ {
+		if r.attempts != nil {
+			*r.attempts = attempt
+		}
 		resp, body, s3err, err := c.attempt(ctx, r, p, readBody)
 		if err == nil && s3err == nil {
 			return resp, body, nil

@@ -30,6 +30,7 @@ const (
 	stallBody                      // send headers and some of the body, then stall
 	corruptBody                    // flip the body's byte at offset after
 	ignoreRange                    // answer a ranged GET with the whole object
+	loseResponse                   // let the server act, then reset before answering
 )
 
 // fault is one rule of the proxy: requests matching match get kind, times
@@ -124,6 +125,11 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
+	if f != nil && f.kind == loseResponse {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		reset(w)
+		return
+	}
 	if f != nil && f.kind == ignoreRange {
 		for k, v := range resp.Header {
 			w.Header()[k] = v
@@ -392,5 +398,38 @@ func TestServerIgnoringRange(t *testing.T) {
 		}
 		require.True(t, bytes.Equal(data[tt.off:end], got), "range %d+%d", tt.off, tt.n)
 		require.Equal(t, int64(len(data)), r.Attrs().Size)
+	}
+}
+
+func TestLostAnswersToConditionalWrites(t *testing.T) {
+	isComplete := func(r *http.Request) bool {
+		return r.Method == http.MethodPost && r.URL.Query().Get("uploadId") != ""
+	}
+	tests := []struct {
+		name  string
+		match func(r *http.Request) bool
+		data  []byte
+	}{
+		{"PutObject", isMethod(http.MethodPut), []byte("mine")},
+		{"CompleteMultipartUpload", isComplete, pattern(11<<20, 4)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, b, direct, c, name := faultSetup(t, nil)
+			ctx := context.Background()
+			p.add(&fault{match: tt.match, kind: loseResponse, times: 1})
+			opts := &blob.WriterOptions{IfNotExist: true, PartSize: MinPartSize}
+			require.NoError(t, blob.WriteAll(ctx, b, "obj", tt.data, opts), "our own earlier attempt is not a lost race")
+			require.Equal(t, 1, p.strikes())
+			got, err := blob.ReadAll(ctx, direct, "obj")
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(tt.data, got))
+
+			// Someone else's object still fails the write, answer lost or not.
+			p.add(&fault{match: tt.match, kind: loseResponse, times: 1})
+			err = blob.WriteAll(ctx, b, "obj", append([]byte("other "), tt.data...), opts)
+			require.ErrorIs(t, err, blob.ErrPreconditionFailed)
+			requireNoUploads(t, c, name)
+		})
 	}
 }

@@ -2,6 +2,8 @@ package aws
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -366,8 +369,38 @@ func (w *writer) headers() http.Header {
 func (w *writer) put(ctx context.Context, data []byte) error {
 	h := w.headers()
 	conditionalHeaders(h, w.opts.IfNotExist, w.opts.IfMatch)
-	_, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Header: h, Body: data})
+	var attempts int
+	_, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Header: h, Body: data, attempts: &attempts})
+	if attempts > 1 && w.opts.IfNotExist && errors.Is(err, blob.ErrPreconditionFailed) {
+		// An earlier attempt may have written the object and lost its
+		// answer: then the object is ours, byte for byte.
+		sum := md5.Sum(data)
+		if w.d.c.hasETag(ctx, w.d.name, w.key, `"`+hex.EncodeToString(sum[:])+`"`) {
+			return nil
+		}
+	}
 	return ifMatchMissing(err, w.opts.IfMatch)
+}
+
+// hasETag reports whether key exists with etag.
+func (c *Client) hasETag(ctx context.Context, bucket, key, etag string) bool {
+	h, _, err := c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: bucket, Key: key})
+	return err == nil && h.Get("ETag") == etag
+}
+
+// multipartETag is the ETag S3 gives the object completed from parts: the
+// MD5 of the parts' binary MD5s, then "-" and the part count. It is ""
+// when a part's ETag is not an MD5.
+func multipartETag(parts []completedPart) string {
+	d := md5.New()
+	for _, p := range parts {
+		b, err := hex.DecodeString(strings.Trim(p.ETag, `"`))
+		if err != nil || len(b) != md5.Size {
+			return ""
+		}
+		d.Write(b)
+	}
+	return fmt.Sprintf(`"%x-%d"`, d.Sum(nil), len(parts))
 }
 
 // annotate prefixes what to err's cause, keeping a *blob.Error's kind,
@@ -447,8 +480,18 @@ func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, par
 	// x-amz-checksum-* header would claim the whole object's checksum.
 	h := http.Header{"Content-Type": {"application/xml"}, "Content-Md5": {contentMD5(body)}}
 	conditionalHeaders(h, ifNotExist, ifMatch)
-	_, _, err = c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: bucket, Key: key, Query: url.Values{"uploadId": {id}}, Header: h, Body: body})
-	if be := (*blob.Error)(nil); errors.As(err, &be) && be.Code == "NoSuchUpload" {
+	var attempts int
+	_, _, err = c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: bucket, Key: key, Query: url.Values{"uploadId": {id}}, Header: h, Body: body, attempts: &attempts})
+	be := (*blob.Error)(nil)
+	noUpload := errors.As(err, &be) && be.Code == "NoSuchUpload"
+	if attempts > 1 && (noUpload || errors.Is(err, blob.ErrPreconditionFailed)) {
+		// An earlier attempt may have completed the upload and lost its
+		// answer: the object then carries these parts' ETag.
+		if etag := multipartETag(parts); etag != "" && c.hasETag(ctx, bucket, key, etag) {
+			return nil
+		}
+	}
+	if noUpload {
 		return err
 	}
 	return ifMatchMissing(err, ifMatch)
