@@ -68,3 +68,18 @@ func TestQuickstartOnMinIO(t *testing.T) {
 	require.NoError(t, run(context.Background(), &out))
 	require.Equal(t, expected, out.String())
 }
+
+// TestQuickstartOnFakeGCS runs the same program on GCS (a local
+// fake-gcs-server), chosen by CLOUD_PROVIDER=gcp and STORAGE_EMULATOR_HOST.
+func TestQuickstartOnFakeGCS(t *testing.T) {
+	s := emulator.FakeGCS(t, "quickstart")
+	for k, v := range map[string]string{
+		"CLOUD_PROVIDER": "gcp", "CLOUD_BUCKET": "quickstart", "STORAGE_EMULATOR_HOST": s.Host,
+		"HOME": t.TempDir(), "GOOGLE_APPLICATION_CREDENTIALS": "", "GCE_METADATA_HOST": "127.0.0.1:1",
+	} {
+		t.Setenv(k, v)
+	}
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), &out))
+	require.Equal(t, expected, out.String())
+}
