@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding"
@@ -102,7 +103,7 @@ func (k *signingKey) sum(msg []byte) (out [32]byte) {
 // slowSum is sum by crypto/hmac, should a saved state ever not restore.
 func (k *signingKey) slowSum(msg []byte) (out [32]byte) {
 	m := hmac.New(sha256.New, k.key)
-	m.Write(msg)
+	m.Write(bytes.Clone(msg)) // a copy, so that msg does not escape to the heap
 	m.Sum(out[:0])
 	return out
 }
