@@ -197,6 +197,14 @@ func defaultHTTPClient() *http.Client {
 		t.DisableCompression = true
 		t.WriteBufferSize = 256 << 10
 		t.ReadBufferSize = 256 << 10
+		dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+		t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return bigWriteConn{c}, nil
+		}
 		defaultClient = &http.Client{Transport: t}
 	})
 	return defaultClient
@@ -213,6 +221,17 @@ const (
 	unsignedPayload  = "UNSIGNED-PAYLOAD"
 	emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )
+
+// bigWriteConn sends request bodies in 256 KiB writes: net/http copies a
+// body of known length through io.LimitReader into the connection's
+// ReadFrom, whose generic path writes 32 KiB at a time.
+type bigWriteConn struct{ net.Conn }
+
+func (c bigWriteConn) ReadFrom(r io.Reader) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	return io.CopyBuffer(struct{ io.Writer }{c.Conn}, r, *bp)
+}
 
 // Region returns the region the client signs for.
 func (c *Client) Region() string { return c.region }
