@@ -3,6 +3,7 @@ package aws
 import (
 	"testing"
 
+	"github.com/anyblob/anyblob/auth/sigv4"
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/conformance"
 	"github.com/anyblob/anyblob/conformance/emulator"
@@ -37,5 +38,24 @@ func TestConformance(t *testing.T) {
 			},
 			MaxKeyLen: minioMaxKeyLen,
 		})
+	})
+}
+
+// TestConformanceTLS runs the suite virtual-hosted over https: unsigned
+// payloads with CRC32C checksums instead of signed SHA-256s.
+func TestConformanceTLS(t *testing.T) {
+	testEnv(t)
+	endpoint, hc := tlsMinIO(t)
+	c := newClient(t, Options{
+		Region: "us-east-1", Endpoint: endpoint, EscapeKeys: true, HTTPClient: hc,
+		Credentials: sigv4.StaticCredentials{AccessKeyID: "tls-user", SecretAccessKey: "tls-secret-key"},
+	})
+	conformance.Run(t, conformance.Harness{
+		Open: func(t *testing.T) blob.Bucket {
+			b, _ := newBucket(t, c)
+			return b
+		},
+		MaxKeyLen:  minioMaxKeyLen,
+		HTTPClient: hc,
 	})
 }
