@@ -380,7 +380,9 @@ type hdr struct {
 	raw  string
 	// date marks the x-amz-date header, whose value is passed apart so
 	// that no stack buffer is referenced from hs (which may grow to the heap).
-	date   bool
+	date bool
+	// exact marks a raw value that needs no trimming (host, payload hash).
+	exact  bool
 	ls, le int
 }
 
@@ -483,13 +485,17 @@ func appendTrimmed(b []byte, v string) []byte {
 
 // isTrimmed reports whether v has no white space but single inner spaces.
 func isTrimmed(v string) bool {
-	if v == "" {
-		return true
+	i := 0
+	for i < len(v) && v[i] > ' ' {
+		i++
+	}
+	if i == len(v) {
+		return true // the usual case: no white space at all
 	}
 	if v[0] == ' ' || v[len(v)-1] == ' ' {
 		return false
 	}
-	for i := 0; i < len(v); i++ {
+	for ; i < len(v); i++ {
 		switch v[i] {
 		case '\t', '\r', '\n':
 			return false
@@ -544,6 +550,8 @@ func appendCanonicalHeaders(b []byte, hs []hdr, names, date []byte) []byte {
 				}
 			case hs[j].date:
 				b = append(b, date...)
+			case hs[j].exact:
+				b = append(b, hs[j].raw...)
 			default:
 				b = appendTrimmed(b, hs[j].raw)
 			}

@@ -277,3 +277,27 @@ func TestHMACMatchesCryptoHMAC(t *testing.T) {
 		require.Equal(t, k.slowSum([]byte(msg)), k.sum([]byte(msg)), "len %d", len(msg))
 	}
 }
+
+func TestSplitTime(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2000, 2, 29, 23, 59, 59, 999, time.UTC),
+		time.Date(2013, 5, 24, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 12, 31, 12, 30, 45, 0, time.FixedZone("x", -5*3600)),
+		time.Date(2100, 3, 1, 1, 2, 3, 0, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+	} {
+		u := at.UTC()
+		y, m, d := u.Date()
+		hh, mm, ss := u.Clock()
+		require.Equal(t, timeParts{y, int(m), d, hh, mm, ss}, splitTime(at), at.String())
+		require.Equal(t, u.Format("20060102T150405Z"), string(appendAmzDate(nil, splitTime(at))))
+	}
+	for i := 0; i < 2000; i++ {
+		at := time.Unix(int64(i)*7919*86400/13+int64(i)*3571, 0)
+		u := at.UTC()
+		require.Equal(t, u.Format("20060102T150405Z"), string(appendAmzDate(nil, splitTime(at))), at.String())
+	}
+}

@@ -147,6 +147,9 @@ func checkCredentials(c *Credentials) error {
 // validPayloadHash accepts 64 lower-case hex digits, UNSIGNED-PAYLOAD and the
 // STREAMING-* names.
 func validPayloadHash(h string) bool {
+	if h == EmptyPayloadHash || h == UnsignedPayload {
+		return true
+	}
 	if len(h) == 64 {
 		for i := 0; i < 64; i++ {
 			if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
@@ -246,14 +249,14 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	date := appendAmzDate(dateArr[:0], splitTime(at))
 
 	var hdrArr [24]hdr
-	hdrArr[0] = hdr{name: "host", raw: host}
+	hdrArr[0] = hdr{name: "host", raw: host, exact: true}
 	hdrArr[1] = hdr{name: "x-amz-date", date: true}
 	hs := hdrArr[:2]
 	if err := checkContentLength(req); err != nil {
 		return sig, err
 	}
 	if setSha {
-		hs = append(hs, hdr{name: "x-amz-content-sha256", raw: payloadHash})
+		hs = append(hs, hdr{name: "x-amz-content-sha256", raw: payloadHash, exact: true})
 	}
 	if setToken {
 		hs = append(hs, hdr{name: "x-amz-security-token", raw: c.SessionToken})
@@ -349,11 +352,37 @@ func checkContentLength(req *http.Request) error {
 	return nil
 }
 
+// splitTime returns the UTC calendar date and clock of at, computed from
+// its Unix time in one step (the proleptic Gregorian calendar, valid from
+// year 0 to 9999).
 func splitTime(at time.Time) timeParts {
-	t := at.UTC()
-	y, mo, d := t.Date()
-	hh, mm, ss := t.Clock()
-	return timeParts{y, int(mo), d, hh, mm, ss}
+	secs := at.Unix()
+	days := secs / 86400
+	rem := secs % 86400
+	if rem < 0 {
+		rem += 86400
+		days--
+	}
+	// Days to civil date (Howard Hinnant's algorithm).
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return timeParts{int(y), int(m), int(d), int(rem / 3600), int(rem % 3600 / 60), int(rem % 60)}
 }
 
 func appendScope(b, date []byte, region, service string) []byte {
