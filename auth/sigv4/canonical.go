@@ -448,16 +448,53 @@ func neverSigned(name string) bool {
 // sortHdrs sorts hs by lower-cased name, keeping the order of names that
 // differ only in case.
 func sortHdrs(hs []hdr, names []byte) {
-	if len(hs) <= 16 {
-		for i := 1; i < len(hs); i++ {
-			for j := i; j > 0 && bytes.Compare(names[hs[j-1].ls:hs[j-1].le], names[hs[j].ls:hs[j].le]) > 0; j-- {
-				hs[j-1], hs[j] = hs[j], hs[j-1]
-			}
-		}
+	if len(hs) > 24 {
+		cl := bytes.Clone(names)
+		slices.SortStableFunc(hs, func(a, b hdr) int { return bytes.Compare(cl[a.ls:a.le], cl[b.ls:b.le]) })
 		return
 	}
-	cl := bytes.Clone(names)
-	slices.SortStableFunc(hs, func(a, b hdr) int { return bytes.Compare(cl[a.ls:a.le], cl[b.ls:b.le]) })
+	// Insertion sort of indices by an 8-byte prefix of the name (most
+	// names differ there), then one permutation of hs.
+	var keys [24]uint64
+	var ord [24]uint8
+	n := len(hs)
+	for i := range hs {
+		keys[i] = namePrefix(names[hs[i].ls:hs[i].le])
+		ord[i] = uint8(i)
+	}
+	less := func(a, b uint8) bool {
+		if keys[a] != keys[b] {
+			return keys[a] < keys[b]
+		}
+		return bytes.Compare(names[hs[a].ls:hs[a].le], names[hs[b].ls:hs[b].le]) < 0
+	}
+	sorted := true
+	for i := 1; i < n; i++ {
+		for j := i; j > 0 && less(ord[j], ord[j-1]); j-- {
+			ord[j-1], ord[j] = ord[j], ord[j-1]
+			sorted = false
+		}
+	}
+	if sorted {
+		return
+	}
+	var tmp [24]hdr
+	copy(tmp[:n], hs)
+	for i, o := range ord[:n] {
+		hs[i] = tmp[o]
+	}
+}
+
+// namePrefix returns the first 8 bytes of name, big-endian, zero-padded.
+func namePrefix(name []byte) uint64 {
+	var k uint64
+	for i := 0; i < 8; i++ {
+		k <<= 8
+		if i < len(name) {
+			k |= uint64(name[i])
+		}
+	}
+	return k
 }
 
 // appendTrimmed appends v trimmed, with inner runs of white space collapsed
@@ -509,11 +546,12 @@ func isTrimmed(v string) bool {
 }
 
 func appendLower(b []byte, s string) []byte {
-	if !hasUpper(s) {
-		return append(b, s...)
-	}
-	for i := 0; i < len(s); i++ {
-		b = append(b, lower(s[i]))
+	n := len(b)
+	b = append(b, s...)
+	for i := n; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
 	}
 	return b
 }
