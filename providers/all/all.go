@@ -8,8 +8,9 @@
 package all
 
 import (
-	_ "github.com/anyblob/anyblob/blob/fileblob" // file://
-	_ "github.com/anyblob/anyblob/blob/memblob"  // mem://
-	_ "github.com/anyblob/anyblob/providers/aws" // s3://
-	_ "github.com/anyblob/anyblob/providers/gcp" // gs://
+	_ "github.com/anyblob/anyblob/blob/fileblob"   // file://
+	_ "github.com/anyblob/anyblob/blob/memblob"    // mem://
+	_ "github.com/anyblob/anyblob/providers/aws"   // s3://
+	_ "github.com/anyblob/anyblob/providers/azure" // azblob://
+	_ "github.com/anyblob/anyblob/providers/gcp"   // gs://
 )

@@ -1,0 +1,48 @@
+package azure_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/conformance"
+	"github.com/anyblob/anyblob/conformance/emulator"
+	"github.com/anyblob/anyblob/providers/azure"
+)
+
+var containerSeq atomic.Int64
+
+// harness runs the suite on one Azurite, a new container per check, with
+// the shared key of its connection string.
+func harness(t *testing.T) conformance.Harness {
+	srv := emulator.Azurite(t, nil)
+	sc, err := service.NewClientFromConnectionString(srv.ConnectionString, nil)
+	require.NoError(t, err)
+	return conformance.Harness{
+		Open: func(t *testing.T) blob.Bucket {
+			name := fmt.Sprintf("conformance-%d", containerSeq.Add(1))
+			_, err := sc.CreateContainer(context.Background(), name, nil)
+			require.NoError(t, err)
+			b, err := azure.OpenBucket(context.Background(), name, azure.Options{ConnectionString: srv.ConnectionString})
+			require.NoError(t, err)
+			return b
+		},
+	}
+}
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, harness(t))
+}
+
+func TestConformancePrefixed(t *testing.T) {
+	h := harness(t)
+	open := h.Open
+	h.Open = func(t *testing.T) blob.Bucket { return blob.Prefixed(open(t), "pre/fix/") }
+	h.MaxKeyLen = blob.MaxKeyLen - len("pre/fix/")
+	conformance.Run(t, h)
+}
