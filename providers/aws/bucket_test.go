@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -240,4 +242,29 @@ func TestDeleteKeys(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, p.Objects)
 	require.NoError(t, b.Delete(ctx, "never-written"))
+}
+
+func TestClockSkew(t *testing.T) {
+	testEnv(t)
+	ep := emulator.MinIO(t)
+	c := newClient(t, minioOptions(ep))
+	b, _ := newBucket(t, c)
+	ctx := context.Background()
+	for _, off := range []time.Duration{-20 * time.Minute, 3 * time.Hour} {
+		skewed := newClient(t, minioOptions(ep))
+		skewed.now = func() time.Time { return time.Now().Add(off) }
+		sb, err := skewed.Bucket(b.(interface{ String() string }).String()[len("s3://"):])
+		require.NoError(t, err)
+		require.NoError(t, blob.WriteAll(ctx, sb, "skewed", []byte("ok"), nil), "offset %v", off)
+		got, err := blob.ReadAll(ctx, sb, "skewed")
+		require.NoError(t, err)
+		require.Equal(t, "ok", string(got))
+		require.InDelta(t, float64(-off), float64(skewed.skew.Load()), float64(10*time.Second))
+		u, err := sb.SignedURL(ctx, "skewed", nil)
+		require.NoError(t, err)
+		resp, err := http.Get(u)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, "presigned with the server's clock")
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyblob/anyblob/auth/sigv4"
@@ -111,6 +112,9 @@ type Client struct {
 	copyThreshold int64
 	copyPartSize  int64
 	escapeKeys    bool
+	// skew is the server's clock minus ours, in nanoseconds, learnt from
+	// a RequestTimeTooSkewed answer.
+	skew atomic.Int64
 	// partLimit, when set, replaces MaxParts in writers (tests).
 	partLimit int
 }
@@ -231,6 +235,34 @@ func (c bigWriteConn) ReadFrom(r io.Reader) (int64, error) {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	return io.CopyBuffer(struct{ io.Writer }{c.Conn}, r, *bp)
+}
+
+// maxSkew is how far the server's clock may be from ours before requests
+// are signed with the server's time instead.
+const maxSkew = 4 * time.Minute
+
+// clock is the time requests are signed with: now, corrected by the skew a
+// server reported.
+func (c *Client) clock() time.Time { return c.now().Add(time.Duration(c.skew.Load())) }
+
+// learnSkew notes the server's clock from an authentication failure whose
+// Date is more than maxSkew from the clock requests were signed with, and
+// reports whether it did (the request is then worth signing again).
+func (c *Client) learnSkew(e *Error) bool {
+	if e.serverDate.IsZero() || e.Status != http.StatusForbidden && e.Code != "RequestTimeTooSkewed" {
+		return false
+	}
+	switch e.Code {
+	case "", "RequestTimeTooSkewed", "RequestExpired", "SignatureDoesNotMatch", "InvalidSignatureException", "AuthFailure", "AccessDenied":
+	default:
+		return false
+	}
+	off := e.serverDate.Sub(c.clock())
+	if off > -maxSkew && off < maxSkew {
+		return false
+	}
+	c.skew.Store(int64(e.serverDate.Sub(c.now())))
+	return true
 }
 
 // Region returns the region the client signs for.
@@ -358,6 +390,9 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 		} else {
 			last = err
 		}
+		if s3err != nil && attempt < c.retry.MaxAttempts && c.learnSkew(s3err) {
+			continue // signed with a clock the server rejects: sign again at once
+		}
 		if attempt >= c.retry.MaxAttempts || !retryable(ctx, err, s3err) {
 			break
 		}
@@ -464,7 +499,7 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd
 	if err != nil {
 		return nil, &fatalError{&blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: retrieving credentials: %w", err)}}
 	}
-	if err := c.signer.Sign(req, creds, p.payloadHash, c.now()); err != nil {
+	if err := c.signer.Sign(req, creds, p.payloadHash, c.clock()); err != nil {
 		return nil, &fatalError{&blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: signing: %w", err)}}
 	}
 	return req, nil

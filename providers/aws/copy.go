@@ -163,7 +163,7 @@ func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURL
 	if opts.ContentType != "" {
 		req.Header.Set("Content-Type", opts.ContentType)
 	}
-	pu, err := d.c.signer.Presign(req, creds, unsignedPayload, opts.Expiry, d.c.now())
+	pu, err := d.c.signer.Presign(req, creds, unsignedPayload, opts.Expiry, d.c.clock())
 	if err != nil {
 		return "", &blob.Error{Kind: blob.ErrInvalidArgument, Err: fmt.Errorf("s3: presigning: %w", err)}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/anyblob/anyblob/blob"
 )
@@ -26,6 +27,8 @@ type Error struct {
 	RequestID, HostID string
 	// Resource is the bucket or key the error is about, when S3 said.
 	Resource string
+
+	serverDate time.Time // the response's Date, for clock skew
 }
 
 // Error formats the code, status, message and request ID.
@@ -167,6 +170,7 @@ const maxErrorBody = 64 << 10
 // reading (and not closing) its body.
 func parseError(resp *http.Response) *Error {
 	e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get("x-amz-request-id"), HostID: resp.Header.Get("x-amz-id-2")}
+	e.serverDate, _ = http.ParseTime(resp.Header.Get("Date"))
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	fillError(e, body)
 	if e.Code == "" {
