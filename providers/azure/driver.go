@@ -64,11 +64,11 @@ func (d *driver) read(ctx context.Context, key string, offset, length int64, ifM
 	}
 	pin := *props.ETag
 	o := &azblobblob.DownloadStreamOptions{
-		Range:            azblobblob.HTTPRange{Offset: offset},
+		Range:            azblobblob.HTTPRange{Offset: offset}, // 0 and 0: no Range header, a plain full read
 		AccessConditions: &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &pin}},
 	}
-	if length > 0 {
-		o.Range.Count = min(length, size-offset)
+	if length > 0 && offset+length < size {
+		o.Range.Count = length
 	}
 	resp, err := bc.DownloadStream(ctx, o)
 	if err != nil {
