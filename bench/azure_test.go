@@ -96,4 +96,3 @@ func BenchmarkAzureDownload(b *testing.B) {
 		}
 	})
 }
-
