@@ -444,6 +444,9 @@ func (c *Client) attempt(ctx context.Context, r *Request, p *prepared, readBody 
 		return nil, nil, s3err, nil
 	}
 	if !readBody {
+		// The caller reads at its own pace: the watchdog runs only while
+		// a Read waits on the network.
+		wd.stop()
 		resp.Body = &watchedBody{rc: resp.Body, wd: wd, cancel: cancel, actx: actx, stall: c.stall}
 		return resp, nil, nil, nil
 	}
@@ -610,8 +613,10 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// watchedBody is a response body whose reads kick the watchdog; a stall
-// cancels the attempt and surfaces as an error that names it.
+// watchedBody is a response body whose reads run under the watchdog: a
+// Read that waits longer than the stall timeout cancels the attempt and
+// fails with an error that names the stall. Time between Reads does not
+// count.
 type watchedBody struct {
 	rc     io.ReadCloser
 	wd     *watchdog
@@ -622,10 +627,9 @@ type watchedBody struct {
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
+	b.wd.kick()
 	n, err := b.rc.Read(p)
-	if n > 0 {
-		b.wd.kick()
-	}
+	b.wd.stop()
 	if err != nil && err != io.EOF && context.Cause(b.actx) == errStalled {
 		err = fmt.Errorf("%w: no data for %v", errStalled, b.stall)
 	}

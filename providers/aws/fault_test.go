@@ -50,6 +50,7 @@ type faultProxy struct {
 	mu     sync.Mutex
 	faults []*fault
 	struck int
+	gets   int // GET requests seen
 }
 
 func newFaultProxy(t *testing.T, target string) (*faultProxy, string) {
@@ -76,6 +77,9 @@ func (p *faultProxy) strikes() int {
 func (p *faultProxy) pick(r *http.Request) *fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if r.Method == http.MethodGet {
+		p.gets++
+	}
 	for _, f := range p.faults {
 		if f.times > 0 && f.match(r) {
 			f.times--
@@ -432,4 +436,24 @@ func TestLostAnswersToConditionalWrites(t *testing.T) {
 			requireNoUploads(t, c, name)
 		})
 	}
+}
+
+func TestSlowConsumerIsNotAStall(t *testing.T) {
+	p, b, direct, _, _ := faultSetup(t, nil) // stall timeout 500ms
+	ctx := context.Background()
+	data := pattern(1<<20, 13)
+	require.NoError(t, blob.WriteAll(ctx, direct, "obj", data, nil))
+	r, err := b.NewRangeReader(ctx, "obj", 0, -1, nil)
+	require.NoError(t, err)
+	head := make([]byte, 10)
+	_, err = io.ReadFull(r, head)
+	require.NoError(t, err)
+	time.Sleep(1200 * time.Millisecond) // the caller is busy
+	rest, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	require.True(t, bytes.Equal(data, append(head, rest...)))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	require.Equal(t, 1, p.gets, "no resume was needed")
 }
