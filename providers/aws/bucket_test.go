@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/anyblob/anyblob/auth/sigv4"
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/conformance/emulator"
 )
@@ -267,4 +269,54 @@ func TestClockSkew(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode, "presigned with the server's clock")
 	}
+}
+
+// rotatingSource hands out stale keys until Invalidate is called.
+type rotatingSource struct {
+	stale, fresh sigv4.Credentials
+	mu           sync.Mutex
+	invalidated  int
+}
+
+func (s *rotatingSource) Retrieve(context.Context) (sigv4.Credentials, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.invalidated > 0 {
+		return s.fresh, nil
+	}
+	return s.stale, nil
+}
+
+func (s *rotatingSource) Invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.invalidated++
+}
+
+func TestStaleCredentialsAreRefreshed(t *testing.T) {
+	testEnv(t)
+	ep := emulator.MinIO(t)
+	c := newClient(t, minioOptions(ep))
+	_, name := newBucket(t, c)
+	src := &rotatingSource{
+		stale: sigv4.Credentials{AccessKeyID: "rotated-away", SecretAccessKey: "old-secret"},
+		fresh: sigv4.Credentials{AccessKeyID: ep.AccessKey, SecretAccessKey: ep.SecretKey},
+	}
+	opts := minioOptions(ep)
+	opts.Credentials = src
+	b, err := newClient(t, opts).Bucket(name)
+	require.NoError(t, err)
+	require.NoError(t, blob.WriteAll(context.Background(), b, "k", []byte("v"), nil))
+	require.Equal(t, 1, src.invalidated)
+
+	// A source that cannot refresh fails with the server's code.
+	opts.Credentials = sigv4.StaticCredentials(src.stale)
+	b, err = newClient(t, opts).Bucket(name)
+	require.NoError(t, err)
+	err = blob.WriteAll(context.Background(), b, "k", []byte("v"), nil)
+	require.ErrorIs(t, err, blob.ErrUnauthenticated)
+	var be *blob.Error
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, "InvalidAccessKeyId", be.Code)
+	require.NotContains(t, err.Error(), "old-secret")
 }

@@ -265,6 +265,27 @@ func (c *Client) learnSkew(e *Error) bool {
 	return true
 }
 
+// Invalidator is implemented by credential sources that can drop what
+// they cached (auth/awscred's chain). When S3 answers ExpiredToken,
+// InvalidToken, TokenRefreshRequired or InvalidAccessKeyId, the client
+// calls Invalidate and signs the request once more with fresh credentials.
+type Invalidator interface {
+	Invalidate()
+}
+
+var staleCodes = map[string]bool{"ExpiredToken": true, "InvalidToken": true, "TokenRefreshRequired": true, "InvalidAccessKeyId": true}
+
+// invalidate drops the source's cached credentials after an answer that
+// says they are stale; it reports whether it could.
+func (c *Client) invalidate(e *Error) bool {
+	inv, ok := c.creds.(Invalidator)
+	if !ok || !staleCodes[e.Code] {
+		return false
+	}
+	inv.Invalidate()
+	return true
+}
+
 // Region returns the region the client signs for.
 func (c *Client) Region() string { return c.region }
 
@@ -377,6 +398,7 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 		return nil, nil, err
 	}
 	var last error
+	invalidated := false
 	for attempt := 1; ; attempt++ {
 		if r.attempts != nil {
 			*r.attempts = attempt
@@ -392,6 +414,10 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 		}
 		if s3err != nil && attempt < c.retry.MaxAttempts && c.learnSkew(s3err) {
 			continue // signed with a clock the server rejects: sign again at once
+		}
+		if s3err != nil && attempt < c.retry.MaxAttempts && !invalidated && c.invalidate(s3err) {
+			invalidated = true
+			continue // the source had stale credentials: fetch fresh ones
 		}
 		if attempt >= c.retry.MaxAttempts || !retryable(ctx, err, s3err) {
 			break
