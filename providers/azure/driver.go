@@ -5,10 +5,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,60 +25,55 @@ import (
 	"github.com/anyblob/anyblob/blob"
 )
 
+// NewRangeReader reads with one Get Blob: one request reads one version,
+// and its response describes the whole blob (Content-Range gives the
+// total size). IfMatch goes on that request. A range starting at or past
+// the end (416 InvalidRange) and a zero length look at the properties
+// instead and read nothing.
 func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
-	// A read looks at the blob, then downloads pinned to the ETag it saw.
-	// When a writer replaces the blob in between, it looks again (a few
-	// times) unless the caller pinned the version with IfMatch.
-	for attempt := 0; ; attempt++ {
-		r, err := d.read(ctx, key, offset, length, opts.IfMatch)
-		if err == errChanged && opts.IfMatch == "" && attempt < 4 {
-			continue
-		}
-		if err == errChanged {
-			if opts.IfMatch != "" {
-				return nil, blob.Errorf(blob.ErrPreconditionFailed, "the object no longer has ETag %s", opts.IfMatch)
-			}
-			return nil, blob.Errorf(blob.ErrInternal, "the object kept changing while the read started; retry")
-		}
-		return r, err
-	}
-}
-
-// errChanged says the blob changed between the look and the download.
-var errChanged = errors.New("blob changed")
-
-func (d *driver) read(ctx context.Context, key string, offset, length int64, ifMatch string) (blob.Reader, error) {
 	bc := d.cc.NewBlobClient(stored(key))
 	var ac *azblobblob.AccessConditions
-	if ifMatch != "" {
-		e := azcore.ETag(ifMatch)
+	if opts.IfMatch != "" {
+		e := azcore.ETag(opts.IfMatch)
 		ac = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &e}}
 	}
-	props, err := bc.GetProperties(ctx, &azblobblob.GetPropertiesOptions{AccessConditions: ac})
-	if err != nil {
-		return nil, mapError(err)
+	empty := func() (blob.Reader, error) {
+		p, err := bc.GetProperties(ctx, &azblobblob.GetPropertiesOptions{AccessConditions: ac})
+		if err != nil {
+			return nil, mapError(err)
+		}
+		return &reader{attrs: blob.ReaderAttrs{
+			Size: deref(p.ContentLength), ContentType: deref(p.ContentType), ModTime: deref(p.LastModified), ETag: etag(p.ETag),
+		}}, nil
 	}
-	size := deref(props.ContentLength)
-	attrs := blob.ReaderAttrs{Size: size, ContentType: deref(props.ContentType), ModTime: deref(props.LastModified), ETag: etag(props.ETag)}
-	if offset >= size || length == 0 {
-		return &reader{attrs: attrs}, nil
+	if length == 0 {
+		return empty()
 	}
-	pin := *props.ETag
 	o := &azblobblob.DownloadStreamOptions{
 		Range:            azblobblob.HTTPRange{Offset: offset}, // 0 and 0: no Range header, a plain full read
-		AccessConditions: &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &pin}},
+		AccessConditions: ac,
 	}
-	if length > 0 && offset+length < size {
+	if length > 0 {
 		o.Range.Count = length
 	}
 	resp, err := bc.DownloadStream(ctx, o)
 	if err != nil {
-		if bloberrorCode(err) == "ConditionNotMet" {
-			return nil, errChanged
+		if bloberrorCode(err) == "InvalidRange" {
+			return empty()
 		}
 		return nil, mapError(err)
 	}
-	return &reader{body: resp.Body, resp: &resp, attrs: attrs}, nil
+	size := deref(resp.ContentLength)
+	if cr := deref(resp.ContentRange); cr != "" {
+		if i := strings.LastIndexByte(cr, '/'); i >= 0 {
+			if n, err := strconv.ParseInt(cr[i+1:], 10, 64); err == nil {
+				size = n
+			}
+		}
+	}
+	return &reader{body: resp.Body, resp: &resp, attrs: blob.ReaderAttrs{
+		Size: size, ContentType: deref(resp.ContentType), ModTime: deref(resp.LastModified), ETag: etag(resp.ETag),
+	}}, nil
 }
 
 type reader struct {
