@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/stretchr/testify/require"
 
 	"github.com/anyblob/anyblob/auth/sigv4"
@@ -76,6 +77,25 @@ func TestQuickstartOnFakeGCS(t *testing.T) {
 	for k, v := range map[string]string{
 		"CLOUD_PROVIDER": "gcp", "CLOUD_BUCKET": "quickstart", "STORAGE_EMULATOR_HOST": s.Host,
 		"HOME": t.TempDir(), "GOOGLE_APPLICATION_CREDENTIALS": "", "GCE_METADATA_HOST": "127.0.0.1:1",
+	} {
+		t.Setenv(k, v)
+	}
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), &out))
+	require.Equal(t, expected, out.String())
+}
+
+// TestQuickstartOnAzurite runs the same program on Azure Blob (a local
+// Azurite), chosen by CLOUD_PROVIDER=azure and the connection string.
+func TestQuickstartOnAzurite(t *testing.T) {
+	s := emulator.Azurite(t, nil)
+	sc, err := service.NewClientFromConnectionString(s.ConnectionString, nil)
+	require.NoError(t, err)
+	_, err = sc.CreateContainer(context.Background(), "quickstart", nil)
+	require.NoError(t, err)
+	for k, v := range map[string]string{
+		"CLOUD_PROVIDER": "azure", "CLOUD_BUCKET": "quickstart", "AZURE_STORAGE_CONNECTION_STRING": s.ConnectionString,
+		"AZURE_STORAGE_KEY": "", "AZURE_STORAGE_SAS_TOKEN": "", "AZURE_STORAGE_ACCOUNT": "", "HOME": t.TempDir(),
 	} {
 		t.Setenv(k, v)
 	}
