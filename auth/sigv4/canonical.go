@@ -478,10 +478,25 @@ func sortHdrs(hs []hdr, names []byte) {
 	if sorted {
 		return
 	}
-	var tmp [24]hdr
-	copy(tmp[:n], hs)
-	for i, o := range ord[:n] {
-		hs[i] = tmp[o]
+	// Apply the permutation in place, cycle by cycle: hs[i] becomes the
+	// old hs[ord[i]].
+	var done [24]bool
+	for i := 0; i < n; i++ {
+		if done[i] || int(ord[i]) == i {
+			continue
+		}
+		first := hs[i]
+		j := i
+		for {
+			done[j] = true
+			next := int(ord[j])
+			if next == i {
+				hs[j] = first
+				break
+			}
+			hs[j] = hs[next]
+			j = next
+		}
 	}
 }
 

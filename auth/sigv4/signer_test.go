@@ -1,8 +1,10 @@
 package sigv4
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -299,5 +301,25 @@ func TestSplitTime(t *testing.T) {
 		at := time.Unix(int64(i)*7919*86400/13+int64(i)*3571, 0)
 		u := at.UTC()
 		require.Equal(t, u.Format("20060102T150405Z"), string(appendAmzDate(nil, splitTime(at))), at.String())
+	}
+}
+
+func TestSortHdrs(t *testing.T) {
+	for n := 0; n <= 30; n++ {
+		for seed := 0; seed < 20; seed++ {
+			hs := make([]hdr, n)
+			for i := range hs {
+				// names repeat (as case variants do) to check stability
+				hs[i] = hdr{name: fmt.Sprintf("X-H%02d", (i*7919+seed*31)%(n/2+1)), raw: fmt.Sprint(i)}
+			}
+			names := lowerNames(nil, hs)
+			want := slices.Clone(hs)
+			slices.SortStableFunc(want, func(a, b hdr) int { return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)) })
+			sortHdrs(hs, names)
+			for i := range hs {
+				require.Equal(t, want[i].name, hs[i].name, "n=%d seed=%d i=%d", n, seed, i)
+				require.Equal(t, want[i].raw, hs[i].raw, "stable: n=%d seed=%d i=%d", n, seed, i)
+			}
+		}
 	}
 }
