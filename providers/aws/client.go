@@ -232,6 +232,13 @@ const (
 type bigWriteConn struct{ net.Conn }
 
 func (c bigWriteConn) ReadFrom(r io.Reader) (int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok {
+		if pr, ok := lr.R.(*progressReader); ok {
+			n, err := pr.writeTo(c.Conn, lr.N)
+			lr.N -= n
+			return n, err
+		}
+	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	return io.CopyBuffer(struct{ io.Writer }{c.Conn}, r, *bp)
@@ -499,11 +506,7 @@ func (c *Client) attempt(ctx context.Context, r *Request, p *prepared, readBody 
 
 func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd *watchdog) (*http.Request, error) {
 	u := *p.url
-	var body io.Reader
-	if len(r.Body) > 0 {
-		body = &progressReader{r: bytes.NewReader(r.Body), wd: wd}
-	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), body)
+	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
 	if err != nil {
 		return nil, &fatalError{blob.Errorf(blob.ErrInvalidArgument, "s3: %v", err)}
 	}
@@ -511,8 +514,12 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd
 	req.Host = u.Host
 	req.ContentLength = int64(len(r.Body))
 	if len(r.Body) > 0 {
+		// A ReadCloser of our own, so net/http hands it (inside an
+		// io.LimitedReader) to bigWriteConn, which writes it straight
+		// from r.Body.
+		req.Body = &progressReader{b: r.Body, wd: wd}
 		req.GetBody = func() (io.ReadCloser, error) {
-			return io.NopCloser(&progressReader{r: bytes.NewReader(r.Body), wd: wd}), nil
+			return &progressReader{b: r.Body, wd: wd}, nil
 		}
 	} else {
 		req.Body = nil
@@ -625,19 +632,44 @@ func newWatchdog(d time.Duration, fire func()) *watchdog {
 func (w *watchdog) kick() { w.t.Reset(w.d) }
 func (w *watchdog) stop() { w.t.Stop() }
 
-// progressReader kicks the watchdog as the request body is sent.
+// progressReader is a request body: b from off, kicking the watchdog as it
+// is sent.
 type progressReader struct {
-	r  io.Reader
-	wd *watchdog
+	b   []byte
+	off int
+	wd  *watchdog
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	if n > 0 {
-		p.wd.kick()
+	if p.off >= len(p.b) {
+		return 0, io.EOF
 	}
-	return n, err
+	n := copy(b, p.b[p.off:])
+	p.off += n
+	p.wd.kick()
+	return n, nil
 }
+
+func (p *progressReader) Close() error { return nil }
+
+// writeTo writes up to limit bytes of the body to w in large writes.
+func (p *progressReader) writeTo(w io.Writer, limit int64) (int64, error) {
+	var total int64
+	for p.off < len(p.b) && total < limit {
+		end := min(len(p.b), p.off+writeChunk, p.off+int(min(limit-total, writeChunk)))
+		n, err := w.Write(p.b[p.off:end])
+		p.off += n
+		total += int64(n)
+		p.wd.kick()
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// writeChunk is the size of the writes of a request body.
+const writeChunk = 256 << 10
 
 // watchedBody is a response body whose reads run under the watchdog: a
 // Read that waits longer than the stall timeout cancels the attempt and
