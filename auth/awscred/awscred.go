@@ -1,0 +1,273 @@
+// Package awscred is the AWS credential chain, written in-house: it finds
+// credentials the way the AWS SDKs do and explains what it found.
+//
+// As in the SDKs, the source is chosen once, from the configuration, in
+// this order, and a chosen source that later fails does not fall through:
+//
+//  1. environment keys: AWS_ACCESS_KEY_ID (or AWS_ACCESS_KEY) with
+//     AWS_SECRET_ACCESS_KEY (or AWS_SECRET_KEY), AWS_SESSION_TOKEN,
+//     AWS_ACCOUNT_ID; only one of the pair set means no environment keys;
+//  2. web identity: AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN (and
+//     AWS_ROLE_SESSION_NAME), through an unsigned STS
+//     AssumeRoleWithWebIdentity; the token file is read again at every
+//     refresh;
+//  3. the profile (AWS_PROFILE, AWS_DEFAULT_PROFILE or "default") of the
+//     shared config and credentials files: static keys, source_profile
+//     chains and role_arn through signed STS AssumeRole calls (innermost
+//     first; external_id, role_session_name, duration_seconds),
+//     credential_process;
+//  4. the container endpoint (ECS, EKS Pod Identity):
+//     AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI, with the
+//     allowed-host rule checked before any request;
+//  5. the EC2 instance metadata service, IMDSv2 with its token and the
+//     IMDSv1 fallback rules of the SDKs.
+//
+// An AWS_PROFILE that names a missing profile is an error even when
+// environment keys are set. Credentials are cached and refreshed (see
+// auth.Cache). Chain.Report says which source was used and why the others
+// were skipped. Secrets never appear in errors, and the chain never falls
+// back to anonymous access.
+//
+// Not done yet (see the project notes): credential_source, SSO profiles,
+// [services] endpoint sections, MFA.
+package awscred
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/anyblob/anyblob/auth"
+	"github.com/anyblob/anyblob/auth/sigv4"
+)
+
+// Options configures NewChain. nil means the zero value.
+type Options struct {
+	// Getenv reads the environment; nil means os.Getenv. It is the only
+	// way the chain reads variables.
+	Getenv func(string) string
+	// HTTPClient sends STS calls; nil means a client with a 30-second
+	// timeout. The container and IMDS sources use their own clients (no
+	// proxy, no redirects, short timeouts).
+	HTTPClient *http.Client
+	// Now replaces time.Now (tests).
+	Now func() time.Time
+}
+
+// Config is what the chain resolved from the environment and files.
+type Config struct {
+	// Profile is the profile name in use.
+	Profile string
+	// Region is AWS_REGION, AWS_DEFAULT_REGION or the profile's region.
+	Region string
+	// S3Endpoint and STSEndpoint are the configured endpoint overrides
+	// (AWS_ENDPOINT_URL_S3 / _STS, then AWS_ENDPOINT_URL, then the
+	// profile's endpoint_url); "" means the default endpoint.
+	S3Endpoint, STSEndpoint string
+}
+
+// Chain is the AWS credential chain. It satisfies sigv4.CredentialsSource.
+type Chain struct {
+	cfg    Config
+	report auth.Report
+	cache  *auth.Cache[sigv4.Credentials]
+}
+
+// source fetches credentials and says when they expire.
+type source func(ctx context.Context) (sigv4.Credentials, error)
+
+// NewChain resolves the configuration and picks the source. Errors: a
+// missing AWS_PROFILE profile, a broken shared file, a profile that sets
+// conflicting sources, or *auth.NoCredentialsError when no source is
+// configured (IMDS disabled and nothing else set).
+func NewChain(opts *Options) (*Chain, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	r := &resolver{getenv: getenv, now: now, http: hc}
+	if err := r.load(); err != nil {
+		return nil, err
+	}
+	src, err := r.pick()
+	if err != nil {
+		return nil, err
+	}
+	c := &Chain{cfg: r.cfg, report: r.report}
+	c.cache = auth.NewCache(func(ctx context.Context) (sigv4.Credentials, time.Time, error) {
+		creds, err := src(ctx)
+		return creds, creds.Expires, err
+	}, now)
+	return c, nil
+}
+
+// Retrieve returns credentials from the chosen source, cached until five
+// minutes before they expire.
+func (c *Chain) Retrieve(ctx context.Context) (sigv4.Credentials, error) {
+	return c.cache.Get(ctx)
+}
+
+// Invalidate drops the cached credentials (after a server refused them).
+func (c *Chain) Invalidate() { c.cache.Invalidate() }
+
+// Config returns the resolved region, profile and endpoints.
+func (c *Chain) Config() Config { return c.cfg }
+
+// Report says which source the chain chose and why it passed over the
+// ones before it.
+func (c *Chain) Report() auth.Report { return c.report }
+
+// resolver holds the state of one NewChain.
+type resolver struct {
+	getenv func(string) string
+	now    func() time.Time
+	http   *http.Client
+	files  *sharedFiles
+	cfg    Config
+	report auth.Report
+	// profileSet is true when AWS_PROFILE or AWS_DEFAULT_PROFILE named the
+	// profile.
+	profileSet bool
+}
+
+func (r *resolver) load() error {
+	r.report.Chain = "aws"
+	cp, kp := defaultPaths(r.getenv)
+	files, err := loadSharedFiles(cp, kp)
+	if err != nil {
+		return fmt.Errorf("aws shared files: %w", err)
+	}
+	r.files = files
+	r.cfg.Profile = firstNonEmpty(r.getenv("AWS_PROFILE"), r.getenv("AWS_DEFAULT_PROFILE"))
+	r.profileSet = r.cfg.Profile != ""
+	if !r.profileSet {
+		r.cfg.Profile = "default"
+	}
+	p := r.files.profiles[r.cfg.Profile]
+	if r.profileSet && p == nil {
+		return fmt.Errorf("aws: profile %q (from AWS_PROFILE) is in neither %s nor %s", r.cfg.Profile, cp, kp)
+	}
+	r.cfg.Region = firstNonEmpty(r.getenv("AWS_REGION"), r.getenv("AWS_DEFAULT_REGION"), p["region"])
+	if !strings.EqualFold(r.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		r.cfg.S3Endpoint = firstNonEmpty(r.getenv("AWS_ENDPOINT_URL_S3"), r.getenv("AWS_ENDPOINT_URL"), p["endpoint_url"])
+		r.cfg.STSEndpoint = firstNonEmpty(r.getenv("AWS_ENDPOINT_URL_STS"), r.getenv("AWS_ENDPOINT_URL"), p["endpoint_url"])
+	}
+	return nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (r *resolver) skip(name, why string) {
+	r.report.Add(auth.Attempt{Source: name, Outcome: auth.Skipped, Reason: why})
+}
+
+func (r *resolver) use(name, what string) {
+	r.report.Add(auth.Attempt{Source: name, Outcome: auth.Used, Reason: what})
+}
+
+// sts returns an STS client for the resolved region and endpoint.
+func (r *resolver) sts() (*stsClient, error) {
+	ep := r.cfg.STSEndpoint
+	if ep == "" {
+		if r.cfg.Region == "" {
+			return nil, errors.New("aws: missing region for STS: set AWS_REGION or the profile's region")
+		}
+		ep = "https://sts." + r.cfg.Region + ".amazonaws.com"
+	}
+	region := r.cfg.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	return &stsClient{endpoint: strings.TrimSuffix(ep, "/"), region: region, http: r.http, now: r.now}, nil
+}
+
+// pick chooses the source, recording the choice in the report.
+func (r *resolver) pick() (source, error) {
+	g := r.getenv
+	id := firstNonEmpty(g("AWS_ACCESS_KEY_ID"), g("AWS_ACCESS_KEY"))
+	secret := firstNonEmpty(g("AWS_SECRET_ACCESS_KEY"), g("AWS_SECRET_KEY"))
+	switch {
+	case id != "" && secret != "":
+		// Env keys win over AWS_PROFILE, once that profile exists
+		// (checked in load).
+		creds := sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: g("AWS_SESSION_TOKEN"), AccountID: g("AWS_ACCOUNT_ID"), Source: "env"}
+		r.use("env", "static keys")
+		return func(context.Context) (sigv4.Credentials, error) { return creds, nil }, nil
+	case id != "" || secret != "":
+		r.skip("env", "only one of the access key ID and the secret key is set")
+	default:
+		r.skip("env", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+	}
+
+	if tokenFile := g("AWS_WEB_IDENTITY_TOKEN_FILE"); tokenFile != "" {
+		arn := g("AWS_ROLE_ARN")
+		if arn == "" {
+			return nil, errors.New("aws: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")
+		}
+		sts, err := r.sts()
+		if err != nil {
+			return nil, err
+		}
+		session := firstNonEmpty(g("AWS_ROLE_SESSION_NAME"), fmt.Sprintf("anyblob-%d", r.now().UnixNano()))
+		r.use("web identity", arn)
+		return func(ctx context.Context) (sigv4.Credentials, error) {
+			tok, err := os.ReadFile(tokenFile) // read again at every refresh
+			if err != nil {
+				return sigv4.Credentials{}, fmt.Errorf("aws web identity: %w", err)
+			}
+			return sts.assumeRoleWithWebIdentity(ctx, arn, session, string(tok))
+		}, nil
+	}
+	r.skip("web identity", "AWS_WEB_IDENTITY_TOKEN_FILE is not set")
+
+	if p := r.files.profiles[r.cfg.Profile]; p != nil {
+		src, what, err := r.profileSource(r.cfg.Profile, map[string]bool{})
+		if err != nil {
+			return nil, err
+		}
+		if src != nil {
+			r.use("profile "+r.cfg.Profile, what)
+			return src, nil
+		}
+		r.skip("profile "+r.cfg.Profile, "it names no credentials")
+	} else {
+		r.skip("profile "+r.cfg.Profile, "not in the shared files")
+	}
+
+	if src, err := r.containerSource(); err != nil {
+		return nil, err
+	} else if src != nil {
+		r.use("container", "ECS / EKS Pod Identity endpoint")
+		return src, nil
+	}
+	r.skip("container", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set")
+
+	if strings.EqualFold(g("AWS_EC2_METADATA_DISABLED"), "true") {
+		r.skip("imds", "disabled by AWS_EC2_METADATA_DISABLED")
+		return nil, &auth.NoCredentialsError{Report: r.report}
+	}
+	r.use("imds", "EC2 instance metadata")
+	return r.imdsSource(), nil
+}

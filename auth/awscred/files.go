@@ -1,0 +1,136 @@
+package awscred
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// profile is one merged profile of the shared files: the config file's
+// section, overridden key by key by the credentials file's.
+type profile map[string]string
+
+// sharedFiles holds the profiles of the config and credentials files.
+type sharedFiles struct {
+	profiles map[string]profile
+}
+
+// parseINI reads the sections of an AWS shared file: "[name]" lines open a
+// section, "key = value" lines fill it; '#' and ';' start comments.
+// Continuation lines (indented) are appended to the previous value.
+func parseINI(data string) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	var cur map[string]string
+	var lastKey string
+	sc := bufio.NewScanner(strings.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		raw := sc.Text()
+		line := strings.TrimSpace(raw)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' {
+			if !strings.HasSuffix(line, "]") {
+				return nil, fmt.Errorf("line %d: section header without ']'", n)
+			}
+			name := strings.TrimSpace(line[1 : len(line)-1])
+			if out[name] == nil {
+				out[name] = map[string]string{}
+			}
+			cur, lastKey = out[name], ""
+			continue
+		}
+		if cur == nil {
+			return nil, fmt.Errorf("line %d: a setting before any section", n)
+		}
+		if (raw[0] == ' ' || raw[0] == '\t') && lastKey != "" && !strings.Contains(line, "=") {
+			cur[lastKey] += "\n" + line
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("line %d: expected key = value", n)
+		}
+		lastKey = strings.ToLower(strings.TrimSpace(k))
+		cur[lastKey] = strings.TrimSpace(v)
+	}
+	return out, sc.Err()
+}
+
+// loadSharedFiles reads the config and credentials files (a missing file
+// is empty). In the config file, "[default]" and "[profile NAME]" name
+// profiles ("[profile default]" wins over "[default]"); in the credentials
+// file, "[NAME]" does, and a "[profile NAME]" section there is ignored, as
+// the SDK does. Credentials-file keys win over config-file keys.
+func loadSharedFiles(configPath, credsPath string) (*sharedFiles, error) {
+	read := func(p string) (map[string]map[string]string, error) {
+		data, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		secs, err := parseINI(string(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		return secs, nil
+	}
+	cfg, err := read(configPath)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := read(credsPath)
+	if err != nil {
+		return nil, err
+	}
+	sf := &sharedFiles{profiles: map[string]profile{}}
+	merge := func(name string, kv map[string]string) {
+		p := sf.profiles[name]
+		if p == nil {
+			p = profile{}
+			sf.profiles[name] = p
+		}
+		for k, v := range kv {
+			p[k] = v
+		}
+	}
+	if d, ok := cfg["default"]; ok {
+		merge("default", d)
+	}
+	for name, kv := range cfg {
+		if n, ok := strings.CutPrefix(name, "profile "); ok {
+			merge(strings.TrimSpace(n), kv)
+		}
+	}
+	for name, kv := range creds {
+		if strings.HasPrefix(name, "profile ") {
+			continue
+		}
+		merge(name, kv)
+	}
+	return sf, nil
+}
+
+// defaultPaths returns the shared files' paths from the environment.
+func defaultPaths(getenv func(string) string) (config, creds string) {
+	home := getenv("HOME")
+	if home == "" {
+		home = getenv("USERPROFILE")
+	}
+	config = getenv("AWS_CONFIG_FILE")
+	if config == "" {
+		config = filepath.Join(home, ".aws", "config")
+	}
+	creds = getenv("AWS_SHARED_CREDENTIALS_FILE")
+	if creds == "" {
+		creds = filepath.Join(home, ".aws", "credentials")
+	}
+	return config, creds
+}

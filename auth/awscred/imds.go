@@ -1,0 +1,125 @@
+package awscred
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/anyblob/anyblob/auth/sigv4"
+)
+
+// imdsSource returns the EC2 instance metadata source: IMDSv2 (a token
+// from PUT /latest/api/token, sent as X-aws-ec2-metadata-token), falling
+// back to IMDSv1 when the token PUT answers 403, 404 or 405 or does not
+// answer, unless AWS_EC2_METADATA_V1_DISABLED or the profile's
+// ec2_metadata_v1_disabled says not to; a 400 is an error. Expiry is capped
+// at one hour from the fetch.
+func (r *resolver) imdsSource() source {
+	g := r.getenv
+	endpoint := g("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+	p := r.files.profiles[r.cfg.Profile]
+	if endpoint == "" && p != nil {
+		endpoint = p["ec2_metadata_service_endpoint"]
+	}
+	if endpoint == "" {
+		endpoint = "http://169.254.169.254"
+		mode := g("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")
+		if mode == "" && p != nil {
+			mode = p["ec2_metadata_service_endpoint_mode"]
+		}
+		if strings.EqualFold(mode, "IPv6") {
+			endpoint = "http://[fd00:ec2::254]"
+		}
+	}
+	endpoint = strings.TrimSuffix(endpoint, "/")
+	v1Disabled := strings.EqualFold(g("AWS_EC2_METADATA_V1_DISABLED"), "true") || (p != nil && strings.EqualFold(p["ec2_metadata_v1_disabled"], "true"))
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		Proxy:                 nil,
+		DialContext:           (&net.Dialer{Timeout: 250 * time.Millisecond}).DialContext,
+		ResponseHeaderTimeout: 500 * time.Millisecond,
+	}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	now := r.now
+	return func(ctx context.Context) (sigv4.Credentials, error) {
+		token, err := imdsToken(ctx, client, endpoint)
+		if err != nil {
+			if !errors.Is(err, errFallback) {
+				return sigv4.Credentials{}, err
+			}
+			if v1Disabled {
+				return sigv4.Credentials{}, fmt.Errorf("aws imds: no IMDSv2 token (%v) and IMDSv1 is disabled", err)
+			}
+			token = ""
+		}
+		get := func(path string) ([]byte, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+path, nil)
+			if err != nil {
+				return nil, err
+			}
+			if token != "" {
+				req.Header.Set("X-aws-ec2-metadata-token", token)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return nil, fmt.Errorf("aws imds: %w", err)
+			}
+			defer resp.Body.Close()
+			data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			if resp.StatusCode != http.StatusOK {
+				return nil, fmt.Errorf("aws imds: GET %s: status %d", path, resp.StatusCode)
+			}
+			return data, nil
+		}
+		roles, err := get("/latest/meta-data/iam/security-credentials/")
+		if err != nil {
+			return sigv4.Credentials{}, err
+		}
+		role := strings.TrimSpace(strings.SplitN(string(roles), "\n", 2)[0])
+		if role == "" {
+			return sigv4.Credentials{}, errors.New("aws imds: the instance has no IAM role")
+		}
+		data, err := get("/latest/meta-data/iam/security-credentials/" + role)
+		if err != nil {
+			return sigv4.Credentials{}, err
+		}
+		c, err := parseJSONCreds(data, "imds")
+		if err != nil {
+			return sigv4.Credentials{}, err
+		}
+		if limit := now().Add(time.Hour); c.Expires.IsZero() || c.Expires.After(limit) {
+			c.Expires = limit
+		}
+		return c, nil
+	}
+}
+
+// errFallback marks token failures after which IMDSv1 may be tried.
+var errFallback = errors.New("imds token unavailable")
+
+func imdsToken(ctx context.Context, client *http.Client, endpoint string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, endpoint+"/latest/api/token", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "21600")
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", fmt.Errorf("%w: %v", errFallback, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return strings.TrimSpace(string(data)), nil
+	case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed:
+		return "", fmt.Errorf("%w: status %d", errFallback, resp.StatusCode)
+	}
+	return "", fmt.Errorf("aws imds: token PUT answered %d", resp.StatusCode)
+}
