@@ -2,12 +2,15 @@ package aws
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 
-	"github.com/anyblob/anyblob/auth/sigv4"
+	"github.com/anyblob/anyblob/auth"
+	"github.com/anyblob/anyblob/auth/awscred"
 	"github.com/anyblob/anyblob/blob"
 )
 
@@ -28,12 +31,21 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 //
 //	s3://BUCKET?region=R&endpoint=URL&use_path_style=true&escape_keys=true&anonymous=true
 //
-// region falls back to AWS_REGION, then AWS_DEFAULT_REGION. endpoint falls
-// back to AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL (both ignored when
-// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true); with none, AWS S3 over https.
-// Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with
-// AWS_SESSION_TOKEN). An unknown parameter, a bad boolean, a missing
-// region or missing credentials are ErrInvalidArgument naming the problem.
+// Credentials come from the AWS chain of auth/awscred (environment keys,
+// web identity, the shared files' profile, the container endpoint, IMDS),
+// which also resolves what the URL leaves out: region falls back to
+// AWS_REGION, AWS_DEFAULT_REGION, then the profile's region; endpoint to
+// AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then the profile's endpoint_url
+// (none of them when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true); with no
+// endpoint, AWS S3 over https. With anonymous=true requests are not signed;
+// region and endpoint still come from the chain's configuration when it
+// has one, else from the variables above.
+//
+// Errors: an unknown parameter, a bad boolean or a missing region are
+// ErrInvalidArgument naming the problem, as is a broken profile setup
+// (AWS_PROFILE naming a missing profile, a malformed shared file); no
+// credentials anywhere is ErrUnauthenticated, with the chain's report of
+// every source it tried.
 func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	var opts Options
 	if u.Scheme != Scheme {
@@ -74,24 +86,40 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 			return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: unknown URL parameter %q (known: region, endpoint, use_path_style, escape_keys, anonymous)", k)
 		}
 	}
-	if opts.Region == "" {
-		opts.Region = firstEnv(getenv, "AWS_REGION", "AWS_DEFAULT_REGION")
+	chain, err := awscred.NewChain(&awscred.Options{Getenv: getenv})
+	switch {
+	case err == nil:
+		cfg := chain.Config()
+		if opts.Region == "" {
+			opts.Region = cfg.Region
+		}
+		if opts.Endpoint == "" {
+			opts.Endpoint = cfg.S3Endpoint
+		}
+	case anonymous:
+		// No credentials needed: take region and endpoint from the
+		// variables the chain would have read.
+		if opts.Region == "" {
+			opts.Region = firstEnv(getenv, "AWS_REGION", "AWS_DEFAULT_REGION")
+		}
+		if opts.Endpoint == "" && !strings.EqualFold(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+			opts.Endpoint = firstEnv(getenv, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+		}
+	default:
+		var nce *auth.NoCredentialsError
+		if errors.As(err, &nce) {
+			return "", opts, &blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: bucket %q (add ?anonymous=true for a public bucket): %w", name, err)}
+		}
+		return "", opts, &blob.Error{Kind: blob.ErrInvalidArgument, Err: fmt.Errorf("s3: bucket %q: %w", name, err)}
 	}
-	if opts.Endpoint == "" && !strings.EqualFold(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
-		opts.Endpoint = firstEnv(getenv, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
-	}
 	if opts.Region == "" {
-		return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: no region for bucket %q: add ?region= or set AWS_REGION", name)
+		return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: no region for bucket %q: add ?region=, set AWS_REGION, or set region in the AWS profile", name)
 	}
 	if anonymous {
 		opts.Anonymous = true
 		return name, opts, nil
 	}
-	id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
-	if id == "" || secret == "" {
-		return "", opts, blob.Errorf(blob.ErrUnauthenticated, "s3: no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add ?anonymous=true for a public bucket")
-	}
-	opts.Credentials = sigv4.StaticCredentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: getenv("AWS_SESSION_TOKEN"), Source: "env"}
+	opts.Credentials = chain
 	return name, opts, nil
 }
 
