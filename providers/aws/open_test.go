@@ -3,6 +3,8 @@ package aws
 import (
 	"context"
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,7 +14,7 @@ import (
 )
 
 func TestFromURL(t *testing.T) {
-	keys := map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET"}
+	keys := map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET", "HOME": t.TempDir(), "AWS_EC2_METADATA_DISABLED": "true"}
 	env := func(extra map[string]string) func(string) string {
 		return func(k string) string {
 			if v, ok := extra[k]; ok {
@@ -63,6 +65,7 @@ func TestFromURL(t *testing.T) {
 		{"s3://bkt/some/path?region=r", "has a path"},
 		{"s3://?region=r", "names no bucket"},
 		{"s3://bkt", "no region"},
+		{"s3://bkt?region=r&use_path_style=1&anonymous=maybe", "not a boolean"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.url, func(t *testing.T) {
@@ -117,4 +120,67 @@ func TestOpenBucketURL(t *testing.T) {
 	var be *blob.Error
 	require.ErrorAs(t, err, &be)
 	require.Equal(t, "SignatureDoesNotMatch", be.Code)
+}
+
+func TestFromURLChain(t *testing.T) {
+	home := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(home, ".aws"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(home, ".aws", "config"), []byte("[default]\nregion = eu-north-1\nendpoint_url = http://127.0.0.1:9999\n[profile dev]\nregion = ap-east-1\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte("[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = filesecret\n[dev]\naws_access_key_id = DEVKEY\naws_secret_access_key = devsecret\n"), 0o600))
+	base := map[string]string{"HOME": home, "AWS_EC2_METADATA_DISABLED": "true"}
+	env := func(extra map[string]string) func(string) string {
+		return func(k string) string {
+			if v, ok := extra[k]; ok {
+				return v
+			}
+			return base[k]
+		}
+	}
+	u, err := url.Parse("s3://bkt")
+	require.NoError(t, err)
+
+	tests := []struct {
+		name, region, endpoint, key string
+		env                         map[string]string
+	}{
+		{"default profile", "eu-north-1", "http://127.0.0.1:9999", "FILEKEY", nil},
+		{"named profile", "ap-east-1", "", "DEVKEY", map[string]string{"AWS_PROFILE": "dev"}},
+		{"environment beats the files", "us-west-1", "http://127.0.0.1:9999", "ENVKEY", map[string]string{"AWS_REGION": "us-west-1", "AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "envsecret"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, o, err := FromURL(u, env(tt.env))
+			require.NoError(t, err)
+			require.Equal(t, tt.region, o.Region)
+			require.Equal(t, tt.endpoint, o.Endpoint)
+			creds, err := o.Credentials.Retrieve(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, tt.key, creds.AccessKeyID)
+		})
+	}
+	t.Run("missing profile", func(t *testing.T) {
+		_, _, err := FromURL(u, env(map[string]string{"AWS_PROFILE": "nope"}))
+		require.ErrorIs(t, err, blob.ErrInvalidArgument)
+		require.Contains(t, err.Error(), "nope")
+	})
+	t.Run("no credentials anywhere", func(t *testing.T) {
+		empty := func(k string) string {
+			return map[string]string{"HOME": t.TempDir(), "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "r"}[k]
+		}
+		_, _, err := FromURL(u, empty)
+		require.ErrorIs(t, err, blob.ErrUnauthenticated)
+		require.Contains(t, err.Error(), "anonymous=true")
+		au, err := url.Parse("s3://bkt?anonymous=true")
+		require.NoError(t, err)
+		_, o, err := FromURL(au, empty)
+		require.NoError(t, err)
+		require.True(t, o.Anonymous)
+		require.Equal(t, "r", o.Region)
+	})
+	t.Run("secrets stay out of errors", func(t *testing.T) {
+		_, _, err := FromURL(u, env(map[string]string{"AWS_PROFILE": "nope", "AWS_SECRET_ACCESS_KEY": "envsecret", "AWS_ACCESS_KEY_ID": "ENVKEY"}))
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), "envsecret")
+		require.NotContains(t, err.Error(), "filesecret")
+	})
 }
