@@ -15,6 +15,7 @@
 //     shared config and credentials files: static keys, source_profile
 //     chains and role_arn through signed STS AssumeRole calls (innermost
 //     first; external_id, role_session_name, duration_seconds),
+//     credential_source (Environment, Ec2InstanceMetadata, EcsContainer),
 //     credential_process;
 //  4. the container endpoint (ECS, EKS Pod Identity):
 //     AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI, with the
@@ -28,8 +29,8 @@
 // were skipped. Secrets never appear in errors, and the chain never falls
 // back to anonymous access.
 //
-// Not done yet (see the project notes): credential_source, SSO profiles,
-// [services] endpoint sections, MFA.
+// Not done yet (see the project notes): SSO profiles, web_identity_token_file
+// inside a profile, [services] endpoint sections, MFA.
 package awscred
 
 import (
@@ -56,6 +57,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now replaces time.Now (tests).
 	Now func() time.Time
+	// Profile, when set, is the profile to use, as if passed in code to an
+	// AWS SDK: it beats AWS_PROFILE and skips the environment keys (which a
+	// profile's credential_source Environment can still use).
+	Profile string
 }
 
 // Config is what the chain resolved from the environment and files.
@@ -100,7 +105,7 @@ func NewChain(opts *Options) (*Chain, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	r := &resolver{getenv: getenv, now: now, http: hc}
+	r := &resolver{getenv: getenv, now: now, http: hc, codeProfile: opts.Profile}
 	if err := r.load(); err != nil {
 		return nil, err
 	}
@@ -140,9 +145,10 @@ type resolver struct {
 	files  *sharedFiles
 	cfg    Config
 	report auth.Report
-	// profileSet is true when AWS_PROFILE or AWS_DEFAULT_PROFILE named the
-	// profile.
-	profileSet bool
+	// profileSet is true when Options.Profile, AWS_PROFILE or
+	// AWS_DEFAULT_PROFILE named the profile.
+	profileSet  bool
+	codeProfile string
 }
 
 func (r *resolver) load() error {
@@ -153,14 +159,14 @@ func (r *resolver) load() error {
 		return fmt.Errorf("aws shared files: %w", err)
 	}
 	r.files = files
-	r.cfg.Profile = firstNonEmpty(r.getenv("AWS_PROFILE"), r.getenv("AWS_DEFAULT_PROFILE"))
+	r.cfg.Profile = firstNonEmpty(r.codeProfile, r.getenv("AWS_PROFILE"), r.getenv("AWS_DEFAULT_PROFILE"))
 	r.profileSet = r.cfg.Profile != ""
 	if !r.profileSet {
 		r.cfg.Profile = "default"
 	}
 	p := r.files.profiles[r.cfg.Profile]
 	if r.profileSet && p == nil {
-		return fmt.Errorf("aws: profile %q (from AWS_PROFILE) is in neither %s nor %s", r.cfg.Profile, cp, kp)
+		return fmt.Errorf("aws: profile %q is in neither %s nor %s", r.cfg.Profile, cp, kp)
 	}
 	r.cfg.Region = firstNonEmpty(r.getenv("AWS_REGION"), r.getenv("AWS_DEFAULT_REGION"), p["region"])
 	if !strings.EqualFold(r.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
@@ -209,6 +215,8 @@ func (r *resolver) pick() (source, error) {
 	id := firstNonEmpty(g("AWS_ACCESS_KEY_ID"), g("AWS_ACCESS_KEY"))
 	secret := firstNonEmpty(g("AWS_SECRET_ACCESS_KEY"), g("AWS_SECRET_KEY"))
 	switch {
+	case r.codeProfile != "":
+		r.skip("env", "a profile was given in code")
 	case id != "" && secret != "":
 		// Env keys win over AWS_PROFILE, once that profile exists
 		// (checked in load).

@@ -320,3 +320,26 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		require.NotContains(t, s, "TOPSECRET")
 	}
 }
+
+func TestCredentialSource(t *testing.T) {
+	e := newEnv(t)
+	sts := newSTS(t)
+	e["AWS_ENDPOINT_URL_STS"] = sts.URL
+	e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"] = "AKIAENVBASE", "env-secret"
+	e.write(t, "config", "[profile ci]\nrole_arn = arn:aws:iam::1:role/ci\ncredential_source = Environment\nregion = us-east-1\n\n[profile odd]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Mainframe\n")
+	// A profile given in code skips the environment keys as a source, and
+	// its credential_source Environment then signs the AssumeRole with them.
+	c, err := awscred.NewChain(&awscred.Options{Getenv: e.get, Profile: "ci"})
+	require.NoError(t, err)
+	creds, err := c.Retrieve(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "ASIA1", creds.AccessKeyID)
+	calls := sts.recorded()
+	require.Len(t, calls, 1)
+	require.True(t, calls[0].Signed)
+	require.Equal(t, "arn:aws:iam::1:role/ci", calls[0].Form["RoleArn"])
+	require.Contains(t, c.Report().String(), "env: skipped (a profile was given in code)")
+
+	_, err = awscred.NewChain(&awscred.Options{Getenv: e.get, Profile: "odd"})
+	require.ErrorContains(t, err, `credential_source "Mainframe"`)
+}

@@ -54,8 +54,14 @@ func (r *resolver) profileSource(name string, visited map[string]bool) (source, 
 		base, what = inner, innerWhat
 	case srcProfile != "" && roleArn == "":
 		return nil, "", fmt.Errorf("aws: profile %q sets source_profile without role_arn", name)
+	case credSource != "" && roleArn == "":
+		return nil, "", fmt.Errorf("aws: profile %q sets credential_source without role_arn", name)
 	case credSource != "":
-		return nil, "", fmt.Errorf("aws: profile %q: credential_source is not supported yet", name)
+		src, err := r.credentialSource(name, credSource)
+		if err != nil {
+			return nil, "", err
+		}
+		base, what = src, "credential_source "+credSource
 	case id != "":
 		creds := sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: p["aws_session_token"], AccountID: p["aws_account_id"], Source: "profile " + name}
 		base, what = func(context.Context) (sigv4.Credentials, error) { return creds, nil }, "static keys"
@@ -98,6 +104,34 @@ func (r *resolver) profileSource(name string, visited map[string]bool) (source, 
 		}
 		return sts.assumeRole(ctx, creds, role)
 	}, what + ", then assume role " + roleArn, nil
+}
+
+// credentialSource is the base of a role profile's credential_source:
+// Environment (the environment keys), Ec2InstanceMetadata (IMDS) or
+// EcsContainer (the container endpoint).
+func (r *resolver) credentialSource(profile, name string) (source, error) {
+	switch name {
+	case "Environment":
+		id := firstNonEmpty(r.getenv("AWS_ACCESS_KEY_ID"), r.getenv("AWS_ACCESS_KEY"))
+		secret := firstNonEmpty(r.getenv("AWS_SECRET_ACCESS_KEY"), r.getenv("AWS_SECRET_KEY"))
+		if id == "" || secret == "" {
+			return nil, fmt.Errorf("aws: profile %q: credential_source Environment, but the environment holds no keys", profile)
+		}
+		creds := sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: r.getenv("AWS_SESSION_TOKEN"), Source: "env"}
+		return func(context.Context) (sigv4.Credentials, error) { return creds, nil }, nil
+	case "Ec2InstanceMetadata":
+		return r.imdsSource(), nil
+	case "EcsContainer":
+		src, err := r.containerSource()
+		if err != nil {
+			return nil, err
+		}
+		if src == nil {
+			return nil, fmt.Errorf("aws: profile %q: credential_source EcsContainer, but no container endpoint is set", profile)
+		}
+		return src, nil
+	}
+	return nil, fmt.Errorf("aws: profile %q: credential_source %q is not Environment, Ec2InstanceMetadata or EcsContainer", profile, name)
 }
 
 // processOutput is credential_process's Version 1 output.
