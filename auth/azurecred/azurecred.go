@@ -46,6 +46,10 @@ type Options struct {
 	// IDENTITY_ENDPOINT, MSI_ENDPOINT); nil means os.Getenv. The azidentity
 	// sources read theirs from the process environment.
 	Getenv func(string) string
+	// DisableInstanceDiscovery skips Microsoft Entra instance discovery for
+	// the environment and workload identity sources (for Azure Stack, or a
+	// private or test authority set with AZURE_AUTHORITY_HOST).
+	DisableInstanceDiscovery bool
 	// DisableManagedIdentity and DisableCLI skip those sources.
 	DisableManagedIdentity bool
 	DisableCLI             bool
@@ -78,12 +82,12 @@ func NewChain(opts *Options) (*Chain, error) {
 		getenv = os.Getenv
 	}
 	c := &Chain{}
-	if cred, err := azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{ClientOptions: opts.ClientOptions}); err != nil {
+	if cred, err := azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{ClientOptions: opts.ClientOptions, DisableInstanceDiscovery: opts.DisableInstanceDiscovery}); err != nil {
 		c.sources = append(c.sources, source{name: "environment", why: "AZURE_TENANT_ID, AZURE_CLIENT_ID and a secret or certificate are not all set"})
 	} else {
 		c.sources = append(c.sources, source{name: "environment", cred: cred})
 	}
-	if cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{ClientOptions: opts.ClientOptions}); err != nil {
+	if cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{ClientOptions: opts.ClientOptions, DisableInstanceDiscovery: opts.DisableInstanceDiscovery}); err != nil {
 		c.sources = append(c.sources, source{name: "workload identity", why: "AZURE_FEDERATED_TOKEN_FILE, AZURE_TENANT_ID and AZURE_CLIENT_ID are not all set"})
 	} else {
 		c.sources = append(c.sources, source{name: "workload identity", cred: cred})
