@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -342,4 +343,49 @@ func TestCredentialSource(t *testing.T) {
 
 	_, err = awscred.NewChain(&awscred.Options{Getenv: e.get, Profile: "odd"})
 	require.ErrorContains(t, err, `credential_source "Mainframe"`)
+}
+
+// TestIMDSTokenRefreshAndOutage: a GET refused with 401 gets a new token
+// and is tried again; when IMDS later fails, the last credentials are
+// kept for 5 to 15 more minutes.
+func TestIMDSTokenRefreshAndOutage(t *testing.T) {
+	var puts int
+	var down bool
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
+		switch {
+		case r.Method == http.MethodPut:
+			puts++
+			fmt.Fprintf(w, "t%d", puts)
+		case r.Header.Get("X-aws-ec2-metadata-token") != "t2":
+			http.Error(w, "expired token", http.StatusUnauthorized)
+		case strings.HasSuffix(r.URL.Path, "/security-credentials/"):
+			fmt.Fprint(w, "role")
+		default:
+			fmt.Fprintf(w, `{"Code":"Success","AccessKeyId":"ASIAIMDS","SecretAccessKey":"s","Token":"t","Expiration":%q}`, time.Now().Add(20*time.Minute).UTC().Format(time.RFC3339))
+		}
+	}))
+	defer srv.Close()
+	e := newEnv(t)
+	delete(e, "AWS_EC2_METADATA_DISABLED")
+	e["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = srv.URL
+	creds, c := retrieve(t, e)
+	require.Equal(t, "ASIAIMDS", creds.AccessKeyID)
+	require.Equal(t, 2, puts, "a second token after the 401")
+
+	mu.Lock()
+	down = true
+	mu.Unlock()
+	c.Invalidate()
+	kept, err := c.Retrieve(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "ASIAIMDS", kept.AccessKeyID)
+	left := time.Until(kept.Expires)
+	require.True(t, left > 4*time.Minute && left <= 15*time.Minute, "extended by 5 to 15 minutes, got %v", left)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -44,7 +45,8 @@ func (r *resolver) imdsSource() source {
 		ResponseHeaderTimeout: 500 * time.Millisecond,
 	}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	now := r.now
-	return func(ctx context.Context) (sigv4.Credentials, error) {
+	var last sigv4.Credentials // the last credentials handed out
+	fetch := func(ctx context.Context) (sigv4.Credentials, error) {
 		token, err := imdsToken(ctx, client, endpoint)
 		if err != nil {
 			if !errors.Is(err, errFallback) {
@@ -56,23 +58,32 @@ func (r *resolver) imdsSource() source {
 			token = ""
 		}
 		get := func(path string) ([]byte, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+path, nil)
-			if err != nil {
-				return nil, err
+			for attempt := 0; ; attempt++ {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+path, nil)
+				if err != nil {
+					return nil, err
+				}
+				if token != "" {
+					req.Header.Set("X-aws-ec2-metadata-token", token)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					return nil, fmt.Errorf("aws imds: %w", err)
+				}
+				data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusUnauthorized && token != "" && attempt == 0 {
+					// The token expired: drop it, get a new one, try again.
+					if token, err = imdsToken(ctx, client, endpoint); err != nil {
+						return nil, err
+					}
+					continue
+				}
+				if resp.StatusCode != http.StatusOK {
+					return nil, fmt.Errorf("aws imds: GET %s: status %d", path, resp.StatusCode)
+				}
+				return data, nil
 			}
-			if token != "" {
-				req.Header.Set("X-aws-ec2-metadata-token", token)
-			}
-			resp, err := client.Do(req)
-			if err != nil {
-				return nil, fmt.Errorf("aws imds: %w", err)
-			}
-			defer resp.Body.Close()
-			data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-			if resp.StatusCode != http.StatusOK {
-				return nil, fmt.Errorf("aws imds: GET %s: status %d", path, resp.StatusCode)
-			}
-			return data, nil
 		}
 		roles, err := get("/latest/meta-data/iam/security-credentials/")
 		if err != nil {
@@ -94,6 +105,22 @@ func (r *resolver) imdsSource() source {
 			c.Expires = limit
 		}
 		return c, nil
+	}
+	// When a refresh fails while credentials were handed out before, the
+	// SDKs keep using those for 5 to 15 more minutes (IMDS outages are
+	// short; the keys usually still work): so do we.
+	return func(ctx context.Context) (sigv4.Credentials, error) {
+		c, err := fetch(ctx)
+		if err == nil {
+			last = c
+			return c, nil
+		}
+		if last.HasKeys() && ctx.Err() == nil {
+			ext := last
+			ext.Expires = now().Add(5*time.Minute + time.Duration(rand.Int64N(int64(10*time.Minute))))
+			return ext, nil
+		}
+		return sigv4.Credentials{}, err
 	}
 }
 
