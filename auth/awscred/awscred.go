@@ -241,11 +241,19 @@ func (r *resolver) pick() (source, error) {
 		session := firstNonEmpty(g("AWS_ROLE_SESSION_NAME"), fmt.Sprintf("anyblob-%d", r.now().UnixNano()))
 		r.use("web identity", arn)
 		return func(ctx context.Context) (sigv4.Credentials, error) {
-			tok, err := os.ReadFile(tokenFile) // read again at every refresh
-			if err != nil {
-				return sigv4.Credentials{}, fmt.Errorf("aws web identity: %w", err)
+			for attempt := 0; ; attempt++ {
+				tok, err := os.ReadFile(tokenFile) // read again at every try
+				if err != nil {
+					return sigv4.Credentials{}, fmt.Errorf("aws web identity: %w", err)
+				}
+				c, err := sts.assumeRoleWithWebIdentity(ctx, arn, session, string(tok))
+				var se *stsError
+				if errors.As(err, &se) && se.Code == "InvalidIdentityToken" && attempt < 2 {
+					// The token may have been rotated under us: read it again.
+					continue
+				}
+				return c, err
 			}
-			return sts.assumeRoleWithWebIdentity(ctx, arn, session, string(tok))
 		}, nil
 	}
 	r.skip("web identity", "AWS_WEB_IDENTITY_TOKEN_FILE is not set")

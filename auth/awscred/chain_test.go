@@ -389,3 +389,24 @@ func TestIMDSTokenRefreshAndOutage(t *testing.T) {
 	left := time.Until(kept.Expires)
 	require.True(t, left > 4*time.Minute && left <= 15*time.Minute, "extended by 5 to 15 minutes, got %v", left)
 }
+
+func TestWebIdentityRetriesAnInvalidToken(t *testing.T) {
+	var calls int
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>expired</Message></Error><RequestId>r1</RequestId></ErrorResponse>`)
+			return
+		}
+		fmt.Fprintf(w, `<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAWEB</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>%s</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	}))
+	defer sts.Close()
+	e := newEnv(t)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte("jwt"), 0o600))
+	e["AWS_WEB_IDENTITY_TOKEN_FILE"], e["AWS_ROLE_ARN"], e["AWS_ENDPOINT_URL_STS"] = tokenFile, "arn:aws:iam::1:role/web", sts.URL
+	creds, _ := retrieve(t, e)
+	require.Equal(t, "ASIAWEB", creds.AccessKeyID)
+	require.Equal(t, 2, calls)
+}
