@@ -30,7 +30,7 @@
 // back to anonymous access.
 //
 // Not done yet (see the project notes): SSO profiles, web_identity_token_file
-// inside a profile, [services] endpoint sections, MFA.
+// inside a profile, MFA.
 package awscred
 
 import (
@@ -69,9 +69,11 @@ type Config struct {
 	Profile string
 	// Region is AWS_REGION, AWS_DEFAULT_REGION or the profile's region.
 	Region string
-	// S3Endpoint and STSEndpoint are the configured endpoint overrides
-	// (AWS_ENDPOINT_URL_S3 / _STS, then AWS_ENDPOINT_URL, then the
-	// profile's endpoint_url); "" means the default endpoint.
+	// S3Endpoint and STSEndpoint are the configured endpoint overrides,
+	// first wins: AWS_ENDPOINT_URL_S3 / _STS, the profile's [services]
+	// section (s3 / sts endpoint_url), AWS_ENDPOINT_URL, the profile's
+	// endpoint_url; none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true.
+	// "" means the default endpoint.
 	S3Endpoint, STSEndpoint string
 }
 
@@ -170,8 +172,9 @@ func (r *resolver) load() error {
 	}
 	r.cfg.Region = firstNonEmpty(r.getenv("AWS_REGION"), r.getenv("AWS_DEFAULT_REGION"), p["region"])
 	if !strings.EqualFold(r.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
-		r.cfg.S3Endpoint = firstNonEmpty(r.getenv("AWS_ENDPOINT_URL_S3"), r.getenv("AWS_ENDPOINT_URL"), p["endpoint_url"])
-		r.cfg.STSEndpoint = firstNonEmpty(r.getenv("AWS_ENDPOINT_URL_STS"), r.getenv("AWS_ENDPOINT_URL"), p["endpoint_url"])
+		svc := r.files.services[p["services"]]
+		r.cfg.S3Endpoint = firstNonEmpty(r.getenv("AWS_ENDPOINT_URL_S3"), svc["s3.endpoint_url"], r.getenv("AWS_ENDPOINT_URL"), p["endpoint_url"])
+		r.cfg.STSEndpoint = firstNonEmpty(r.getenv("AWS_ENDPOINT_URL_STS"), svc["sts.endpoint_url"], r.getenv("AWS_ENDPOINT_URL"), p["endpoint_url"])
 	}
 	return nil
 }

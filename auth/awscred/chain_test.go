@@ -410,3 +410,40 @@ func TestWebIdentityRetriesAnInvalidToken(t *testing.T) {
 	require.Equal(t, "ASIAWEB", creds.AccessKeyID)
 	require.Equal(t, 2, calls)
 }
+
+func TestEndpointResolution(t *testing.T) {
+	e := newEnv(t)
+	e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"] = "AKIA", "s"
+	e.write(t, "config", `[default]
+region = eu-north-1
+endpoint_url = http://profile.example
+services = local
+
+[services local]
+s3 =
+  endpoint_url = http://s3.services.example
+sts =
+  endpoint_url = http://sts.services.example
+`)
+	cfg := func() awscred.Config {
+		c, err := chain(t, e)
+		require.NoError(t, err)
+		return c.Config()
+	}
+	require.Equal(t, "http://s3.services.example", cfg().S3Endpoint)
+	require.Equal(t, "http://sts.services.example", cfg().STSEndpoint)
+	e["AWS_ENDPOINT_URL_S3"] = "http://env-s3.example"
+	require.Equal(t, "http://env-s3.example", cfg().S3Endpoint, "the service variable wins")
+	e["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
+	require.Empty(t, cfg().S3Endpoint)
+	require.Empty(t, cfg().STSEndpoint)
+	delete(e, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+	delete(e, "AWS_ENDPOINT_URL_S3")
+	e.write(t, "config", "[default]\nregion = eu-north-1\nendpoint_url = http://profile.example\n")
+	e["AWS_ENDPOINT_URL"] = "http://global.example"
+	require.Equal(t, "http://global.example", cfg().S3Endpoint, "AWS_ENDPOINT_URL beats the profile's endpoint_url")
+	delete(e, "AWS_ENDPOINT_URL")
+	require.Equal(t, "http://profile.example", cfg().S3Endpoint)
+	e["AWS_REGION"] = "sa-east-1"
+	require.Equal(t, "sa-east-1", cfg().Region, "AWS_REGION beats the profile's region")
+}

@@ -17,6 +17,9 @@ type profile map[string]string
 // sharedFiles holds the profiles of the config and credentials files.
 type sharedFiles struct {
 	profiles map[string]profile
+	// services are the config file's [services NAME] sections, with
+	// nested settings as "s3.endpoint_url".
+	services map[string]map[string]string
 }
 
 // parseINI reads the sections of an AWS shared file: "[name]" lines open a
@@ -25,7 +28,7 @@ type sharedFiles struct {
 func parseINI(data string) (map[string]map[string]string, error) {
 	out := map[string]map[string]string{}
 	var cur map[string]string
-	var lastKey string
+	var lastKey, parent string
 	sc := bufio.NewScanner(strings.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -48,10 +51,18 @@ func parseINI(data string) (map[string]map[string]string, error) {
 		if cur == nil {
 			return nil, fmt.Errorf("line %d: a setting before any section", n)
 		}
-		if (raw[0] == ' ' || raw[0] == '\t') && lastKey != "" && !strings.Contains(line, "=") {
+		if (raw[0] == ' ' || raw[0] == '\t') && lastKey != "" {
+			if k, v, ok := strings.Cut(line, "="); ok && cur[lastKey] == "" || ok && parent == lastKey {
+				// A nested setting ("s3 =" then "  endpoint_url = ..."),
+				// stored as "s3.endpoint_url".
+				parent = lastKey
+				cur[parent+"."+strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
+				continue
+			}
 			cur[lastKey] += "\n" + line
 			continue
 		}
+		parent = ""
 		k, v, ok := strings.Cut(line, "=")
 		if !ok {
 			return nil, fmt.Errorf("line %d: expected key = value", n)
@@ -90,7 +101,12 @@ func loadSharedFiles(configPath, credsPath string) (*sharedFiles, error) {
 	if err != nil {
 		return nil, err
 	}
-	sf := &sharedFiles{profiles: map[string]profile{}}
+	sf := &sharedFiles{profiles: map[string]profile{}, services: map[string]map[string]string{}}
+	for name, kv := range cfg {
+		if n, ok := strings.CutPrefix(name, "services "); ok {
+			sf.services[strings.TrimSpace(n)] = kv
+		}
+	}
 	merge := func(name string, kv map[string]string) {
 		p := sf.profiles[name]
 		if p == nil {
