@@ -447,3 +447,26 @@ sts =
 	e["AWS_REGION"] = "sa-east-1"
 	require.Equal(t, "sa-east-1", cfg().Region, "AWS_REGION beats the profile's region")
 }
+
+// TestNoTypePrintsASecret prints every credential-holding type of the
+// package, after use, every way fmt and slog can.
+func TestNoTypePrintsASecret(t *testing.T) {
+	e := newEnv(t)
+	e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"], e["AWS_SESSION_TOKEN"] = "AKIAENV", "TOPSECRET-KEY", "TOPSECRET-TOKEN"
+	creds, c := retrieve(t, e)
+	sts := newSTS(t)
+	role, err := awscred.AssumeRole(c, awscred.AssumeRoleOptions{RoleARN: "arn:aws:iam::1:role/r", Endpoint: sts.URL})
+	require.NoError(t, err)
+	_, err = role.Retrieve(context.Background())
+	require.NoError(t, err)
+	static := sigv4.StaticCredentials(creds)
+	for _, v := range []any{creds, &creds, static, c, role, c.Report()} {
+		var logged strings.Builder
+		slog.New(slog.NewTextHandler(&logged, nil)).Info("v", "v", v)
+		slog.New(slog.NewJSONHandler(&logged, nil)).Info("v", "v", v)
+		for _, s := range []string{fmt.Sprint(v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), logged.String()} {
+			require.NotContains(t, s, "TOPSECRET", "%T", v)
+			require.NotContains(t, s, "secret-1", "%T: the assumed role's secret", v)
+		}
+	}
+}
