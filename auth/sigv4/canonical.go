@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,18 +41,16 @@ var tokenChar = func() (t [256]bool) {
 	return t
 }()
 
-// validHeaderName reports whether name is a non-empty HTTP token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if !tokenChar[name[i]] {
-			return false
+// lowerToken maps each byte allowed in an HTTP header name (RFC 9110
+// token) to its lower case, and every other byte to 0.
+var lowerToken = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		if tokenChar[c] {
+			t[c] = lower(byte(c))
 		}
 	}
-	return true
-}
+	return t
+}()
 
 // appendEncoded appends s with every byte but the unreserved ones (and '/'
 // when keepSlash) percent-encoded in upper-case hex.
@@ -387,14 +386,27 @@ type hdr struct {
 }
 
 // lowerNames appends the lower-cased name of each header to names and
-// records where it is.
-func lowerNames(names []byte, hs []hdr) []byte {
+// records where it is. bad is the index of the first header whose name is
+// not an HTTP token (empty, or with a byte outside the token set), else -1.
+func lowerNames(names []byte, hs []hdr) (_ []byte, bad int) {
+	bad = -1
 	for i := range hs {
-		hs[i].ls = len(names)
-		names = appendLower(names, hs[i].name)
+		n := len(names)
+		hs[i].ls = n
+		names = append(names, hs[i].name...)
+		for j := n; j < len(names); j++ {
+			c := lowerToken[names[j]]
+			if c == 0 && bad < 0 {
+				bad = i
+			}
+			names[j] = c
+		}
+		if n == len(names) && bad < 0 {
+			bad = i
+		}
 		hs[i].le = len(names)
 	}
-	return names
+	return names, bad
 }
 
 func lower(c byte) byte {
@@ -502,6 +514,9 @@ func sortHdrs(hs []hdr, names []byte) {
 
 // namePrefix returns the first 8 bytes of name, big-endian, zero-padded.
 func namePrefix(name []byte) uint64 {
+	if len(name) >= 8 {
+		return binary.BigEndian.Uint64(name)
+	}
 	var k uint64
 	for i := 0; i < 8; i++ {
 		k <<= 8
@@ -558,26 +573,6 @@ func isTrimmed(v string) bool {
 		}
 	}
 	return true
-}
-
-func appendLower(b []byte, s string) []byte {
-	n := len(b)
-	b = append(b, s...)
-	for i := n; i < len(b); i++ {
-		if c := b[i]; 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return b
-}
-
-func hasUpper(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return true
-		}
-	}
-	return false
 }
 
 // appendCanonicalHeaders appends "name:value\n" for each header of the sorted

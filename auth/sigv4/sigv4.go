@@ -271,13 +271,13 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 			strays = strays || k != shaKey && k != "X-Amz-Security-Token"
 			continue
 		}
-		if !validHeaderName(k) {
-			return sig, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, k)
-		}
 		hs = append(hs, hdr{name: k, vals: vs})
 	}
 	var nameArr [512]byte
-	names := lowerNames(nameArr[:0], hs)
+	names, bad := lowerNames(nameArr[:0], hs)
+	if bad >= 0 {
+		return sig, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, hs[bad].name)
+	}
 	sortHdrs(hs, names)
 
 	var shArr [256]byte
@@ -494,12 +494,12 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 		if neverSigned(k) {
 			continue
 		}
-		if !validHeaderName(k) {
-			return nil, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, k)
-		}
 		hs = append(hs, hdr{name: k, vals: vs})
 	}
-	names := lowerNames(nil, hs)
+	names, bad := lowerNames(nil, hs)
+	if bad >= 0 {
+		return nil, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, hs[bad].name)
+	}
 	sortHdrs(hs, names)
 	signed := appendSignedHeaders(nil, hs, names)
 

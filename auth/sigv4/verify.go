@@ -325,7 +325,8 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 			return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
 		}
 	}
-	cr, err := signer.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, rawQuery, hs, lowerNames(nil, hs), nil, []byte(f.signedHeaders), payload, q)
+	lowered, _ := lowerNames(nil, hs) // a non-token name was not found in req.Header above
+	cr, err := signer.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, rawQuery, hs, lowered, nil, []byte(f.signedHeaders), payload, q)
 	if err != nil {
 		return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
 	}
