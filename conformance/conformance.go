@@ -392,3 +392,21 @@ func (g *errgroup) Wait() error {
 	g.wg.Wait()
 	return g.first
 }
+
+// Prefixed returns h with every bucket seen through blob.Prefixed(b,
+// prefix), and MaxKeyLen shortened by the prefix. Each inner bucket also
+// gets an object outside the prefix, which no check may see.
+func Prefixed(h Harness, prefix string) Harness {
+	open := h.Open
+	h.Open = func(t *testing.T) blob.Bucket {
+		inner := open(t)
+		require.NoError(t, blob.WriteAll(t.Context(), inner, "outside-the-prefix", []byte("not yours"), nil))
+		return blob.Prefixed(inner, prefix)
+	}
+	max := h.MaxKeyLen
+	if max == 0 {
+		max = blob.MaxKeyLen
+	}
+	h.MaxKeyLen = max - len(prefix)
+	return h
+}

@@ -33,25 +33,14 @@ func fileHarness() conformance.Harness {
 	}
 }
 
-const testPrefix = "tenant/sub/"
-
-// prefixed runs h's buckets through blob.Prefixed, with another object
-// beside the prefix that must stay out of sight.
-func prefixed(h conformance.Harness) conformance.Harness {
-	open := h.Open
-	h.Open = func(t *testing.T) blob.Bucket {
-		inner := open(t)
-		require.NoError(t, blob.WriteAll(t.Context(), inner, "outside", []byte("not yours"), nil))
-		return blob.Prefixed(inner, testPrefix)
-	}
-	h.MaxKeyLen = blob.MaxKeyLen - len(testPrefix)
-	return h
+func TestMem(t *testing.T)  { conformance.Run(t, memHarness()) }
+func TestFile(t *testing.T) { conformance.Run(t, fileHarness()) }
+func TestMemPrefixed(t *testing.T) {
+	conformance.Run(t, conformance.Prefixed(memHarness(), "tenant/sub/"))
 }
-
-func TestMem(t *testing.T)          { conformance.Run(t, memHarness()) }
-func TestFile(t *testing.T)         { conformance.Run(t, fileHarness()) }
-func TestMemPrefixed(t *testing.T)  { conformance.Run(t, prefixed(memHarness())) }
-func TestFilePrefixed(t *testing.T) { conformance.Run(t, prefixed(fileHarness())) }
+func TestFilePrefixed(t *testing.T) {
+	conformance.Run(t, conformance.Prefixed(fileHarness(), "tenant/sub/"))
+}
 
 func TestSuiteSize(t *testing.T) {
 	require.GreaterOrEqual(t, conformance.Checks(), 60)

@@ -40,9 +40,5 @@ func TestConformance(t *testing.T) {
 }
 
 func TestConformancePrefixed(t *testing.T) {
-	h := harness(t)
-	open := h.Open
-	h.Open = func(t *testing.T) blob.Bucket { return blob.Prefixed(open(t), "pre/fix/") }
-	h.MaxKeyLen = blob.MaxKeyLen - len("pre/fix/")
-	conformance.Run(t, h)
+	conformance.Run(t, conformance.Prefixed(harness(t), "pre/fix/"))
 }

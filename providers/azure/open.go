@@ -11,6 +11,7 @@ import (
 
 	"github.com/anyblob/anyblob/auth/azurecred"
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/urlopt"
 )
 
 func init() { blob.Register(Scheme, openURL) }
@@ -36,22 +37,20 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 // ErrInvalidArgument naming it.
 func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	var opts Options
-	if u.Host == "" {
-		return "", opts, blob.Errorf(blob.ErrInvalidArgument, "azblob: URL %q names no container (want azblob://CONTAINER)", u.Redacted())
+	name, err := urlopt.Bucket(u, "container")
+	if err != nil {
+		return "", opts, err
 	}
-	if u.Path != "" && u.Path != "/" {
-		return "", opts, blob.Errorf(blob.ErrInvalidArgument, "azblob: URL %q has a path; name only the container (use blob.Prefixed for a prefix)", u.Redacted())
-	}
-	for k, vs := range u.Query() {
-		v := vs[len(vs)-1]
-		switch k {
-		case "account":
+	err = urlopt.Params(u, []string{"account", "endpoint"}, func(k, v string) error {
+		if k == "account" {
 			opts.Account = v
-		case "endpoint":
+		} else {
 			opts.ServiceURL = v
-		default:
-			return "", opts, blob.Errorf(blob.ErrInvalidArgument, "azblob: unknown URL parameter %q (known: account, endpoint)", k)
 		}
+		return nil
+	})
+	if err != nil {
+		return "", opts, err
 	}
 	if opts.Account == "" {
 		opts.Account = getenv("AZURE_STORAGE_ACCOUNT")
@@ -59,7 +58,7 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	opts.ConnectionString = getenv("AZURE_STORAGE_CONNECTION_STRING")
 	opts.SharedKey = getenv("AZURE_STORAGE_KEY")
 	opts.SASToken = getenv("AZURE_STORAGE_SAS_TOKEN")
-	return u.Host, opts, nil
+	return name, opts, nil
 }
 
 // connString is the part of a storage connection string the driver uses.

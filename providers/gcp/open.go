@@ -4,9 +4,9 @@ import (
 	"context"
 	"net/url"
 	"os"
-	"strconv"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/urlopt"
 )
 
 func init() { blob.Register(Scheme, openURL) }
@@ -29,28 +29,25 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 // or a bad value is ErrInvalidArgument naming it.
 func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	var opts Options
-	if u.Host == "" {
-		return "", opts, blob.Errorf(blob.ErrInvalidArgument, "gs: URL %q names no bucket (want gs://BUCKET)", u.Redacted())
+	name, err := urlopt.Bucket(u, "bucket")
+	if err != nil {
+		return "", opts, err
 	}
-	if u.Path != "" && u.Path != "/" {
-		return "", opts, blob.Errorf(blob.ErrInvalidArgument, "gs: URL %q has a path; name only the bucket (use blob.Prefixed for a prefix)", u.Redacted())
-	}
-	for k, vs := range u.Query() {
-		v := vs[len(vs)-1]
+	err = urlopt.Params(u, []string{"project", "endpoint", "anonymous"}, func(k, v string) error {
 		switch k {
 		case "project":
 			opts.Project = v
 		case "endpoint":
 			opts.Endpoint = v
 		case "anonymous":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return "", opts, blob.Errorf(blob.ErrInvalidArgument, "gs: URL parameter anonymous=%q is not a boolean", v)
-			}
+			b, err := urlopt.Bool(u.Scheme, k, v)
 			opts.Anonymous = b
-		default:
-			return "", opts, blob.Errorf(blob.ErrInvalidArgument, "gs: unknown URL parameter %q (known: project, endpoint, anonymous)", k)
+			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return "", opts, err
 	}
 	if opts.Endpoint == "" {
 		if host := getenv("STORAGE_EMULATOR_HOST"); host != "" {
@@ -64,7 +61,7 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	if opts.Project == "" {
 		opts.Project = getenv("GOOGLE_CLOUD_PROJECT")
 	}
-	return u.Host, opts, nil
+	return name, opts, nil
 }
 
 func hasScheme(s string) bool {
