@@ -453,7 +453,12 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 func (c *Client) attempt(ctx context.Context, r *Request, p *prepared, readBody bool) (*http.Response, []byte, *Error, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	wd := newWatchdog(c.stall, func() { cancel(errStalled) })
-	req, err := c.newHTTPRequest(actx, r, p, wd)
+	// net/http may still read a request body after Do returns; r.Body is
+	// reused (retries, part buffers) only once every body made from it
+	// is closed.
+	bodies := &sync.WaitGroup{}
+	defer c.waitBodies(bodies)
+	req, err := c.newHTTPRequest(actx, r, p, wd, bodies)
 	if err != nil {
 		wd.stop()
 		cancel(nil)
@@ -504,7 +509,30 @@ func (c *Client) attempt(ctx context.Context, r *Request, p *prepared, readBody 
 	return resp, body, nil, nil
 }
 
-func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd *watchdog) (*http.Request, error) {
+// closeBody closes the body of a request that will not be sent.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// waitBodies waits until net/http has closed every request body of an
+// attempt, for at most the stall timeout.
+func (c *Client) waitBodies(bodies *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() {
+		bodies.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(c.stall)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd *watchdog, bodies *sync.WaitGroup) (*http.Request, error) {
 	u := *p.url
 	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
 	if err != nil {
@@ -517,10 +545,12 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd
 		// A ReadCloser of our own, so net/http hands it (inside an
 		// io.LimitedReader) to bigWriteConn, which writes it straight
 		// from r.Body.
-		req.Body = &progressReader{b: r.Body, wd: wd}
-		req.GetBody = func() (io.ReadCloser, error) {
-			return &progressReader{b: r.Body, wd: wd}, nil
+		newBody := func() *progressReader {
+			bodies.Add(1)
+			return &progressReader{b: r.Body, wd: wd, done: bodies.Done}
 		}
+		req.Body = newBody()
+		req.GetBody = func() (io.ReadCloser, error) { return newBody(), nil }
 	} else {
 		req.Body = nil
 		req.GetBody = nil
@@ -533,9 +563,11 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd
 	}
 	creds, err := c.creds.Retrieve(ctx)
 	if err != nil {
+		closeBody(req)
 		return nil, &fatalError{&blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: retrieving credentials: %w", err)}}
 	}
 	if err := c.signer.Sign(req, creds, p.payloadHash, c.clock()); err != nil {
+		closeBody(req)
 		return nil, &fatalError{&blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: signing: %w", err)}}
 	}
 	return req, nil
@@ -635,9 +667,11 @@ func (w *watchdog) stop() { w.t.Stop() }
 // progressReader is a request body: b from off, kicking the watchdog as it
 // is sent.
 type progressReader struct {
-	b   []byte
-	off int
-	wd  *watchdog
+	b    []byte
+	off  int
+	wd   *watchdog
+	done func() // called once, at the first Close
+	once sync.Once
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
@@ -650,7 +684,10 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-func (p *progressReader) Close() error { return nil }
+func (p *progressReader) Close() error {
+	p.once.Do(p.done)
+	return nil
+}
 
 // writeTo writes up to limit bytes of the body to w in large writes.
 func (p *progressReader) writeTo(w io.Writer, limit int64) (int64, error) {

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/anyblob/anyblob/auth/sigv4"
 	"github.com/anyblob/anyblob/blob"
 )
 
@@ -215,4 +217,20 @@ func TestEscapeKeys(t *testing.T) {
 	require.ErrorIs(t, err, blob.ErrInvalidArgument)
 	_, err = d.k(strings.Repeat("k", 253) + "/" + strings.Repeat("k", 253))
 	require.NoError(t, err)
+}
+
+// failingSource fails every Retrieve.
+type failingSource struct{}
+
+func (failingSource) Retrieve(context.Context) (sigv4.Credentials, error) {
+	return sigv4.Credentials{}, errors.New("no keys here")
+}
+
+func TestCredentialFailureIsQuick(t *testing.T) {
+	c := newClient(t, Options{Region: "r", Endpoint: "http://127.0.0.1:1", Credentials: failingSource{}, StallTimeout: time.Hour})
+	start := time.Now()
+	_, err := c.Do(context.Background(), &Request{Method: http.MethodPut, Bucket: "bkt", Key: "k", Body: []byte("body")})
+	require.ErrorIs(t, err, blob.ErrUnauthenticated)
+	require.Contains(t, err.Error(), "no keys here")
+	require.Less(t, time.Since(start), 5*time.Second, "no wait for a body never sent")
 }

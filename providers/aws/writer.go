@@ -128,7 +128,7 @@ func (w *writer) nextBuf(need int64, small bool) error {
 					// object costs little memory.
 					b = make([]byte, 0, min(need, 64<<10))
 				} else {
-					b = make([]byte, 0, need)
+					b = getBuf(need)
 				}
 			} else {
 				select {
@@ -139,7 +139,7 @@ func (w *writer) nextBuf(need int64, small bool) error {
 			}
 		}
 		if !small && int64(cap(b)) < need {
-			b = make([]byte, 0, need)
+			b = getBuf(need)
 		}
 		w.buf = b[:0]
 		return nil
@@ -207,7 +207,7 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 				return total, err
 			}
 		} else if int64(cap(w.buf)) < size {
-			nb := make([]byte, len(w.buf), size)
+			nb := getBuf(size)[:len(w.buf)]
 			copy(nb, w.buf)
 			w.buf = nb
 		}
@@ -266,6 +266,7 @@ var errAborted = errors.New("s3: write aborted")
 // run uploads what the caller's side hands it, then commits or aborts.
 func (w *writer) run(ctx context.Context) {
 	defer close(w.done)
+	defer w.recycle()
 	defer w.cancel(nil)
 	var (
 		uploadID string
@@ -283,6 +284,11 @@ func (w *writer) run(ctx context.Context) {
 		mu.Unlock()
 	}
 	var last partMsg
+	defer func() {
+		if last.data != nil {
+			putBuf(last.data)
+		}
+	}()
 loop:
 	for {
 		select {
@@ -516,4 +522,41 @@ func (c *Client) abortUpload(ctx context.Context, bucket, key, id string) error 
 // the SHA-256 in the signature protects each part already.
 func (c *Client) partChecksums() bool {
 	return c.endpoint.Scheme == "https" || c.creds == nil
+}
+
+// bufPools keeps part buffers between writers, one pool per size, so a
+// program that uploads many objects does not allocate (and zero) PartSize x
+// Concurrency bytes for each.
+var bufPools sync.Map // int64 -> *sync.Pool of *[]byte
+
+func getBuf(size int64) []byte {
+	if p, ok := bufPools.Load(size); ok {
+		if b, ok := p.(*sync.Pool).Get().(*[]byte); ok {
+			return (*b)[:0]
+		}
+	}
+	return make([]byte, 0, size)
+}
+
+func putBuf(b []byte) {
+	size := int64(cap(b))
+	if size < MinPartSize {
+		return
+	}
+	p, _ := bufPools.LoadOrStore(size, &sync.Pool{})
+	b = b[:0]
+	p.(*sync.Pool).Put(&b)
+}
+
+// recycle returns the writer's buffers to the pools once run is done with
+// them: every part has finished by then.
+func (w *writer) recycle() {
+	for {
+		select {
+		case b := <-w.free:
+			putBuf(b)
+		default:
+			return
+		}
+	}
 }
