@@ -43,7 +43,9 @@
 // SignedURL returns a service SAS signed with the shared key, or, with a
 // token credential, a user delegation SAS (the credential needs the
 // Storage Blob Delegator role). A container opened with a SAS token cannot
-// sign.
+// sign (ErrNotImplemented). The user delegation SAS is not verified against
+// Azurite: azblob 1.8.3 signs the newest string-to-sign (with the signed
+// request header and query lines), which Azurite 3.35 does not know.
 //
 // blob.As reaches **container.Client and, from a Reader, **blob.DownloadStreamResponse.
 package azure
