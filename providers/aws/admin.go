@@ -55,7 +55,9 @@ type listUploadsResult struct {
 
 // ListMultipartUploads returns every unfinished multipart upload in bucket
 // whose key starts with prefix, following S3's pages. It is how callers
-// (and this package's tests) check that nothing was left behind.
+// (and this package's tests) check that nothing was left behind. Keys are
+// the stored names (escaped under Options.EscapeKeys). Errors are Do's:
+// ErrNotFound for a missing bucket, and so on.
 func (c *Client) ListMultipartUploads(ctx context.Context, bucket, prefix string) ([]MultipartUpload, error) {
 	var out []MultipartUpload
 	q := url.Values{"uploads": {""}}

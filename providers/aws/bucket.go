@@ -32,7 +32,9 @@ func (c *Client) Bucket(name string) (blob.Bucket, error) {
 	return blob.NewBucket(Scheme, name, &driver{c: c, name: name, esc: c.escapeKeys}), nil
 }
 
-// OpenBucket is New followed by Client.Bucket.
+// OpenBucket is New followed by Client.Bucket: it fails with
+// ErrInvalidArgument for bad options or a bad bucket name, and does not
+// contact S3.
 func OpenBucket(name string, opts Options) (blob.Bucket, error) {
 	c, err := New(opts)
 	if err != nil {
