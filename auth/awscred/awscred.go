@@ -29,8 +29,13 @@
 // were skipped. Secrets never appear in errors, and the chain never falls
 // back to anonymous access.
 //
-// Not done yet (see the project notes): SSO profiles, web_identity_token_file
-// inside a profile, MFA.
+// A profile's web_identity_token_file (with role_arn and
+// role_session_name) is honoured too. Not done: SSO profiles (sso_session,
+// sso_start_url) and MFA (mfa_serial): such a profile names no credentials
+// this chain can use.
+//
+// LoadConfig resolves only the region and endpoints, for callers that need
+// no credentials.
 package awscred
 
 import (
@@ -40,6 +45,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anyblob/anyblob/auth"
@@ -78,20 +84,21 @@ type Config struct {
 }
 
 // Chain is the AWS credential chain. It satisfies sigv4.CredentialsSource.
+// Create it with NewChain; a Chain is safe for concurrent use.
 type Chain struct {
-	cfg    Config
-	report auth.Report
-	cache  *auth.Cache[sigv4.Credentials]
+	cfg   Config
+	cache *auth.Cache[sigv4.Credentials]
+
+	mu      sync.Mutex
+	report  auth.Report // the decision; its last attempt is the source used
+	lastErr error       // the chosen source's last failure, nil after a success
 }
 
 // source fetches credentials and says when they expire.
 type source func(ctx context.Context) (sigv4.Credentials, error)
 
-// NewChain resolves the configuration and picks the source. Errors: a
-// missing AWS_PROFILE profile, a broken shared file, a profile that sets
-// conflicting sources, or *auth.NoCredentialsError when no source is
-// configured (IMDS disabled and nothing else set).
-func NewChain(opts *Options) (*Chain, error) {
+// newResolver reads the options' defaults.
+func newResolver(opts *Options) *resolver {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -107,7 +114,35 @@ func NewChain(opts *Options) (*Chain, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	r := &resolver{getenv: getenv, now: now, http: hc, codeProfile: opts.Profile}
+	return &resolver{getenv: getenv, now: now, http: hc, codeProfile: opts.Profile}
+}
+
+// LoadConfig resolves the profile, region and S3 / STS endpoints the way
+// NewChain does, without choosing a credential source: for callers that
+// need the region and endpoint even when no credentials are wanted (a
+// public bucket). It reads the environment through opts.Getenv (nil opts:
+// os.Getenv) and the shared files under HOME (or AWS_CONFIG_FILE /
+// AWS_SHARED_CREDENTIALS_FILE). Errors: an AWS_PROFILE (or
+// Options.Profile) naming a profile that is in neither file, or a shared
+// file that cannot be read or parsed. A Config with an empty Region is not
+// an error; the caller decides whether it needs one.
+func LoadConfig(opts *Options) (Config, error) {
+	r := newResolver(opts)
+	if err := r.load(); err != nil {
+		return Config{}, err
+	}
+	return r.cfg, nil
+}
+
+// NewChain resolves the configuration and picks the source, once, as the
+// SDKs do. Errors: a missing AWS_PROFILE profile, a broken shared file, a
+// profile that sets conflicting sources or a missing source_profile, web
+// identity without AWS_ROLE_ARN or without a region or STS endpoint, a
+// container endpoint that breaks the allowed-host rule, or
+// *auth.NoCredentialsError when no source is configured (IMDS disabled and
+// nothing else set). None of these sends a request.
+func NewChain(opts *Options) (*Chain, error) {
+	r := newResolver(opts)
 	if err := r.load(); err != nil {
 		return nil, err
 	}
@@ -118,15 +153,42 @@ func NewChain(opts *Options) (*Chain, error) {
 	c := &Chain{cfg: r.cfg, report: r.report}
 	c.cache = auth.NewCache(func(ctx context.Context) (sigv4.Credentials, time.Time, error) {
 		creds, err := src(ctx)
+		c.mu.Lock()
+		c.lastErr = err
+		c.mu.Unlock()
 		return creds, creds.Expires, err
-	}, now)
+	}, r.now)
 	return c, nil
 }
 
 // Retrieve returns credentials from the chosen source, cached until five
-// minutes before they expire.
+// minutes (plus jitter) before they expire. When the source fails, the
+// error is an *auth.NoCredentialsError whose report lists every source,
+// with the chosen one marked failed and its error (which errors.Is and
+// errors.As reach through Unwrap); when ctx ends first, ctx's error. The
+// chain never falls through to another source nor to anonymous access.
 func (c *Chain) Retrieve(ctx context.Context) (sigv4.Credentials, error) {
-	return c.cache.Get(ctx)
+	creds, err := c.cache.Get(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return sigv4.Credentials{}, ctx.Err()
+		}
+		return sigv4.Credentials{}, &auth.NoCredentialsError{Report: c.failed(err)}
+	}
+	return creds, nil
+}
+
+// failed returns the report with the used source marked as failed with err.
+func (c *Chain) failed(err error) auth.Report {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rep := auth.Report{Chain: c.report.Chain, Attempts: append([]auth.Attempt(nil), c.report.Attempts...)}
+	for i, a := range rep.Attempts {
+		if a.Outcome == auth.Used {
+			rep.Attempts[i].Outcome, rep.Attempts[i].Err = auth.Failed, err
+		}
+	}
+	return rep
 }
 
 // Invalidate drops the cached credentials (after a server refused them).
@@ -136,8 +198,19 @@ func (c *Chain) Invalidate() { c.cache.Invalidate() }
 func (c *Chain) Config() Config { return c.cfg }
 
 // Report says which source the chain chose and why it passed over the
-// ones before it.
-func (c *Chain) Report() auth.Report { return c.report }
+// ones before it. When the chosen source's last fetch failed, that source
+// is reported as failed, with the error.
+func (c *Chain) Report() auth.Report {
+	c.mu.Lock()
+	err := c.lastErr
+	c.mu.Unlock()
+	if err != nil {
+		return c.failed(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return auth.Report{Chain: c.report.Chain, Attempts: append([]auth.Attempt(nil), c.report.Attempts...)}
+}
 
 // resolver holds the state of one NewChain.
 type resolver struct {
@@ -237,27 +310,12 @@ func (r *resolver) pick() (source, error) {
 		if arn == "" {
 			return nil, errors.New("aws: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")
 		}
-		sts, err := r.sts()
+		src, err := r.webIdentitySource(tokenFile, arn, g("AWS_ROLE_SESSION_NAME"))
 		if err != nil {
 			return nil, err
 		}
-		session := firstNonEmpty(g("AWS_ROLE_SESSION_NAME"), fmt.Sprintf("anyblob-%d", r.now().UnixNano()))
 		r.use("web identity", arn)
-		return func(ctx context.Context) (sigv4.Credentials, error) {
-			for attempt := 0; ; attempt++ {
-				tok, err := os.ReadFile(tokenFile) // read again at every try
-				if err != nil {
-					return sigv4.Credentials{}, fmt.Errorf("aws web identity: %w", err)
-				}
-				c, err := sts.assumeRoleWithWebIdentity(ctx, arn, session, string(tok))
-				var se *stsError
-				if errors.As(err, &se) && se.Code == "InvalidIdentityToken" && attempt < 2 {
-					// The token may have been rotated under us: read it again.
-					continue
-				}
-				return c, err
-			}
-		}, nil
+		return src, nil
 	}
 	r.skip("web identity", "AWS_WEB_IDENTITY_TOKEN_FILE is not set")
 
@@ -289,4 +347,32 @@ func (r *resolver) pick() (source, error) {
 	}
 	r.use("imds", "EC2 instance metadata")
 	return r.imdsSource(), nil
+}
+
+// webIdentitySource exchanges the token in tokenFile for the role's
+// credentials with an unsigned STS AssumeRoleWithWebIdentity. The file is
+// read again at every fetch, and once more when STS says
+// InvalidIdentityToken (the token may have been rotated under us).
+func (r *resolver) webIdentitySource(tokenFile, arn, session string) (source, error) {
+	sts, err := r.sts()
+	if err != nil {
+		return nil, err
+	}
+	if session == "" {
+		session = fmt.Sprintf("anyblob-%d", r.now().UnixNano())
+	}
+	return func(ctx context.Context) (sigv4.Credentials, error) {
+		for attempt := 0; ; attempt++ {
+			tok, err := os.ReadFile(tokenFile)
+			if err != nil {
+				return sigv4.Credentials{}, fmt.Errorf("aws web identity: %w", err)
+			}
+			c, err := sts.assumeRoleWithWebIdentity(ctx, arn, session, string(tok))
+			var se *stsError
+			if errors.As(err, &se) && se.Code == "InvalidIdentityToken" && attempt < 2 {
+				continue
+			}
+			return c, err
+		}
+	}, nil
 }

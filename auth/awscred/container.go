@@ -109,9 +109,14 @@ func (r *resolver) containerSource() (source, error) {
 		defer resp.Body.Close()
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if resp.StatusCode != http.StatusOK {
-			var e struct{ Code, Message string }
+			// Only the error code: the body and its message are the
+			// endpoint's to fill, and errors never quote a response body.
+			var e struct{ Code string }
 			_ = json.Unmarshal(data, &e)
-			return sigv4.Credentials{}, fmt.Errorf("aws container endpoint: status %d: %s %s", resp.StatusCode, e.Code, e.Message)
+			if !validCode(e.Code) {
+				e.Code = "unknown"
+			}
+			return sigv4.Credentials{}, fmt.Errorf("aws container endpoint: status %d, code %s", resp.StatusCode, e.Code)
 		}
 		return parseJSONCreds(data, "container")
 	}, nil
@@ -146,4 +151,18 @@ func parseJSONCreds(data []byte, src string) (sigv4.Credentials, error) {
 		c.Expires = exp
 	}
 	return c, nil
+}
+
+// validCode reports whether s looks like an error code (a short word of
+// letters, digits, '.', '_' and '-'), so that it may appear in an error.
+func validCode(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

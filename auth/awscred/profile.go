@@ -68,6 +68,15 @@ func (r *resolver) profileSource(name string, visited map[string]bool) (source, 
 		if self || roleArn == "" {
 			return base, what, nil
 		}
+	case p["web_identity_token_file"] != "":
+		if roleArn == "" {
+			return nil, "", fmt.Errorf("aws: profile %q sets web_identity_token_file without role_arn", name)
+		}
+		src, err := r.webIdentitySource(p["web_identity_token_file"], roleArn, p["role_session_name"])
+		if err != nil {
+			return nil, "", err
+		}
+		return src, "web_identity_token_file, then assume role " + roleArn + " with web identity", nil
 	case p["credential_process"] != "":
 		cmd := p["credential_process"]
 		base, what = func(ctx context.Context) (sigv4.Credentials, error) { return runProcess(ctx, cmd, name) }, "credential_process"
@@ -117,7 +126,7 @@ func (r *resolver) credentialSource(profile, name string) (source, error) {
 		if id == "" || secret == "" {
 			return nil, fmt.Errorf("aws: profile %q: credential_source Environment, but the environment holds no keys", profile)
 		}
-		creds := sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: r.getenv("AWS_SESSION_TOKEN"), Source: "env"}
+		creds := sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: r.getenv("AWS_SESSION_TOKEN"), AccountID: r.getenv("AWS_ACCOUNT_ID"), Source: "env"}
 		return func(context.Context) (sigv4.Credentials, error) { return creds, nil }, nil
 	case "Ec2InstanceMetadata":
 		return r.imdsSource(), nil
