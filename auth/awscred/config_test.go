@@ -152,3 +152,28 @@ func TestProfileWebIdentity(t *testing.T) {
 		})
 	}
 }
+
+// A credential_process that fails says how (its exit status), never what it
+// printed.
+func TestCredentialProcessFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name, script, want string
+	}{
+		{name: "exit 3", script: "echo '{\"Version\":1,\"SecretAccessKey\":\"TOPSECRETPROC\"}'; echo TOPSECRETPROC >&2; exit 3", want: "exit status 3"},
+		{name: "missing keys", script: "echo '{\"Version\":1,\"SessionToken\":\"TOPSECRETPROC\"}'", want: "no AccessKeyId or SecretAccessKey"},
+		{name: "bad expiration", script: "echo '{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"TOPSECRETPROC\",\"Expiration\":\"soon\"}'", want: "bad Expiration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "proc.sh")
+			require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\n"+tc.script+"\n"), 0o700))
+			e := newEnv(t)
+			e.write(t, "config", "[default]\ncredential_process = "+p+"\n")
+			c, err := chain(t, e)
+			require.NoError(t, err)
+			_, err = c.Retrieve(context.Background())
+			require.ErrorContains(t, err, tc.want)
+			require.NotContains(t, err.Error(), "TOPSECRETPROC")
+			require.NotContains(t, c.Report().String(), "TOPSECRETPROC")
+		})
+	}
+}

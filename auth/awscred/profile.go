@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os/exec"
 	"runtime"
@@ -167,7 +166,12 @@ func runProcess(ctx context.Context, command, profile string) (sigv4.Credentials
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	if err := cmd.Run(); err != nil {
-		return sigv4.Credentials{}, fmt.Errorf("aws: credential_process of profile %q failed: %v", profile, errors.Unwrap(err))
+		// err is "exit status N", a signal, or why sh could not start;
+		// never the output, which may hold a secret.
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (the one-minute limit, or the caller's)", ctx.Err())
+		}
+		return sigv4.Credentials{}, fmt.Errorf("aws: credential_process of profile %q failed: %w", profile, err)
 	}
 	var po processOutput
 	if err := json.Unmarshal(out.Bytes(), &po); err != nil {
