@@ -8,7 +8,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anyblob/anyblob/auth/sigv4"
@@ -18,8 +20,10 @@ import (
 // from PUT /latest/api/token, sent as X-aws-ec2-metadata-token), falling
 // back to IMDSv1 when the token PUT answers 403, 404 or 405 or does not
 // answer, unless AWS_EC2_METADATA_V1_DISABLED or the profile's
-// ec2_metadata_v1_disabled says not to; a 400 is an error. Expiry is capped
-// at one hour from the fetch.
+// ec2_metadata_v1_disabled says not to; a 400 is an error. The token is
+// kept for its TTL; a 401 on a GET fetches a new one and tries again once.
+// A GET that fails in transport or answers 5xx is sent up to 3 times.
+// Expiry is capped at one hour from the fetch.
 func (r *resolver) imdsSource() source {
 	g := r.getenv
 	endpoint := g("AWS_EC2_METADATA_SERVICE_ENDPOINT")
@@ -46,8 +50,28 @@ func (r *resolver) imdsSource() source {
 	}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	now := r.now
 	var last sigv4.Credentials // the last credentials handed out
+	// The token is kept for its TTL (less a minute) across refreshes. The
+	// chain's cache runs one fetch at a time, but a source may be shared
+	// (credential_source), so the token has its own lock.
+	var tokMu sync.Mutex
+	var tok string
+	var tokExpires time.Time
+	getToken := func(ctx context.Context, fresh bool) (string, error) {
+		tokMu.Lock()
+		defer tokMu.Unlock()
+		if !fresh && tok != "" && now().Before(tokExpires) {
+			return tok, nil
+		}
+		t, err := imdsToken(ctx, client, endpoint)
+		if err != nil {
+			tok = ""
+			return "", err
+		}
+		tok, tokExpires = t, now().Add(imdsTokenTTL-time.Minute)
+		return t, nil
+	}
 	fetch := func(ctx context.Context) (sigv4.Credentials, error) {
-		token, err := imdsToken(ctx, client, endpoint)
+		token, err := getToken(ctx, false)
 		if err != nil {
 			if !errors.Is(err, errFallback) {
 				return sigv4.Credentials{}, err
@@ -58,7 +82,8 @@ func (r *resolver) imdsSource() source {
 			token = ""
 		}
 		get := func(path string) ([]byte, error) {
-			for attempt := 0; ; attempt++ {
+			refreshed := false
+			for attempt := 1; ; attempt++ {
 				req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+path, nil)
 				if err != nil {
 					return nil, err
@@ -68,18 +93,25 @@ func (r *resolver) imdsSource() source {
 				}
 				resp, err := client.Do(req)
 				if err != nil {
+					if ctx.Err() == nil && attempt < imdsAttempts {
+						continue
+					}
 					return nil, fmt.Errorf("aws imds: %w", err)
 				}
 				data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 				resp.Body.Close()
-				if resp.StatusCode == http.StatusUnauthorized && token != "" && attempt == 0 {
+				switch {
+				case resp.StatusCode == http.StatusUnauthorized && token != "" && !refreshed:
 					// The token expired: drop it, get a new one, try again.
-					if token, err = imdsToken(ctx, client, endpoint); err != nil {
+					refreshed = true
+					if token, err = getToken(ctx, true); err != nil {
 						return nil, err
 					}
+					attempt--
 					continue
-				}
-				if resp.StatusCode != http.StatusOK {
+				case resp.StatusCode >= 500 && attempt < imdsAttempts:
+					continue
+				case resp.StatusCode != http.StatusOK:
 					return nil, fmt.Errorf("aws imds: GET %s: status %d", path, resp.StatusCode)
 				}
 				return data, nil
@@ -124,6 +156,14 @@ func (r *resolver) imdsSource() source {
 	}
 }
 
+const (
+	// imdsTokenTTL is the TTL asked for the IMDSv2 token (the maximum).
+	imdsTokenTTL = 21600 * time.Second
+	// imdsAttempts bounds the GETs sent for one path (transport errors
+	// and 5xx answers are tried again).
+	imdsAttempts = 3
+)
+
 // errFallback marks token failures after which IMDSv1 may be tried.
 var errFallback = errors.New("imds token unavailable")
 
@@ -132,7 +172,7 @@ func imdsToken(ctx context.Context, client *http.Client, endpoint string) (strin
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "21600")
+	req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", strconv.Itoa(int(imdsTokenTTL/time.Second)))
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
