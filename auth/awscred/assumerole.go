@@ -26,6 +26,10 @@ type AssumeRoleOptions struct {
 	Region, Endpoint string
 	// HTTPClient sends the call; nil means a client with a 30-second timeout.
 	HTTPClient *http.Client
+	// AllowHTTP permits an http:// Endpoint (a local emulator or fake);
+	// without it such an endpoint is an error, since the answer carries
+	// credentials.
+	AllowHTTP bool
 }
 
 // RoleSource hands out temporary credentials of an assumed role, cached
@@ -36,7 +40,8 @@ type RoleSource struct {
 
 // AssumeRole returns a source of the role's credentials, got with signed
 // STS AssumeRole calls made with base's credentials. Errors: a missing
-// RoleARN, or neither Region nor Endpoint.
+// RoleARN, neither Region nor Endpoint, an Endpoint that is not an http(s)
+// URL, or an http one without AllowHTTP.
 func AssumeRole(base sigv4.CredentialsSource, o AssumeRoleOptions) (*RoleSource, error) {
 	if o.RoleARN == "" {
 		return nil, fmt.Errorf("aws: AssumeRole needs a role ARN")
@@ -47,6 +52,9 @@ func AssumeRole(base sigv4.CredentialsSource, o AssumeRoleOptions) (*RoleSource,
 			return nil, fmt.Errorf("aws: AssumeRole needs a region or an STS endpoint")
 		}
 		ep = "https://sts." + o.Region + ".amazonaws.com"
+	}
+	if err := checkSTSEndpoint(ep, o.AllowHTTP); err != nil {
+		return nil, err
 	}
 	region := o.Region
 	if region == "" {

@@ -43,6 +43,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -63,6 +64,13 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now replaces time.Now (tests).
 	Now func() time.Time
+	// AllowHTTP lets STS calls go to an http:// endpoint (a local
+	// emulator or test fake). Without it an http STS endpoint is refused
+	// before any request: a web identity call carries a bearer token and
+	// every STS answer carries credentials. The container endpoint has its
+	// own rule (http only to loopback and the container hosts) and IMDS is
+	// http by design; neither depends on this.
+	AllowHTTP bool
 	// Profile, when set, is the profile to use, as if passed in code to an
 	// AWS SDK: it beats AWS_PROFILE and skips the environment keys (which a
 	// profile's credential_source Environment can still use).
@@ -114,7 +122,7 @@ func newResolver(opts *Options) *resolver {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &resolver{getenv: getenv, now: now, http: hc, codeProfile: opts.Profile}
+	return &resolver{getenv: getenv, now: now, http: hc, codeProfile: opts.Profile, allowHTTP: opts.AllowHTTP}
 }
 
 // LoadConfig resolves the profile, region and S3 / STS endpoints the way
@@ -224,6 +232,7 @@ type resolver struct {
 	// AWS_DEFAULT_PROFILE named the profile.
 	profileSet  bool
 	codeProfile string
+	allowHTTP   bool
 }
 
 func (r *resolver) load() error {
@@ -278,11 +287,27 @@ func (r *resolver) sts() (*stsClient, error) {
 		}
 		ep = "https://sts." + r.cfg.Region + ".amazonaws.com"
 	}
+	if err := checkSTSEndpoint(ep, r.allowHTTP); err != nil {
+		return nil, err
+	}
 	region := r.cfg.Region
 	if region == "" {
 		region = "us-east-1"
 	}
 	return &stsClient{endpoint: strings.TrimSuffix(ep, "/"), region: region, http: r.http, now: r.now}, nil
+}
+
+// checkSTSEndpoint refuses an STS endpoint that is not an absolute
+// http(s) URL, and an http one unless allowHTTP.
+func checkSTSEndpoint(ep string, allowHTTP bool) error {
+	u, err := url.Parse(ep)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("aws: STS endpoint %q is not an http(s) URL", ep)
+	}
+	if u.Scheme == "http" && !allowHTTP {
+		return fmt.Errorf("aws: STS endpoint %s is http: tokens and credentials would travel in the clear (set AllowHTTP for a local emulator)", u.Redacted())
+	}
+	return nil
 }
 
 // pick chooses the source, recording the choice in the report.

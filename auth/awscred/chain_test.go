@@ -21,7 +21,7 @@ import (
 )
 
 func chain(t *testing.T, e env) (*awscred.Chain, error) {
-	return awscred.NewChain(&awscred.Options{Getenv: e.get})
+	return awscred.NewChain(&awscred.Options{Getenv: e.get, AllowHTTP: true})
 }
 
 func retrieve(t *testing.T, e env) (sigv4.Credentials, *awscred.Chain) {
@@ -330,7 +330,7 @@ func TestCredentialSource(t *testing.T) {
 	e.write(t, "config", "[profile ci]\nrole_arn = arn:aws:iam::1:role/ci\ncredential_source = Environment\nregion = us-east-1\n\n[profile odd]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Mainframe\n")
 	// A profile given in code skips the environment keys as a source, and
 	// its credential_source Environment then signs the AssumeRole with them.
-	c, err := awscred.NewChain(&awscred.Options{Getenv: e.get, Profile: "ci"})
+	c, err := awscred.NewChain(&awscred.Options{Getenv: e.get, Profile: "ci", AllowHTTP: true})
 	require.NoError(t, err)
 	creds, err := c.Retrieve(context.Background())
 	require.NoError(t, err)
@@ -455,7 +455,7 @@ func TestNoTypePrintsASecret(t *testing.T) {
 	e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"], e["AWS_SESSION_TOKEN"] = "AKIAENV", "TOPSECRET-KEY", "TOPSECRET-TOKEN"
 	creds, c := retrieve(t, e)
 	sts := newSTS(t)
-	role, err := awscred.AssumeRole(c, awscred.AssumeRoleOptions{RoleARN: "arn:aws:iam::1:role/r", Endpoint: sts.URL})
+	role, err := awscred.AssumeRole(c, awscred.AssumeRoleOptions{RoleARN: "arn:aws:iam::1:role/r", Endpoint: sts.URL, AllowHTTP: true})
 	require.NoError(t, err)
 	_, err = role.Retrieve(context.Background())
 	require.NoError(t, err)

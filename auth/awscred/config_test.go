@@ -177,3 +177,47 @@ func TestCredentialProcessFailure(t *testing.T) {
 		})
 	}
 }
+
+// STS over http needs AllowHTTP: refused before any request otherwise.
+func TestSTSOverHTTPNeedsAllowHTTP(t *testing.T) {
+	sts := newSTS(t)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte("jwt"), 0o600))
+	for _, tc := range []struct {
+		name     string
+		setup    func(e env)
+		endpoint string
+		allow    bool
+		wantErr  string
+	}{
+		{name: "web identity refused", endpoint: sts.URL, wantErr: "is http",
+			setup: func(e env) { e["AWS_WEB_IDENTITY_TOKEN_FILE"], e["AWS_ROLE_ARN"] = tokenFile, "arn:aws:iam::1:role/w" }},
+		{name: "role profile refused", endpoint: sts.URL, wantErr: "is http",
+			setup: func(e env) {
+				e.write(t, "config", "[default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n[profile base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n")
+			}},
+		{name: "not a URL", endpoint: "sts.local:443", allow: true, wantErr: "not an http(s) URL",
+			setup: func(e env) { e["AWS_WEB_IDENTITY_TOKEN_FILE"], e["AWS_ROLE_ARN"] = tokenFile, "arn:aws:iam::1:role/w" }},
+		{name: "allowed", endpoint: sts.URL, allow: true,
+			setup: func(e env) { e["AWS_WEB_IDENTITY_TOKEN_FILE"], e["AWS_ROLE_ARN"] = tokenFile, "arn:aws:iam::1:role/w" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(sts.recorded())
+			e := newEnv(t)
+			e["AWS_REGION"], e["AWS_ENDPOINT_URL_STS"] = "us-east-1", tc.endpoint
+			tc.setup(e)
+			c, err := awscred.NewChain(&awscred.Options{Getenv: e.get, AllowHTTP: tc.allow})
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				require.Len(t, sts.recorded(), before, "no request")
+				return
+			}
+			require.NoError(t, err)
+			_, err = c.Retrieve(context.Background())
+			require.NoError(t, err)
+			require.Len(t, sts.recorded(), before+1)
+		})
+	}
+	_, err := awscred.AssumeRole(nil, awscred.AssumeRoleOptions{RoleARN: "arn:aws:iam::1:role/r", Endpoint: sts.URL})
+	require.ErrorContains(t, err, "is http")
+}

@@ -33,6 +33,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	bucket := fs.String("bucket", "", "the bucket to list (required)")
 	region := fs.String("region", "", "the region (default: the chain's)")
 	stsEndpoint := fs.String("sts-endpoint", "", "an STS endpoint override")
+	allowHTTP := fs.Bool("allow-http", false, "let -sts-endpoint be http:// (a local emulator or fake)")
 	s3Endpoint := fs.String("s3-endpoint", "", "an S3 endpoint override (http only for a local server)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -40,7 +41,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if *role == "" || *bucket == "" {
 		return fmt.Errorf("usage: assumerole -role ARN -bucket NAME [-region R]")
 	}
-	chain, err := awscred.NewChain(&awscred.Options{Getenv: getenv})
+	chain, err := awscred.NewChain(&awscred.Options{Getenv: getenv, AllowHTTP: *allowHTTP})
 	if err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		*region = chain.Config().Region
 	}
 	roleCreds, err := awscred.AssumeRole(chain, awscred.AssumeRoleOptions{
-		RoleARN: *role, Region: *region, Endpoint: *stsEndpoint, SessionName: "anyblob-example",
+		RoleARN: *role, Region: *region, Endpoint: *stsEndpoint, SessionName: "anyblob-example", AllowHTTP: *allowHTTP,
 	})
 	if err != nil {
 		return err

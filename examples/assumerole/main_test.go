@@ -49,7 +49,7 @@ func TestAssumeRoleThenList(t *testing.T) {
 	env := map[string]string{"HOME": t.TempDir(), "AWS_ACCESS_KEY_ID": "AKIABASE", "AWS_SECRET_ACCESS_KEY": "base-secret", "AWS_EC2_METADATA_DISABLED": "true"}
 	var out bytes.Buffer
 	err = run(ctx, []string{"-role", "arn:aws:iam::123456789012:role/reader", "-bucket", "reports", "-region", minio.Region,
-		"-sts-endpoint", sts.URL, "-s3-endpoint", minio.Endpoint}, func(k string) string { return env[k] }, &out)
+		"-sts-endpoint", sts.URL, "-allow-http", "-s3-endpoint", minio.Endpoint}, func(k string) string { return env[k] }, &out)
 	require.NoError(t, err)
 	require.Equal(t, 1, calls, "one signed AssumeRole the verifier accepted")
 	require.Contains(t, out.String(), "assumed arn:aws:iam::123456789012:role/reader")
