@@ -118,6 +118,7 @@ region = us-east-1
 	require.Len(t, calls, 1)
 	require.Equal(t, "AssumeRole", calls[0].Action)
 	require.True(t, calls[0].Signed)
+	require.Equal(t, "AKIABASE", calls[0].SignedBy, "signed with the source profile's keys, and the signature checks out")
 	require.Equal(t, map[string]string{
 		"Action": "AssumeRole", "Version": "2011-06-15", "RoleArn": "arn:aws:iam::123456789012:role/inner",
 		"RoleSessionName": "sess-1", "DurationSeconds": "3600", "ExternalId": "ext-1",
@@ -129,6 +130,8 @@ region = us-east-1
 	require.Len(t, calls, 2)
 	require.Equal(t, "arn:aws:iam::123456789012:role/inner", calls[0].Form["RoleArn"], "inner role first")
 	require.Equal(t, "arn:aws:iam::123456789012:role/outer", calls[1].Form["RoleArn"])
+	require.Equal(t, "AKIABASE", calls[0].SignedBy)
+	require.Equal(t, "ASIA2", calls[1].SignedBy, "the outer call is signed with the inner role's credentials")
 }
 
 // Case 8.

@@ -1,15 +1,21 @@
 package awscred_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/anyblob/anyblob/auth/sigv4"
 )
 
 // env is a test environment: HOME in a temp dir, IMDS disabled unless the
@@ -38,6 +44,8 @@ type stsCall struct {
 	Action string
 	Form   map[string]string
 	Signed bool
+	// SignedBy is the access key ID of a signature the fake verified.
+	SignedBy string
 }
 
 // fakeSTS answers AssumeRole and AssumeRoleWithWebIdentity with numbered
@@ -51,13 +59,27 @@ type fakeSTS struct {
 func newSTS(t *testing.T) *fakeSTS {
 	f := &fakeSTS{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
+		body, err := io.ReadAll(r.Body)
+		form, err2 := url.ParseQuery(string(body))
+		if err != nil || err2 != nil {
 			http.Error(w, "bad form", 400)
 			return
 		}
-		c := stsCall{Action: r.PostForm.Get("Action"), Form: map[string]string{}, Signed: strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ")}
-		for k := range r.PostForm {
-			c.Form[k] = r.PostForm.Get(k)
+		c := stsCall{Action: form.Get("Action"), Form: map[string]string{}, Signed: strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ")}
+		for k := range form {
+			c.Form[k] = form.Get(k)
+		}
+		if c.Signed {
+			// Check the signature as STS would, with the key it names:
+			// the base profile's or one this fake handed out.
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			v := &sigv4.Verifier{Service: "sts", Region: "us-east-1", Credentials: f.lookup}
+			id, err := v.Verify(r)
+			if err != nil {
+				http.Error(w, "bad signature: "+err.Error(), http.StatusForbidden)
+				return
+			}
+			c.SignedBy = id.AccessKeyID
 		}
 		f.mu.Lock()
 		f.calls = append(f.calls, c)
@@ -69,6 +91,24 @@ func newSTS(t *testing.T) *fakeSTS {
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
 	return f
+}
+
+// lookup finds the secret of the tests' base keys and of the keys the fake
+// issued (ASIAn → secret-n, token-n).
+func (f *fakeSTS) lookup(_ context.Context, id string) (sigv4.Credentials, error) {
+	known := map[string]sigv4.Credentials{
+		"AKIABASE":    {SecretAccessKey: "base-secret"},
+		"AKIAENVBASE": {SecretAccessKey: "env-secret"},
+		"AKIAENV":     {SecretAccessKey: "TOPSECRET-KEY", SessionToken: "TOPSECRET-TOKEN"},
+	}
+	if c, ok := known[id]; ok {
+		c.AccessKeyID = id
+		return c, nil
+	}
+	if n, ok := strings.CutPrefix(id, "ASIA"); ok {
+		return sigv4.Credentials{AccessKeyID: id, SecretAccessKey: "secret-" + n, SessionToken: "token-" + n}, nil
+	}
+	return sigv4.Credentials{}, fmt.Errorf("unknown key %s", id)
 }
 
 func (f *fakeSTS) recorded() []stsCall {

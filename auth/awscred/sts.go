@@ -33,6 +33,9 @@ type stsError struct {
 }
 
 func (e *stsError) Error() string {
+	if e.Code == "" {
+		return fmt.Sprintf("sts: status %d with no STS error document", e.Status)
+	}
 	return fmt.Sprintf("sts: %s (status %d): %s (request id %s)", e.Code, e.Status, e.Message, e.RequestID)
 }
 
