@@ -30,9 +30,9 @@
 // back to anonymous access.
 //
 // A profile's web_identity_token_file (with role_arn and
-// role_session_name) is honoured too. Not done: SSO profiles (sso_session,
-// sso_start_url) and MFA (mfa_serial): such a profile names no credentials
-// this chain can use.
+// role_session_name) is honoured too. Not supported, and said so by an
+// error before any request: SSO profiles (sso_session, sso_start_url) and
+// role profiles with mfa_serial.
 //
 // LoadConfig resolves only the region and endpoints, for callers that need
 // no credentials.

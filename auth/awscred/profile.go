@@ -36,6 +36,11 @@ func (r *resolver) profileSource(name string, visited map[string]bool) (source, 
 		return nil, "", fmt.Errorf("aws: profile %q has partial credentials: only one of aws_access_key_id and aws_secret_access_key", name)
 	}
 	roleArn := p["role_arn"]
+	if roleArn != "" && p["mfa_serial"] != "" {
+		// AssumeRole would need a code from the device: not supported, and
+		// better said now than as an AccessDenied from STS.
+		return nil, "", fmt.Errorf("aws: profile %q sets mfa_serial: assuming a role with MFA is not supported; use temporary credentials from `aws sts get-session-token` instead", name)
+	}
 	self := visited[name]
 	visited[name] = true
 
@@ -82,6 +87,8 @@ func (r *resolver) profileSource(name string, visited map[string]bool) (source, 
 		if roleArn == "" {
 			return base, what, nil
 		}
+	case p["sso_session"] != "" || p["sso_start_url"] != "":
+		return nil, "", fmt.Errorf("aws: profile %q uses IAM Identity Center (SSO), which is not supported; use credential_process = aws configure export-credentials --profile %s --format process", name, name)
 	default:
 		return nil, "", nil
 	}
