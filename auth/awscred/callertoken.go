@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -26,8 +27,12 @@ const callerIdentityBody = "Action=GetCallerIdentity&Version=2011-06-15"
 // take. endpoint "" means https://sts.REGION.amazonaws.com; extra headers
 // are signed too. With inQuery the action goes in the query string and the
 // body is empty (GCP's form); otherwise it is the form body (Vault's). It
-// returns the request and its body. Errors: a missing region or bad
-// credentials.
+// returns the request and its body. Errors: a missing region, an extra
+// header value with a CR or LF, or bad credentials.
+//
+// The signed request is a bearer proof of identity for as long as the
+// signature is valid (15 minutes) and carries the session token: treat it,
+// and the encodings below, as secrets (never log them).
 func CallerIdentityRequest(creds sigv4.Credentials, region, endpoint string, extra http.Header, inQuery bool, at time.Time) (*http.Request, []byte, error) {
 	if region == "" {
 		return nil, nil, errors.New("aws: GetCallerIdentity needs a region")
@@ -51,6 +56,9 @@ func CallerIdentityRequest(creds sigv4.Credentials, region, endpoint string, ext
 	}
 	for k, vs := range extra {
 		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n") {
+				return nil, nil, fmt.Errorf("aws: GetCallerIdentity header %s holds a CR or LF", k)
+			}
 			req.Header.Add(k, v)
 		}
 	}

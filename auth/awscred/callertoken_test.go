@@ -80,3 +80,35 @@ func TestVaultLoginData(t *testing.T) {
 	req.Header = hs
 	verify(t, req, "us-east-1")
 }
+
+// Bad input to the token builders is refused with an error naming it.
+func TestCallerTokenBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		build   func() error
+		wantErr string
+	}{
+		{name: "target with CR LF", wantErr: "CR or LF", build: func() error {
+			_, err := awscred.GCPSubjectToken(context.Background(), testCreds, "us-east-1", "//iam.googleapis.com/x\r\nX-Evil: 1")
+			return err
+		}},
+		{name: "vault server id with LF", wantErr: "CR or LF", build: func() error {
+			_, err := awscred.VaultLoginData(context.Background(), testCreds, "vault\nx")
+			return err
+		}},
+		{name: "no region", wantErr: "needs a region", build: func() error {
+			_, err := awscred.GCPSubjectToken(context.Background(), testCreds, "", "//iam.googleapis.com/x")
+			return err
+		}},
+		{name: "no keys", wantErr: "access key", build: func() error {
+			_, err := awscred.GCPSubjectToken(context.Background(), sigv4.StaticCredentials{}, "us-east-1", "//iam.googleapis.com/x")
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.build()
+			require.ErrorContains(t, err, tc.wantErr)
+			require.NotContains(t, err.Error(), "caller-secret")
+		})
+	}
+}
