@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,19 +33,35 @@ type Cache[T any] struct {
 	fetch FetchFunc[T]
 	now   func() time.Time
 
-	mu       sync.Mutex
-	val      T
-	has      bool
-	expires  time.Time
-	refresh  time.Time // when to fetch again; zero when expires is zero
+	// snap is the held credentials; nil when there are none. Readers load
+	// it without a lock.
+	snap atomic.Pointer[snapshot[T]]
+
+	mu       sync.Mutex // guards inflight
 	inflight *flight[T]
 }
 
-type flight[T any] struct {
-	done    chan struct{}
+// snapshot is one fetch's result.
+type snapshot[T any] struct {
 	val     T
-	expires time.Time
-	err     error
+	expires time.Time // zero: never
+	refresh time.Time // when to fetch again; zero when expires is zero
+}
+
+// usable reports whether the snapshot needs no refresh at now.
+func (s *snapshot[T]) usable(now time.Time) bool {
+	return s != nil && (s.refresh.IsZero() || now.Before(s.refresh))
+}
+
+// valid reports whether the snapshot has not expired at now.
+func (s *snapshot[T]) valid(now time.Time) bool {
+	return s != nil && (s.expires.IsZero() || now.Before(s.expires))
+}
+
+type flight[T any] struct {
+	done chan struct{}
+	val  T
+	err  error
 }
 
 // NewCache returns a cache that fetches with fetch. now, when not nil,
@@ -57,14 +74,16 @@ func NewCache[T any](fetch FetchFunc[T], now func() time.Time) *Cache[T] {
 }
 
 // Get returns valid credentials, fetching them if needed. Errors are the
-// fetch's, or ctx's when it ends first.
+// fetch's, or ctx's when it ends first. Held credentials that need no
+// refresh are returned without taking a lock.
 func (c *Cache[T]) Get(ctx context.Context) (T, error) {
+	if s := c.snap.Load(); s.usable(c.now()) {
+		return s.val, nil
+	}
 	c.mu.Lock()
-	now := c.now()
-	if c.has && (c.refresh.IsZero() || now.Before(c.refresh)) {
-		v := c.val
+	if s := c.snap.Load(); s.usable(c.now()) { // a fetch ended meanwhile
 		c.mu.Unlock()
-		return v, nil
+		return s.val, nil
 	}
 	f := c.inflight
 	if f == nil {
@@ -81,10 +100,8 @@ func (c *Cache[T]) Get(ctx context.Context) (T, error) {
 		return zero, ctx.Err()
 	}
 	if f.err != nil {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.has && (c.expires.IsZero() || c.now().Before(c.expires)) {
-			return c.val, nil // still valid: keep using them
+		if s := c.snap.Load(); s.valid(c.now()) {
+			return s.val, nil // still valid: keep using them
 		}
 		var zero T
 		return zero, f.err
@@ -93,15 +110,16 @@ func (c *Cache[T]) Get(ctx context.Context) (T, error) {
 }
 
 func (c *Cache[T]) run(ctx context.Context, f *flight[T]) {
-	f.val, f.expires, f.err = c.fetch(ctx)
+	var expires time.Time
+	f.val, expires, f.err = c.fetch(ctx)
 	c.mu.Lock()
 	if f.err == nil {
-		c.val, c.has, c.expires = f.val, true, f.expires
-		c.refresh = time.Time{}
-		if !f.expires.IsZero() {
+		s := &snapshot[T]{val: f.val, expires: expires}
+		if !expires.IsZero() {
 			jitter := time.Duration(rand.Int64N(int64(RefreshJitter)))
-			c.refresh = f.expires.Add(-RefreshWindow - jitter)
+			s.refresh = expires.Add(-RefreshWindow - jitter)
 		}
+		c.snap.Store(s)
 	}
 	c.inflight = nil
 	c.mu.Unlock()
@@ -111,8 +129,5 @@ func (c *Cache[T]) run(ctx context.Context, f *flight[T]) {
 // Invalidate drops the held credentials, so the next Get fetches (after a
 // server refused them, say).
 func (c *Cache[T]) Invalidate() {
-	c.mu.Lock()
-	var zero T
-	c.val, c.has, c.expires, c.refresh = zero, false, time.Time{}, time.Time{}
-	c.mu.Unlock()
+	c.snap.Store(nil)
 }
