@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyblob/anyblob/auth/sigv4"
@@ -22,6 +23,9 @@ type stsClient struct {
 	region   string
 	http     *http.Client
 	now      func() time.Time
+	// skew is the server clock minus ours, learned from a refused
+	// signature's Date header (nanoseconds); added to the signing time.
+	skew atomic.Int64
 }
 
 // stsError is an STS error response; it never holds credentials.
@@ -52,38 +56,50 @@ type assumeResult struct {
 }
 
 // call POSTs form to STS, signed with creds unless creds is nil, and
-// decodes the <ActionResult> element.
+// decodes the <ActionResult> element. A signed call refused with a
+// clock-skew code whose answer's Date is more than 4 minutes from our clock
+// is signed again, once, at the server's time; the offset is kept for the
+// client's later calls.
 func (s *stsClient) call(ctx context.Context, form url.Values, creds *sigv4.Credentials) (*assumeResult, error) {
 	form.Set("Version", "2011-06-15")
 	body := form.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+"/", strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	if creds != nil {
-		sum := sha256.Sum256([]byte(body))
-		signer := &sigv4.Signer{Service: "sts", Region: s.region}
-		if err := signer.Sign(req, *creds, hex.EncodeToString(sum[:]), s.now()); err != nil {
+	var resp *http.Response
+	var data []byte
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+"/", strings.NewReader(body))
+		if err != nil {
 			return nil, err
 		}
-	}
-	resp, err := s.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("sts %s: %w", form.Get("Action"), err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+		if creds != nil {
+			sum := sha256.Sum256([]byte(body))
+			signer := &sigv4.Signer{Service: "sts", Region: s.region}
+			at := s.now().Add(time.Duration(s.skew.Load()))
+			if err := signer.Sign(req, *creds, hex.EncodeToString(sum[:]), at); err != nil {
+				return nil, err
+			}
+		}
+		resp, err = s.http.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("sts %s: %w", form.Get("Action"), err)
+		}
+		data, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
 		var er struct {
 			Code      string `xml:"Error>Code"`
 			Message   string `xml:"Error>Message"`
 			RequestID string `xml:"RequestId"`
 		}
 		_ = xml.Unmarshal(data, &er)
+		if creds != nil && attempt == 0 && skewCodes[er.Code] && s.learnSkew(resp.Header.Get("Date")) {
+			continue // signed again with the server's clock
+		}
 		return nil, &stsError{Status: resp.StatusCode, Code: er.Code, Message: er.Message, RequestID: er.RequestID}
 	}
 	var out struct {
@@ -93,6 +109,32 @@ func (s *stsClient) call(ctx context.Context, form url.Values, creds *sigv4.Cred
 		return nil, fmt.Errorf("sts %s: the answer holds no credentials", form.Get("Action"))
 	}
 	return &out.Result, nil
+}
+
+// skewCodes are the STS error codes a clock off by minutes can cause.
+var skewCodes = map[string]bool{
+	"RequestTimeTooSkewed": true, "RequestExpired": true, "SignatureDoesNotMatch": true,
+	"InvalidSignatureException": true, "AuthFailure": true,
+}
+
+// maxSkew is how far the server's Date may be from our clock before the
+// difference is taken as skew, as the SDKs do.
+const maxSkew = 4 * time.Minute
+
+// learnSkew records the offset of the server's Date header from our
+// clock, when it is more than maxSkew; it reports whether it did (and so
+// whether signing again may help).
+func (s *stsClient) learnSkew(date string) bool {
+	server, err := http.ParseTime(date)
+	if err != nil {
+		return false
+	}
+	d := server.Sub(s.now())
+	if d < maxSkew && d > -maxSkew {
+		return false
+	}
+	s.skew.Store(int64(d))
+	return true
 }
 
 // toCredentials converts an STS answer; the account id is the 5th field of
