@@ -42,6 +42,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -75,6 +76,9 @@ type Options struct {
 	// AWS SDK: it beats AWS_PROFILE and skips the environment keys (which a
 	// profile's credential_source Environment can still use).
 	Profile string
+	// Logger receives warnings (a shared file readable by group or
+	// others); nil means none. Nothing secret is ever logged.
+	Logger *slog.Logger
 }
 
 // Config is what the chain resolved from the environment and files.
@@ -122,7 +126,7 @@ func newResolver(opts *Options) *resolver {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &resolver{getenv: getenv, now: now, http: hc, codeProfile: opts.Profile, allowHTTP: opts.AllowHTTP}
+	return &resolver{getenv: getenv, now: now, http: hc, codeProfile: opts.Profile, allowHTTP: opts.AllowHTTP, logger: opts.Logger}
 }
 
 // LoadConfig resolves the profile, region and S3 / STS endpoints the way
@@ -233,12 +237,13 @@ type resolver struct {
 	profileSet  bool
 	codeProfile string
 	allowHTTP   bool
+	logger      *slog.Logger
 }
 
 func (r *resolver) load() error {
 	r.report.Chain = "aws"
 	cp, kp := defaultPaths(r.getenv)
-	files, err := loadSharedFiles(cp, kp)
+	files, err := loadSharedFiles(cp, kp, r.logger)
 	if err != nil {
 		return fmt.Errorf("aws shared files: %w", err)
 	}
@@ -250,6 +255,9 @@ func (r *resolver) load() error {
 	}
 	p := r.files.profiles[r.cfg.Profile]
 	if r.profileSet && p == nil {
+		if cp == "" && kp == "" {
+			return fmt.Errorf("aws: profile %q: no shared files to look in (HOME is not set)", r.cfg.Profile)
+		}
 		return fmt.Errorf("aws: profile %q is in neither %s nor %s", r.cfg.Profile, cp, kp)
 	}
 	r.cfg.Region = firstNonEmpty(r.getenv("AWS_REGION"), r.getenv("AWS_DEFAULT_REGION"), p["region"])

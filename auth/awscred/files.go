@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -78,14 +80,24 @@ func parseINI(data string) (map[string]map[string]string, error) {
 // profiles ("[profile default]" wins over "[default]"); in the credentials
 // file, "[NAME]" does, and a "[profile NAME]" section there is ignored, as
 // the SDK does. Credentials-file keys win over config-file keys.
-func loadSharedFiles(configPath, credsPath string) (*sharedFiles, error) {
+//
+// A file that group or others may read is still used, with a warning to
+// logger (nil: none) naming its path and mode, never its content. An empty
+// path means no file.
+func loadSharedFiles(configPath, credsPath string, logger *slog.Logger) (*sharedFiles, error) {
 	read := func(p string) (map[string]map[string]string, error) {
+		if p == "" {
+			return nil, nil
+		}
 		data, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
 		if err != nil {
 			return nil, err
+		}
+		if fi, err := os.Stat(p); err == nil && logger != nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+			logger.Warn("aws shared file is readable by group or others; chmod 600 it", "path", p, "mode", fi.Mode().Perm().String())
 		}
 		secs, err := parseINI(string(data))
 		if err != nil {
@@ -134,18 +146,20 @@ func loadSharedFiles(configPath, credsPath string) (*sharedFiles, error) {
 	return sf, nil
 }
 
-// defaultPaths returns the shared files' paths from the environment.
+// defaultPaths returns the shared files' paths from the environment; with
+// no HOME (nor USERPROFILE) and no override, "" (no file), never a path
+// relative to the working directory.
 func defaultPaths(getenv func(string) string) (config, creds string) {
 	home := getenv("HOME")
 	if home == "" {
 		home = getenv("USERPROFILE")
 	}
 	config = getenv("AWS_CONFIG_FILE")
-	if config == "" {
+	if config == "" && home != "" {
 		config = filepath.Join(home, ".aws", "config")
 	}
 	creds = getenv("AWS_SHARED_CREDENTIALS_FILE")
-	if creds == "" {
+	if creds == "" && home != "" {
 		creds = filepath.Join(home, ".aws", "credentials")
 	}
 	return config, creds

@@ -2,9 +2,16 @@ package awscred_test
 
 import (
 	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/auth"
+	"github.com/anyblob/anyblob/auth/awscred"
 )
 
 // Profile shapes from the reference: self-reference, loops and settings
@@ -69,4 +76,43 @@ func TestProfileShapes(t *testing.T) {
 			require.Equal(t, tc.wantSigners, signers)
 		})
 	}
+}
+
+// Shared files: a loose mode is warned about (path and mode, no content);
+// no HOME means no files, never ./.aws under the working directory.
+func TestSharedFileLocation(t *testing.T) {
+	t.Run("loose mode warned", func(t *testing.T) {
+		e := newEnv(t)
+		e.write(t, "credentials", "[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = TOPSECRETFILE\n")
+		p := filepath.Join(e["HOME"], ".aws", "credentials")
+		require.NoError(t, os.Chmod(p, 0o644))
+		var logged strings.Builder
+		c, err := awscred.NewChain(&awscred.Options{Getenv: e.get, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		require.NoError(t, err)
+		creds, err := c.Retrieve(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, "AKIAFILE", creds.AccessKeyID, "still used")
+		require.Contains(t, logged.String(), "readable by group or others")
+		require.Contains(t, logged.String(), p)
+		require.NotContains(t, logged.String(), "TOPSECRETFILE")
+
+		logged.Reset()
+		require.NoError(t, os.Chmod(p, 0o600))
+		_, err = awscred.NewChain(&awscred.Options{Getenv: e.get, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		require.NoError(t, err)
+		require.Empty(t, logged.String())
+	})
+	t.Run("no HOME reads no file", func(t *testing.T) {
+		dir := t.TempDir()
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, ".aws"), 0o700))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, ".aws", "credentials"), []byte("[default]\naws_access_key_id = AKIACWD\naws_secret_access_key = s\n"), 0o600))
+		t.Chdir(dir)
+		e := env{"AWS_EC2_METADATA_DISABLED": "true"}
+		_, err := chain(t, e)
+		var nce *auth.NoCredentialsError
+		require.ErrorAs(t, err, &nce, "the working directory's .aws is not read")
+		e["AWS_PROFILE"] = "x"
+		_, err = chain(t, e)
+		require.ErrorContains(t, err, "HOME is not set")
+	})
 }
