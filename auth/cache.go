@@ -11,9 +11,13 @@ import (
 // RefreshWindow is how long before expiry a Cache fetches new credentials;
 // a random jitter of up to RefreshJitter more spreads the refreshes of many
 // processes.
+//
+// RetryAfterFailure is how long a Cache waits, after a failed refresh while
+// its credentials are still valid, before it tries again.
 const (
-	RefreshWindow = 5 * time.Minute
-	RefreshJitter = time.Minute
+	RefreshWindow     = 5 * time.Minute
+	RefreshJitter     = time.Minute
+	RetryAfterFailure = 10 * time.Second
 )
 
 // FetchFunc fetches fresh credentials and says when they expire (the zero
@@ -27,7 +31,9 @@ type FetchFunc[T any] func(ctx context.Context) (T, time.Time, error)
 // that started it gives up (its context's values are kept, its
 // cancellation is not); each caller stops waiting when its own context
 // ends. When a refresh fails while the held credentials have not yet
-// expired, Get returns those. A Cache is safe for concurrent use; create it
+// expired, Get returns those, and the next refresh is tried
+// RetryAfterFailure later. Credentials expire at their expiry instant
+// (valid while now is before it). A Cache is safe for concurrent use; create it
 // with NewCache.
 type Cache[T any] struct {
 	fetch FetchFunc[T]
@@ -120,6 +126,16 @@ func (c *Cache[T]) run(ctx context.Context, f *flight[T]) {
 			s.refresh = expires.Add(-RefreshWindow - jitter)
 		}
 		c.snap.Store(s)
+	} else if s := c.snap.Load(); s.valid(c.now()) {
+		// Keep the still-valid credentials, and let the upstream rest
+		// RetryAfterFailure before the next try, so that a busy caller
+		// does not send it one fetch after another.
+		held := *s
+		held.refresh = c.now().Add(RetryAfterFailure)
+		if !held.expires.IsZero() && held.refresh.After(held.expires) {
+			held.refresh = held.expires // never hand out expired credentials
+		}
+		c.snap.Store(&held)
 	}
 	c.inflight = nil
 	c.mu.Unlock()

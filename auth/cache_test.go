@@ -112,6 +112,46 @@ func TestFailedRefreshKeepsValidCredentials(t *testing.T) {
 	require.ErrorIs(t, err, fail)
 }
 
+// After a failed refresh the upstream rests RetryAfterFailure; the held
+// credentials are never handed out at or past their expiry.
+func TestFailedRefreshBacksOff(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var fetches atomic.Int64
+	var failing atomic.Bool
+	expires := clk.Now().Add(6 * time.Minute)
+	c := auth.NewCache(func(ctx context.Context) (string, time.Time, error) {
+		fetches.Add(1)
+		if failing.Load() {
+			return "", time.Time{}, errors.New("down")
+		}
+		return "creds", expires, nil
+	}, clk.Now)
+	ctx := context.Background()
+	_, err := c.Get(ctx)
+	require.NoError(t, err)
+	failing.Store(true)
+	clk.Advance(2 * time.Minute) // in the refresh window
+	for range 5 {
+		v, err := c.Get(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "creds", v)
+	}
+	require.Equal(t, int64(2), fetches.Load(), "one failed refresh, then rest")
+	clk.Advance(auth.RetryAfterFailure + time.Second)
+	_, err = c.Get(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(3), fetches.Load(), "tried again after the rest")
+
+	clk.Advance(expires.Sub(clk.Now()) - time.Second) // 1s before expiry
+	_, err = c.Get(ctx)
+	require.NoError(t, err, "still valid")
+	require.Equal(t, int64(4), fetches.Load())
+	clk.Advance(time.Second) // exactly at expiry: expired
+	_, err = c.Get(ctx)
+	require.ErrorContains(t, err, "down")
+	require.Equal(t, int64(5), fetches.Load(), "the rest never outlives the expiry")
+}
+
 func TestCallerLeavingDoesNotCancelTheFetch(t *testing.T) {
 	release := make(chan struct{})
 	var fetchErr atomic.Value
