@@ -38,3 +38,19 @@ func TestFromURLUsesTheAWSChain(t *testing.T) {
 	require.ErrorIs(t, err, blob.ErrUnauthenticated)
 	require.ErrorContains(t, err, "imds: skipped (disabled by AWS_EC2_METADATA_DISABLED)", "the chain's report explains")
 }
+
+// TestAnonymousTakesTheProfileRegion: a public bucket needs no credentials,
+// but its region and endpoint still come from the profile.
+func TestAnonymousTakesTheProfileRegion(t *testing.T) {
+	home := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(home, ".aws"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(home, ".aws", "config"),
+		[]byte("[default]\nregion = ca-central-1\nservices = s\n\n[services s]\ns3 =\n  endpoint_url = https://s3.example.test\n"), 0o600))
+	env := map[string]string{"HOME": home, "AWS_EC2_METADATA_DISABLED": "true"}
+	u, _ := url.Parse("s3://public-data?anonymous=true")
+	_, opts, err := aws.FromURL(u, func(k string) string { return env[k] })
+	require.NoError(t, err)
+	require.True(t, opts.Anonymous)
+	require.Equal(t, "ca-central-1", opts.Region)
+	require.Equal(t, "https://s3.example.test", opts.Endpoint)
+}

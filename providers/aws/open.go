@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/anyblob/anyblob/auth"
 	"github.com/anyblob/anyblob/auth/awscred"
@@ -97,13 +96,17 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 			opts.Endpoint = cfg.S3Endpoint
 		}
 	case anonymous:
-		// No credentials needed: take region and endpoint from the
-		// variables the chain would have read.
-		if opts.Region == "" {
-			opts.Region = firstEnv(getenv, "AWS_REGION", "AWS_DEFAULT_REGION")
+		// No credentials needed: region and endpoint as the chain resolves
+		// them (environment, profile, [services]), without a source.
+		cfg, cerr := awscred.LoadConfig(&awscred.Options{Getenv: getenv})
+		if cerr != nil {
+			return "", opts, &blob.Error{Kind: blob.ErrInvalidArgument, Err: fmt.Errorf("s3: bucket %q: %w", name, cerr)}
 		}
-		if opts.Endpoint == "" && !strings.EqualFold(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
-			opts.Endpoint = firstEnv(getenv, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+		if opts.Region == "" {
+			opts.Region = cfg.Region
+		}
+		if opts.Endpoint == "" {
+			opts.Endpoint = cfg.S3Endpoint
 		}
 	default:
 		var nce *auth.NoCredentialsError
@@ -121,13 +124,4 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	}
 	opts.Credentials = chain
 	return name, opts, nil
-}
-
-func firstEnv(getenv func(string) string, names ...string) string {
-	for _, n := range names {
-		if v := strings.TrimSpace(getenv(n)); v != "" {
-			return v
-		}
-	}
-	return ""
 }
