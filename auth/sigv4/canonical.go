@@ -2,12 +2,10 @@ package sigv4
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -54,7 +52,7 @@ var lowerToken = func() (t [256]byte) {
 
 // appendEncoded appends s with every byte but the unreserved ones (and '/'
 // when keepSlash) percent-encoded in upper-case hex.
-func appendEncoded(b []byte, s string, keepSlash bool) []byte {
+func appendEncoded[S ~string | ~[]byte](b []byte, s S, keepSlash bool) []byte {
 	if plain(s, keepSlash) {
 		return append(b, s...)
 	}
@@ -71,7 +69,7 @@ func appendEncoded(b []byte, s string, keepSlash bool) []byte {
 
 // plain reports whether s holds only unreserved bytes (and '/' when
 // keepSlash), so that it encodes to itself.
-func plain(s string, keepSlash bool) bool {
+func plain[S ~string | ~[]byte](s S, keepSlash bool) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !unreserved[c] && !(keepSlash && c == '/') {
 			return false
@@ -220,8 +218,13 @@ func canonicalHost(req *http.Request, https bool) string {
 	if h == "" && req.URL != nil {
 		h = req.URL.Host
 	}
-	i := strings.LastIndexByte(h, ':')
-	if i < 0 || strings.IndexByte(h[i:], ']') >= 0 {
+	// The port is the digits after the last ':' (none in the usual case: a
+	// name that ends in a letter); "[::1]" ends in ']' and has none.
+	i := len(h) - 1
+	for i >= 0 && '0' <= h[i] && h[i] <= '9' {
+		i--
+	}
+	if i < 0 || h[i] != ':' {
 		return h
 	}
 	switch h[i+1:] {
@@ -328,6 +331,25 @@ func appendPairs(b, sc []byte, ps []qpair) []byte {
 
 // appendRawQuery appends the canonical form of a raw query string.
 func appendRawQuery(b []byte, raw string) ([]byte, error) {
+	if n := len(b); canonicalQuery(raw) {
+		// The usual case ("x-id=GetObject", "list-type=2&prefix=a"): the
+		// query is already canonical but for '=' after a bare key.
+		for raw != "" {
+			var part string
+			part, raw, _ = strings.Cut(raw, "&")
+			if part == "" {
+				continue
+			}
+			if len(b) > n {
+				b = append(b, '&')
+			}
+			b = append(b, part...)
+			if strings.IndexByte(part, '=') < 0 {
+				b = append(b, '=')
+			}
+		}
+		return b, nil
+	}
 	var pairArr [16]qpair
 	var scArr [512]byte
 	sc, pairs, err := parseRawQuery(scArr[:0], pairArr[:0], raw, skipNone)
@@ -338,8 +360,33 @@ func appendRawQuery(b []byte, raw string) ([]byte, error) {
 	return appendPairs(b, sc, pairs), nil
 }
 
-// queryBuilder collects query parameters (on the heap) for presigning and
-// verifying, and writes them canonically.
+// canonicalQuery reports whether raw is its own canonical form, apart from
+// empty parameters and '=' after a bare key: each key and value holds only
+// unreserved bytes, and the parameters are sorted by key, then value.
+func canonicalQuery(raw string) bool {
+	var pk, pv string
+	first := true
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		if !plain(k, false) || !plain(v, false) {
+			return false
+		}
+		if !first && (k < pk || k == pk && v < pv) {
+			return false
+		}
+		pk, pv, first = k, v, false
+	}
+	return true
+}
+
+// queryBuilder collects query parameters for presigning and verifying, and
+// writes them canonically. Its methods return the builder rather than store
+// through a pointer, so that the arrays behind it may stay on the stack.
 type queryBuilder struct {
 	sc    []byte
 	pairs []qpair
@@ -347,14 +394,17 @@ type queryBuilder struct {
 
 // addRaw adds the parameters of a raw (wire) query string but those skip
 // names.
-func (q *queryBuilder) addRaw(raw string, skip int) error {
+func (q queryBuilder) addRaw(raw string, skip int) (queryBuilder, error) {
 	var err error
 	q.sc, q.pairs, err = parseRawQuery(q.sc, q.pairs, raw, skip)
-	return err
+	return q, err
 }
 
 // add adds one decoded parameter.
-func (q *queryBuilder) add(k, v string) {
+func (q queryBuilder) add(k string, v string) queryBuilder { return addParam(q, k, v) }
+
+// addParam adds one decoded parameter.
+func addParam[V ~string | ~[]byte](q queryBuilder, k string, v V) queryBuilder {
 	p := qpair{ks: len(q.sc)}
 	q.sc = appendEncoded(q.sc, k, false)
 	p.ke = len(q.sc)
@@ -362,6 +412,7 @@ func (q *queryBuilder) add(k, v string) {
 	q.sc = appendEncoded(q.sc, v, false)
 	p.ve = len(q.sc)
 	q.pairs = append(q.pairs, p)
+	return q
 }
 
 // appendTo sorts the parameters and appends them joined by '&'.
@@ -370,279 +421,25 @@ func (q *queryBuilder) appendTo(b []byte) []byte {
 	return appendPairs(b, q.sc, q.pairs)
 }
 
-// hdr is one header of the canonical request: name as found in the header
-// map (any case) with its values, or a lower-case name with a computed value.
-// names[ls:le] holds the lower-cased name (see lowerNames).
-type hdr struct {
-	name string
-	vals []string
-	raw  string
-	// date marks the x-amz-date header, whose value is passed apart so
-	// that no stack buffer is referenced from hs (which may grow to the heap).
-	date bool
-	// exact marks a raw value that needs no trimming (host, payload hash).
-	exact  bool
-	ls, le int
-}
-
-// lowerNames appends the lower-cased name of each header to names and
-// records where it is. bad is the index of the first header whose name is
-// not an HTTP token (empty, or with a byte outside the token set), else -1.
-func lowerNames(names []byte, hs []hdr) (_ []byte, bad int) {
-	bad = -1
-	for i := range hs {
-		n := len(names)
-		hs[i].ls = n
-		names = append(names, hs[i].name...)
-		for j := n; j < len(names); j++ {
-			c := lowerToken[names[j]]
-			if c == 0 && bad < 0 {
-				bad = i
-			}
-			names[j] = c
-		}
-		if n == len(names) && bad < 0 {
-			bad = i
-		}
-		hs[i].le = len(names)
-	}
-	return names, bad
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// eqLower reports whether s equals the lower-case l, ignoring case.
-func eqLower(s, l string) bool {
-	if len(s) != len(l) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if lower(s[i]) != l[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// neverSigned reports whether the header is one SigV4 leaves out: hop-by-hop
-// and proxy-rewritten headers, and those the signer itself sets.
-func neverSigned(name string) bool {
-	switch len(name) {
-	case 2:
-		return eqLower(name, "te")
-	case 4:
-		return eqLower(name, "host")
-	case 6:
-		return eqLower(name, "expect")
-	case 7:
-		return eqLower(name, "upgrade")
-	case 10:
-		return eqLower(name, "user-agent") || eqLower(name, "connection") || eqLower(name, "keep-alive") || eqLower(name, "x-amz-date")
-	case 13:
-		return eqLower(name, "authorization")
-	case 15:
-		return eqLower(name, "x-amzn-trace-id")
-	case 16:
-		return eqLower(name, "proxy-connection")
-	case 17:
-		return eqLower(name, "transfer-encoding")
-	case 19:
-		return eqLower(name, "proxy-authorization")
-	}
-	return false
-}
-
-// sortHdrs sorts hs by lower-cased name, keeping the order of names that
-// differ only in case.
-func sortHdrs(hs []hdr, names []byte) {
-	if len(hs) > 24 {
-		cl := bytes.Clone(names)
-		slices.SortStableFunc(hs, func(a, b hdr) int { return bytes.Compare(cl[a.ls:a.le], cl[b.ls:b.le]) })
-		return
-	}
-	// Insertion sort of indices by an 8-byte prefix of the name (most
-	// names differ there), then one permutation of hs.
-	var keys [24]uint64
-	var ord [24]uint8
-	n := len(hs)
-	for i := range hs {
-		keys[i] = namePrefix(names[hs[i].ls:hs[i].le])
-		ord[i] = uint8(i)
-	}
-	less := func(a, b uint8) bool {
-		if keys[a] != keys[b] {
-			return keys[a] < keys[b]
-		}
-		return bytes.Compare(names[hs[a].ls:hs[a].le], names[hs[b].ls:hs[b].le]) < 0
-	}
-	sorted := true
-	for i := 1; i < n; i++ {
-		for j := i; j > 0 && less(ord[j], ord[j-1]); j-- {
-			ord[j-1], ord[j] = ord[j], ord[j-1]
-			sorted = false
-		}
-	}
-	if sorted {
-		return
-	}
-	// Apply the permutation in place, cycle by cycle: hs[i] becomes the
-	// old hs[ord[i]].
-	var done [24]bool
-	for i := 0; i < n; i++ {
-		if done[i] || int(ord[i]) == i {
-			continue
-		}
-		first := hs[i]
-		j := i
-		for {
-			done[j] = true
-			next := int(ord[j])
-			if next == i {
-				hs[j] = first
-				break
-			}
-			hs[j] = hs[next]
-			j = next
-		}
-	}
-}
-
-// namePrefix returns the first 8 bytes of name, big-endian, zero-padded.
-func namePrefix(name []byte) uint64 {
-	if len(name) >= 8 {
-		return binary.BigEndian.Uint64(name)
-	}
-	var k uint64
-	for i := 0; i < 8; i++ {
-		k <<= 8
-		if i < len(name) {
-			k |= uint64(name[i])
-		}
-	}
-	return k
-}
-
-// appendTrimmed appends v trimmed, with inner runs of white space collapsed
-// to one space.
-func appendTrimmed(b []byte, v string) []byte {
-	if isTrimmed(v) {
-		return append(b, v...)
-	}
-	space := false
-	start := true
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
-			space = true
-			continue
-		}
-		if space && !start {
-			b = append(b, ' ')
-		}
-		space, start = false, false
-		b = append(b, c)
-	}
-	return b
-}
-
-// isTrimmed reports whether v has no white space but single inner spaces.
-func isTrimmed(v string) bool {
-	i := 0
-	for i < len(v) && v[i] > ' ' {
-		i++
-	}
-	if i == len(v) {
-		return true // the usual case: no white space at all
-	}
-	if v[0] == ' ' || v[len(v)-1] == ' ' {
-		return false
-	}
-	for ; i < len(v); i++ {
-		switch v[i] {
-		case '\t', '\r', '\n':
-			return false
-		case ' ':
-			if v[i+1] == ' ' {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// appendCanonicalHeaders appends "name:value\n" for each header of the sorted
-// hs, merging names that differ only in case.
-func appendCanonicalHeaders(b []byte, hs []hdr, names, date []byte) []byte {
-	for i := 0; i < len(hs); i++ {
-		name := names[hs[i].ls:hs[i].le]
-		if i > 0 && bytes.Equal(names[hs[i-1].ls:hs[i-1].le], name) {
-			continue
-		}
-		b = append(b, name...)
-		b = append(b, ':')
-		first := true
-		for j := i; j < len(hs) && (j == i || bytes.Equal(names[hs[j].ls:hs[j].le], name)); j++ {
-			switch {
-			case hs[j].vals != nil:
-				for _, v := range hs[j].vals {
-					if !first {
-						b = append(b, ',')
-					}
-					first = false
-					b = appendTrimmed(b, v)
-				}
-			case hs[j].date:
-				b = append(b, date...)
-			case hs[j].exact:
-				b = append(b, hs[j].raw...)
-			default:
-				b = appendTrimmed(b, hs[j].raw)
-			}
-		}
-		b = append(b, '\n')
-	}
-	return b
-}
-
-// appendSignedHeaders appends the lower-case names of the sorted hs joined by
-// ';', each once.
-func appendSignedHeaders(b []byte, hs []hdr, names []byte) []byte {
-	for i, h := range hs {
-		name := names[h.ls:h.le]
-		if i > 0 && bytes.Equal(names[hs[i-1].ls:hs[i-1].le], name) {
-			continue
-		}
-		if i > 0 {
-			b = append(b, ';')
-		}
-		b = append(b, name...)
-	}
-	return b
-}
-
 // appendAmzDate appends t in UTC as YYYYMMDD'T'HHMMSS'Z'.
 func appendAmzDate(b []byte, t timeParts) []byte {
-	b = append4(b, t.year)
-	b = append2(b, t.month)
-	b = append2(b, t.day)
-	b = append(b, 'T')
-	b = append2(b, t.hour)
-	b = append2(b, t.min)
-	b = append2(b, t.sec)
-	return append(b, 'Z')
+	d := amzDate(t)
+	return append(b, d[:]...)
+}
+
+// amzDate formats t as YYYYMMDD'T'HHMMSS'Z'; the year must be within 0 to
+// 9999 (see checkTime).
+func amzDate(t timeParts) (d [16]byte) {
+	y := t.year
+	d[0], d[1], d[2], d[3] = byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10)
+	d[4], d[5] = byte('0'+t.month/10), byte('0'+t.month%10)
+	d[6], d[7] = byte('0'+t.day/10), byte('0'+t.day%10)
+	d[8] = 'T'
+	d[9], d[10] = byte('0'+t.hour/10), byte('0'+t.hour%10)
+	d[11], d[12] = byte('0'+t.min/10), byte('0'+t.min%10)
+	d[13], d[14] = byte('0'+t.sec/10), byte('0'+t.sec%10)
+	d[15] = 'Z'
+	return d
 }
 
 type timeParts struct{ year, month, day, hour, min, sec int }
-
-func append2(b []byte, n int) []byte { return append(b, byte('0'+n/10%10), byte('0'+n%10)) }
-func append4(b []byte, n int) []byte {
-	if n < 0 || n > 9999 {
-		return strconv.AppendInt(b, int64(n), 10)
-	}
-	return append(b, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
-}

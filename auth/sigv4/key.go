@@ -25,6 +25,7 @@ type signingKey struct {
 type hmacState struct {
 	h   hash.Hash
 	buf []byte
+	sum [sha256.Size]byte
 }
 
 var hmacPool = sync.Pool{New: func() any { return &hmacState{h: sha256.New(), buf: make([]byte, 0, 512)} }}
@@ -80,22 +81,21 @@ func deriveKey(secret string, date []byte, region, service string) *signingKey {
 	return k
 }
 
-// sum returns HMAC-SHA256(key, msg).
-func (k *signingKey) sum(msg []byte) (out [32]byte) {
-	st := hmacPool.Get().(*hmacState)
+// sum returns HMAC-SHA256(key, msg), hashing with st, which it puts back
+// in hmacPool; msg may be st.buf.
+func (k *signingKey) sum(st *hmacState, msg []byte) (out [32]byte) {
 	u, ok := st.h.(encoding.BinaryUnmarshaler)
 	if !ok || u.UnmarshalBinary(k.inner) != nil {
 		return k.slowSum(msg)
 	}
-	st.buf = append(st.buf[:0], msg...)
-	st.h.Write(st.buf)
-	st.buf = st.h.Sum(st.buf[:0])
+	st.h.Write(msg)
+	inner := st.h.Sum(st.sum[:0])
 	if u.UnmarshalBinary(k.outer) != nil {
 		return k.slowSum(msg)
 	}
-	st.h.Write(st.buf)
-	st.buf = st.h.Sum(st.buf[:0])
-	copy(out[:], st.buf)
+	st.h.Write(inner)
+	copy(out[:], st.h.Sum(st.sum[:0]))
+	st.buf = msg[:0]
 	hmacPool.Put(st)
 	return out
 }
@@ -104,13 +104,29 @@ func (k *signingKey) sum(msg []byte) (out [32]byte) {
 func (k *signingKey) slowSum(msg []byte) (out [32]byte) {
 	m := hmac.New(sha256.New, k.key)
 	m.Write(bytes.Clone(msg)) // a copy, so that msg does not escape to the heap
-	m.Sum(out[:0])
+	copy(out[:], m.Sum(nil))
 	return out
 }
 
-func appendHex(b []byte, sum []byte) []byte {
-	for _, c := range sum {
-		b = append(b, hexLower[c>>4], hexLower[c&15])
+// hexPairs holds the two lower-case hex digits of each byte value.
+var hexPairs = func() (t [512]byte) {
+	for i := range 256 {
+		t[2*i], t[2*i+1] = hexLower[i>>4], hexLower[i&15]
 	}
+	return t
+}()
+
+func appendHex(b []byte, sum []byte) []byte {
+	n := len(b)
+	b = append(b, make([]byte, 2*len(sum))...)
+	putHex(b[n:], sum)
 	return b
+}
+
+// putHex writes the lower-case hex of src to dst[:2*len(src)].
+func putHex(dst, src []byte) {
+	dst = dst[:2*len(src)]
+	for i, c := range src {
+		dst[2*i], dst[2*i+1] = hexPairs[2*int(c)], hexPairs[2*int(c)+1]
+	}
 }

@@ -276,7 +276,8 @@ func TestPresign(t *testing.T) {
 func TestHMACMatchesCryptoHMAC(t *testing.T) {
 	k := deriveKey("secret", []byte("20240501"), "eu-west-1", "execute-api")
 	for _, msg := range []string{"", "x", strings.Repeat("m", 55), strings.Repeat("m", 56), strings.Repeat("m", 64), strings.Repeat("m", 300)} {
-		require.Equal(t, k.slowSum([]byte(msg)), k.sum([]byte(msg)), "len %d", len(msg))
+		st := hmacPool.Get().(*hmacState)
+		require.Equal(t, k.slowSum([]byte(msg)), k.sum(st, []byte(msg)), "len %d", len(msg))
 	}
 }
 
@@ -304,23 +305,127 @@ func TestSplitTime(t *testing.T) {
 	}
 }
 
-func TestSortHdrs(t *testing.T) {
-	for n := 0; n <= 30; n++ {
+func TestSortHeaders(t *testing.T) {
+	// Names that share long prefixes (past the 16 bytes compared as words),
+	// that are prefixes of one another, and that repeat (as case variants
+	// do, to check that the sort is stable); both the insertion sort (up to
+	// 32) and the general one.
+	stems := []string{"x-amz-meta-", "x-amz-meta-long-shared-prefix-", "a", "amz-sdk-", "amz-sdk-invocation-id", "x-amz-content-sha256", "x-amz-content-sha256-"}
+	for n := 0; n <= 40; n++ {
 		for seed := 0; seed < 20; seed++ {
-			hs := make([]hdr, n)
-			for i := range hs {
-				// names repeat (as case variants do) to check stability
-				hs[i] = hdr{name: fmt.Sprintf("X-H%02d", (i*7919+seed*31)%(n/2+1)), raw: fmt.Sprint(i)}
+			var l headerList
+			want := make([]string, n)
+			for i := range n {
+				r := (i*7919 + seed*31) % (n/2 + 1)
+				name := stems[(r+seed)%len(stems)]
+				if r%3 != 0 {
+					name += fmt.Sprintf("%d", r%5)
+				}
+				if i%2 == 1 {
+					name = strings.ToUpper(name)
+				}
+				at := len(l.names)
+				var ok bool
+				l.names, ok = appendLowerToken(l.names, name)
+				require.True(t, ok, name)
+				l.hs = addLower(l.hs, l.names, at, nil)
+				l.hs[i].raw = fmt.Sprint(i)
+				want[i] = strings.ToLower(name) + "#" + fmt.Sprint(i)
 			}
-			names, bad := lowerNames(nil, hs)
-			require.Equal(t, -1, bad)
-			want := slices.Clone(hs)
-			slices.SortStableFunc(want, func(a, b hdr) int { return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)) })
-			sortHdrs(hs, names)
-			for i := range hs {
-				require.Equal(t, want[i].name, hs[i].name, "n=%d seed=%d i=%d", n, seed, i)
-				require.Equal(t, want[i].raw, hs[i].raw, "stable: n=%d seed=%d i=%d", n, seed, i)
+			slices.SortStableFunc(want, func(a, b string) int {
+				an, _, _ := strings.Cut(a, "#")
+				bn, _, _ := strings.Cut(b, "#")
+				return strings.Compare(an, bn)
+			})
+			l.ord = sortHeaders(nil, l)
+			got := make([]string, n)
+			for i, o := range l.ord {
+				h := l.hs[o]
+				got[i] = string(l.names[h.ls:h.le]) + "#" + h.raw
+			}
+			require.Equal(t, want, got, "n=%d seed=%d", n, seed)
+		}
+	}
+}
+
+func TestAppendLowerToken(t *testing.T) {
+	for _, tc := range []struct {
+		in, out string
+		ok      bool
+	}{
+		{"X-Amz-Meta-Ab", "x-amz-meta-ab", true},
+		{"!#$%&'*+-.^_`|~09azAZ", "!#$%&'*+-.^_`|~09azaz", true},
+		{"", "", false},
+		{"a b", "", false},
+		{"a:b", "", false},
+		{"a\nb", "", false},
+		{"caf\xc3\xa9", "", false},
+		{"(x)", "", false},
+	} {
+		b, ok := appendLowerToken([]byte("pre"), tc.in)
+		require.Equal(t, tc.ok, ok, "%q", tc.in)
+		if ok {
+			require.Equal(t, "pre"+tc.out, string(b))
+		}
+	}
+}
+
+// TestLowerTokenEveryByte checks the word-at-a-time path of
+// appendLowerToken against the byte table: every byte value at every place
+// of names from 1 to 24 bytes long.
+func TestLowerTokenEveryByte(t *testing.T) {
+	ref := func(s string) (string, bool) {
+		if s == "" {
+			return "", false
+		}
+		out := make([]byte, len(s))
+		for i := 0; i < len(s); i++ {
+			if !tokenChar[s[i]] {
+				return "", false
+			}
+			out[i] = lower(s[i])
+		}
+		return string(out), true
+	}
+	base := "Amz-Sdk-Invocation-Id-X9"
+	for n := 1; n <= len(base); n++ {
+		for p := 0; p < n; p++ {
+			for c := 0; c < 256; c++ {
+				name := []byte(base[:n])
+				name[p] = byte(c)
+				want, wantOK := ref(string(name))
+				got, ok := appendLowerToken(nil, string(name))
+				require.Equal(t, wantOK, ok, "%q", name)
+				if ok {
+					require.Equal(t, want, string(got), "%q", name)
+				}
 			}
 		}
+	}
+}
+
+// TestIsTrimmed checks the word-at-a-time isTrimmed against its definition
+// (what appendTrimmed would change), with every byte value at every place.
+func TestIsTrimmed(t *testing.T) {
+	slowTrim := func(v string) string {
+		return strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }), " ")
+	}
+	base := "attempt=1;max=3;abcdefgh"
+	for n := 0; n <= len(base); n++ {
+		for p := 0; p < n; p++ {
+			for c := 0; c < 256; c++ {
+				v := []byte(base[:n])
+				v[p] = byte(c)
+				if isTrimmed(string(v)) {
+					require.Equal(t, string(v), slowTrim(string(v)), "%q", v)
+				} else {
+					require.NotEqual(t, string(v), slowTrim(string(v)), "%q", v)
+				}
+				require.Equal(t, slowTrim(string(v)), string(appendTrimmed(nil, string(v))), "%q", v)
+			}
+		}
+	}
+	for _, v := range []string{"", " ", "a  b", "a b", " a", "a ", "a\tb", "12345678 12345678", "12345678  12345678", "1234567\x01"} {
+		require.Equal(t, slowTrim(v), string(appendTrimmed(nil, v)), "%q", v)
 	}
 }

@@ -174,7 +174,7 @@ func validPayloadHash(h string) bool {
 
 func isHTTPS(req *http.Request) bool {
 	if req.URL != nil && req.URL.Scheme != "" {
-		return strings.EqualFold(req.URL.Scheme, "https")
+		return req.URL.Scheme == "https" || req.URL.Scheme != "http" && strings.EqualFold(req.URL.Scheme, "https")
 	}
 	return req.TLS != nil
 }
@@ -208,6 +208,10 @@ func (s *Signer) Sign(req *http.Request, c Credentials, payloadHash string, at t
 }
 
 // sign is Sign, returning the signature (hex) too.
+//
+// Everything it builds lives in stack arrays but the two values it sets (one
+// string holds the date and the Authorization value, one array the header
+// slices): see headerList.
 func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at time.Time, tr *trace) (sig [64]byte, err error) {
 	if err := s.check(); err != nil {
 		return sig, err
@@ -223,78 +227,73 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 		h = make(http.Header)
 		req.Header = h
 	}
-	const shaKey = "X-Amz-Content-Sha256"
-	_, hasSha := h[shaKey]
-	if payloadHash == "" {
-		switch {
-		case hasSha:
-			payloadHash = h.Get(shaKey)
-		case bodyless(req):
-			payloadHash = EmptyPayloadHash
-		default:
-			return sig, fmt.Errorf("%w: the request has a body but no payload hash was given (pass its hex SHA-256, UnsignedPayload or a streaming constant)", ErrInvalidRequest)
+	s3 := s.isS3()
+	hasSha := s3 // S3 always gets X-Amz-Content-Sha256; see below for others
+	if payloadHash == "" || !s3 {
+		vs, ok := h[keySha]
+		hasSha = ok
+		if payloadHash == "" {
+			switch {
+			case ok:
+				if len(vs) > 0 {
+					payloadHash = vs[0]
+				}
+			case bodyless(req):
+				payloadHash = EmptyPayloadHash
+			default:
+				return sig, fmt.Errorf("%w: the request has a body but no payload hash was given (pass its hex SHA-256, UnsignedPayload or a streaming constant)", ErrInvalidRequest)
+			}
 		}
 	}
 	if !validPayloadHash(payloadHash) {
 		return sig, fmt.Errorf("%w: payload hash %q is neither 64 lower-case hex digits, %s nor a STREAMING-* name", ErrInvalidRequest, payloadHash, UnsignedPayload)
 	}
-	setSha := hasSha || s.isS3()
+	setSha := hasSha || s3
 	setToken := c.SessionToken != ""
-
 	host := canonicalHost(req, isHTTPS(req))
 	if host == "" {
 		return sig, fmt.Errorf("%w: the request has no host", ErrInvalidRequest)
 	}
-	var dateArr [16]byte
-	date := appendAmzDate(dateArr[:0], splitTime(at))
-
-	var hdrArr [24]hdr
-	hdrArr[0] = hdr{name: "host", raw: host, exact: true}
-	hdrArr[1] = hdr{name: "x-amz-date", date: true}
-	hs := hdrArr[:2]
+	if err := checkTime(at); err != nil {
+		return sig, err
+	}
 	if err := checkContentLength(req); err != nil {
 		return sig, err
 	}
+	date := amzDate(splitTime(at))
+
+	var hdrArr [16]hdr
+	var nameArr [384]byte
+	var ordArr [16]int32
+	hs, names := addComputed(hdrArr[:0], nameArr[:0], "host", host, exactHdr)
+	hs, names = addComputed(hs, names, "x-amz-date", "", dateHdr)
 	if setSha {
-		hs = append(hs, hdr{name: "x-amz-content-sha256", raw: payloadHash, exact: true})
+		hs, names = addComputed(hs, names, "x-amz-content-sha256", payloadHash, exactHdr)
 	}
 	if setToken {
-		hs = append(hs, hdr{name: "x-amz-security-token", raw: c.SessionToken})
+		hs, names = addComputed(hs, names, "x-amz-security-token", c.SessionToken, rawHdr)
 	}
-	strays := false // non-canonical spellings of the headers set below
-	for k, vs := range h {
-		if neverSigned(k) {
-			strays = strays || k != "X-Amz-Date" && k != "Authorization" && (eqLower(k, "x-amz-date") || eqLower(k, "authorization"))
-			continue
-		}
-		if setSha && eqLower(k, "x-amz-content-sha256") || setToken && eqLower(k, "x-amz-security-token") {
-			strays = strays || k != shaKey && k != "X-Amz-Security-Token"
-			continue
-		}
-		hs = append(hs, hdr{name: k, vals: vs})
+	hs, names, found := collect(hs, names, h, collectOptions{sha: setSha, token: setToken})
+	if found.bad != "" {
+		return sig, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, found.bad)
 	}
-	var nameArr [512]byte
-	names, bad := lowerNames(nameArr[:0], hs)
-	if bad >= 0 {
-		return sig, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, hs[bad].name)
-	}
-	sortHdrs(hs, names)
+	l := headerList{hs: hs, names: names}
+	l.ord = sortHeaders(ordArr[:0], l)
 
-	var shArr [256]byte
-	signed := appendSignedHeaders(shArr[:0], hs, names)
-
-	var crArr [1024]byte
 	path, err := wirePath(req.URL)
 	if err != nil {
 		return sig, err
 	}
-	cr, err := s.appendCanonicalRequest(crArr[:0], req.Method, path, req.URL.RawQuery, hs, names, date, signed, payloadHash, nil)
+	var crArr [1024]byte
+	cr, err := s.appendCanonicalRequest(crArr[:0], req.Method, path, req.URL.RawQuery, nil, &l, date[:], payloadHash)
 	if err != nil {
 		return sig, err
 	}
-	sig = s.signature(cr, date, c.SecretAccessKey, tr)
+	signedAt, signedEnd := cr.signed, cr.signedEnd
+	sig = s.signature(cr.b, date[:], c.SecretAccessKey, tr)
+	signed := cr.b[signedAt:signedEnd]
 	if tr != nil {
-		tr.canonical, tr.signedHeaders = string(cr), string(signed)
+		tr.canonical, tr.signedHeaders = string(cr.b), string(signed)
 	}
 
 	// Only now that signing cannot fail, change the request.
@@ -302,41 +301,65 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 		// Send the host as signed: without the default port.
 		req.Host = host
 	}
-	if strays {
+	if found.stray {
 		for k := range h {
-			switch {
-			case k == "X-Amz-Date" || k == "Authorization" || k == shaKey || k == "X-Amz-Security-Token":
-			case eqLower(k, "x-amz-date") || eqLower(k, "authorization") ||
-				setSha && eqLower(k, "x-amz-content-sha256") || setToken && eqLower(k, "x-amz-security-token"):
+			switch k {
+			case keyDate, keyAuth, keySha, keyToken:
+				continue
+			}
+			if eqLower(k, "x-amz-date") || eqLower(k, "authorization") ||
+				setSha && eqLower(k, "x-amz-content-sha256") || setToken && eqLower(k, "x-amz-security-token") {
 				delete(h, k)
 			}
 		}
 	}
 
 	// One string holds the date and the Authorization value; one array the
-	// header slices.
+	// header slices. X-Amz-Content-Sha256 and X-Amz-Security-Token are set
+	// only when they do not already hold the value signed.
 	var outArr [512]byte
-	out := append(outArr[:0], date...)
+	out := append(outArr[:0], date[:]...)
 	out = append(out, Algorithm+" Credential="...)
 	out = append(out, c.AccessKeyID...)
 	out = append(out, '/')
-	out = appendScope(out, date, s.Region, s.Service)
+	out = appendScope(out, date[:], s.Region, s.Service)
 	out = append(out, ", SignedHeaders="...)
 	out = append(out, signed...)
 	out = append(out, ", Signature="...)
 	out = append(out, sig[:]...)
 	str := string(out)
-	vals := make([]string, 4)
-	vals[0], vals[1], vals[2], vals[3] = str[:16], str[16:], payloadHash, c.SessionToken
-	h["X-Amz-Date"] = vals[0:1:1]
-	h["Authorization"] = vals[1:2:2]
+	setSha = setSha && !(len(found.shaVals) == 1 && found.shaVals[0] == payloadHash)
+	setToken = setToken && !(len(found.tokenVals) == 1 && found.tokenVals[0] == c.SessionToken)
+	n := 2
 	if setSha {
-		h[shaKey] = vals[2:3:3]
+		n++
 	}
 	if setToken {
-		h["X-Amz-Security-Token"] = vals[3:4:4]
+		n++
+	}
+	vals := make([]string, n)
+	vals[0], vals[1] = str[:16], str[16:]
+	h[keyDate] = vals[0:1:1]
+	h[keyAuth] = vals[1:2:2]
+	n = 2
+	if setSha {
+		vals[n] = payloadHash
+		h[keySha] = vals[n : n+1 : n+1]
+		n++
+	}
+	if setToken {
+		vals[n] = c.SessionToken
+		h[keyToken] = vals[n : n+1 : n+1]
 	}
 	return sig, nil
+}
+
+// checkTime rejects a signing time whose year does not have four digits.
+func checkTime(at time.Time) error {
+	if y := at.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("%w: the signing time %v is outside the years 0000 to 9999", ErrInvalidRequest, at)
+	}
+	return nil
 }
 
 // checkContentLength rejects a Content-Length header that disagrees with
@@ -394,41 +417,53 @@ func appendScope(b, date []byte, region, service string) []byte {
 	return append(b, "/aws4_request"...)
 }
 
+// canonicalRequest is a canonical request in b, with the offsets of its
+// query and signed header list.
+type canonicalRequest struct {
+	b                 []byte
+	query, queryEnd   int
+	signed, signedEnd int
+}
+
 // appendCanonicalRequest appends the canonical request. q, when not nil,
-// holds extra query parameters (the presigning ones) already added.
-func (s *Signer) appendCanonicalRequest(b []byte, method, path, rawQuery string, hs []hdr, names, date, signed []byte, payloadHash string, q *queryBuilder) ([]byte, error) {
+// holds the query parameters (the presigning ones added); else rawQuery is
+// the query. date is the value of the x-amz-date header, when l has one.
+func (s *Signer) appendCanonicalRequest(b []byte, method, path, rawQuery string, q *queryBuilder, l *headerList, date []byte, payloadHash string) (cr canonicalRequest, err error) {
 	if method == "" {
 		method = http.MethodGet
 	}
 	b = append(b, method...)
 	b = append(b, '\n')
 	s3 := s.isS3()
-	b, err := appendCanonicalPath(b, path, !s3 && !s.DisablePathNormalization, !s3 && !s.DisableDoubleEncoding)
+	b, err = appendCanonicalPath(b, path, !s3 && !s.DisablePathNormalization, !s3 && !s.DisableDoubleEncoding)
 	if err != nil {
-		return b, err
+		return cr, err
 	}
 	b = append(b, '\n')
+	cr.query = len(b)
 	if q != nil {
 		b = q.appendTo(b)
 	} else if rawQuery != "" {
 		if b, err = appendRawQuery(b, rawQuery); err != nil {
-			return b, err
+			return cr, err
 		}
 	}
+	cr.queryEnd = len(b)
 	b = append(b, '\n')
-	b = appendCanonicalHeaders(b, hs, names, date)
+	b, cr.signed = l.appendTo(b, date)
+	cr.signedEnd = len(b)
 	b = append(b, '\n')
-	b = append(b, signed...)
-	b = append(b, '\n')
-	return append(b, payloadHash...), nil
+	cr.b = append(b, payloadHash...)
+	return cr, nil
 }
 
 // signature hashes the canonical request, builds the string to sign and
 // returns the hex HMAC of it under the derived key.
 func (s *Signer) signature(cr, date []byte, secret string, tr *trace) (sig [64]byte) {
 	crHash := sha256.Sum256(cr)
-	var stsArr [256]byte
-	sts := append(stsArr[:0], Algorithm+"\n"...)
+	key := deriveKey(secret, date[:8], s.Region, s.Service)
+	st := hmacPool.Get().(*hmacState)
+	sts := append(st.buf[:0], Algorithm+"\n"...)
 	sts = append(sts, date...)
 	sts = append(sts, '\n')
 	sts = appendScope(sts, date, s.Region, s.Service)
@@ -437,9 +472,8 @@ func (s *Signer) signature(cr, date []byte, secret string, tr *trace) (sig [64]b
 	if tr != nil {
 		tr.stringToSign = string(sts)
 	}
-	key := deriveKey(secret, date[:8], s.Region, s.Service)
-	mac := key.sum(sts)
-	appendHex(sig[:0], mac[:])
+	mac := key.sum(st, sts)
+	putHex(sig[:], mac[:])
 	return sig
 }
 
@@ -485,50 +519,66 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 	if host == "" {
 		return nil, fmt.Errorf("%w: the request has no host", ErrInvalidRequest)
 	}
-	date := appendAmzDate(make([]byte, 0, 16), splitTime(at))
+	if err := checkTime(at); err != nil {
+		return nil, err
+	}
 	if err := checkContentLength(req); err != nil {
 		return nil, err
 	}
-	hs := []hdr{{name: "host", raw: host}}
-	for k, vs := range req.Header {
-		if neverSigned(k) {
-			continue
-		}
-		hs = append(hs, hdr{name: k, vals: vs})
-	}
-	names, bad := lowerNames(nil, hs)
-	if bad >= 0 {
-		return nil, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, hs[bad].name)
-	}
-	sortHdrs(hs, names)
-	signed := appendSignedHeaders(nil, hs, names)
+	date := amzDate(splitTime(at))
 
-	q := &queryBuilder{}
-	if err := q.addRaw(req.URL.RawQuery, skipPresign); err != nil {
+	var hdrArr [16]hdr
+	var nameArr [384]byte
+	var ordArr [16]int32
+	hs, names := addComputed(hdrArr[:0], nameArr[:0], "host", host, rawHdr)
+	hs, names, found := collect(hs, names, req.Header, collectOptions{})
+	if found.bad != "" {
+		return nil, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, found.bad)
+	}
+	l := headerList{hs: hs, names: names}
+	l.ord = sortHeaders(ordArr[:0], l)
+	var signedArr [256]byte
+	signed := l.appendSigned(signedArr[:0])
+
+	var scArr [768]byte
+	var pairArr [16]qpair
+	q, err := queryBuilder{sc: scArr[:0], pairs: pairArr[:0]}.addRaw(req.URL.RawQuery, skipPresign)
+	if err != nil {
 		return nil, err
 	}
-	q.add("X-Amz-Algorithm", Algorithm)
-	q.add("X-Amz-Credential", c.AccessKeyID+"/"+string(appendScope(nil, date, s.Region, s.Service)))
-	q.add("X-Amz-Date", string(date))
-	q.add("X-Amz-Expires", strconv.FormatInt(int64(expires/time.Second), 10))
+	var valArr [256]byte
+	v := append(valArr[:0], c.AccessKeyID...)
+	v = append(v, '/')
+	v = appendScope(v, date[:], s.Region, s.Service)
+	q = q.add("X-Amz-Algorithm", Algorithm)
+	q = addParam(q, "X-Amz-Credential", v)
+	q = addParam(q, "X-Amz-Date", date[:])
+	q = addParam(q, "X-Amz-Expires", strconv.AppendInt(valArr[:0], int64(expires/time.Second), 10))
 	if c.SessionToken != "" {
-		q.add("X-Amz-Security-Token", c.SessionToken)
+		q = q.add("X-Amz-Security-Token", c.SessionToken)
 	}
-	q.add("X-Amz-SignedHeaders", string(signed))
+	q = addParam(q, "X-Amz-SignedHeaders", signed)
 
 	path, err := wirePath(req.URL)
 	if err != nil {
 		return nil, err
 	}
-	cr, err := s.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, req.URL.RawQuery, hs, names, nil, signed, payloadHash, q)
+	var crArr [1024]byte
+	cr, err := s.appendCanonicalRequest(crArr[:0], req.Method, path, "", &q, &l, nil, payloadHash)
 	if err != nil {
 		return nil, err
 	}
-	sig := s.signature(cr, date, c.SecretAccessKey, tr)
+	sig := s.signature(cr.b, date[:], c.SecretAccessKey, tr)
 	if tr != nil {
-		tr.canonical, tr.signedHeaders = string(cr), string(signed)
+		tr.canonical, tr.signedHeaders = string(cr.b), string(signed)
 	}
-	u := *req.URL
+	var rawArr [1024]byte
+	raw := append(rawArr[:0], cr.b[cr.query:cr.queryEnd]...)
+	raw = append(raw, "&X-Amz-Signature="...)
+	raw = append(raw, sig[:]...)
+
+	u := new(url.URL)
+	*u = *req.URL
 	if (req.Host == "" || req.Host == u.Host) && u.Host != host {
 		u.Host = host // without the default port, as signed
 	}
@@ -536,10 +586,7 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 		uu := *u.User
 		u.User = &uu
 	}
-	raw := q.appendTo(make([]byte, 0, len(q.sc)+len(q.pairs)*2+len("&X-Amz-Signature=")+64))
-	raw = append(raw, "&X-Amz-Signature="...)
-	raw = append(raw, sig[:]...)
 	u.RawQuery = string(raw)
 	u.ForceQuery = false
-	return &u, nil
+	return u, nil
 }

@@ -365,7 +365,9 @@ func (s *chunkSeed) appendScopeLines(b []byte, prev *[64]byte) []byte {
 }
 
 func (s *chunkSeed) mac(sts []byte) (sig [64]byte) {
-	sum := s.key.sum(sts)
-	appendHex(sig[:0], sum[:])
+	st := hmacPool.Get().(*hmacState)
+	st.buf = append(st.buf[:0], sts...)
+	sum := s.key.sum(st, st.buf)
+	putHex(sig[:], sum[:])
 	return sig
 }

@@ -237,7 +237,7 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 		return nil, verr(bad, 400, "SignedHeaders is empty")
 	}
 	names := strings.Split(f.signedHeaders, ";")
-	hs := make([]hdr, 0, len(names))
+	hs, lowered := make([]hdr, 0, len(names)), make([]byte, 0, len(f.signedHeaders))
 	hostSigned := false
 	for i, n := range names {
 		if n == "" || strings.ToLower(n) != n {
@@ -248,7 +248,7 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 		}
 		if n == "host" {
 			hostSigned = true
-			hs = append(hs, hdr{name: n, raw: canonicalHost(req, req.TLS != nil)})
+			hs, lowered = addComputed(hs, lowered, n, canonicalHost(req, req.TLS != nil), rawHdr)
 			continue
 		}
 		vals, ok := req.Header[http.CanonicalHeaderKey(n)]
@@ -258,7 +258,9 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 		if !ok {
 			return nil, verr(CodeAccessDenied, 403, "the signed header %q is missing from the request", n)
 		}
-		hs = append(hs, hdr{name: n, vals: vals})
+		at := len(lowered)
+		lowered = append(lowered, n...)
+		hs = addLower(hs, lowered, at, vals)
 	}
 	if !hostSigned {
 		return nil, verr(CodeAccessDenied, 403, "the host header is not signed")
@@ -320,17 +322,19 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 		return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
 	}
 	if f.presigned {
-		q = &queryBuilder{}
-		if err := q.addRaw(rawQuery, skipSignature); err != nil {
+		qb, err := queryBuilder{}.addRaw(rawQuery, skipSignature)
+		q = &qb
+		if err != nil {
 			return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
 		}
 	}
-	lowered, _ := lowerNames(nil, hs) // a non-token name was not found in req.Header above
-	cr, err := signer.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, rawQuery, hs, lowered, nil, []byte(f.signedHeaders), payload, q)
+	l := headerList{hs: hs, names: lowered}
+	l.ord = sortHeaders(nil, l) // SignedHeaders is sorted: the order stays, and the list written is f.signedHeaders
+	cr, err := signer.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, rawQuery, q, &l, nil, payload)
 	if err != nil {
 		return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
 	}
-	want := signer.signature(cr, []byte(f.date), creds.SecretAccessKey, nil)
+	want := signer.signature(cr.b, []byte(f.date), creds.SecretAccessKey, nil)
 	if len(f.signature) != 64 || subtle.ConstantTimeCompare(want[:], []byte(f.signature)) != 1 {
 		return nil, verr(CodeSignatureDoesNotMatch, 403, "the request signature we calculated does not match the signature you provided; check your key and signing method")
 	}
