@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 const hexUpper = "0123456789ABCDEF"
@@ -139,6 +141,9 @@ func wirePath(u *url.URL) (string, error) {
 			return "", fmt.Errorf("%w: URL.Opaque %q is neither /path nor //host/path", ErrInvalidRequest, p)
 		}
 		return p, nil
+	}
+	if u.RawPath == "" && u.Path != "" && plain(u.Path, true) {
+		return u.Path, nil // what EscapedPath returns, without its scan
 	}
 	p := u.EscapedPath()
 	if p == "" {
@@ -420,6 +425,27 @@ func (q *queryBuilder) appendTo(b []byte) []byte {
 	sortPairs(q.sc, q.pairs)
 	return appendPairs(b, q.sc, q.pairs)
 }
+
+// amzDateOf returns at in UTC as YYYYMMDD'T'HHMMSS'Z' (see checkTime for the
+// years allowed). The last second formatted is kept, since a busy client
+// signs many requests within each: formatting anew costs more than the
+// look, and keeping a new second costs one small allocation.
+func amzDateOf(at time.Time) [16]byte {
+	u := at.Unix()
+	if d := lastDate.Load(); d != nil && d.unix == u {
+		return d.text
+	}
+	d := &dateStamp{unix: u, text: amzDate(splitTime(at))}
+	lastDate.Store(d)
+	return d.text
+}
+
+type dateStamp struct {
+	unix int64
+	text [16]byte
+}
+
+var lastDate atomic.Pointer[dateStamp]
 
 // appendAmzDate appends t in UTC as YYYYMMDD'T'HHMMSS'Z'.
 func appendAmzDate(b []byte, t timeParts) []byte {

@@ -149,9 +149,10 @@ func sortHeaders(ord []int32, l headerList) []int32 {
 	// Insertion sort of keys that hold the first 16 bytes of the name (most
 	// names differ there), comparing the rest only on a tie.
 	var keys [24]sortKey
-	for i := range n {
+	hs, names := l.hs, l.names
+	for i := range hs {
 		k := &keys[i]
-		k.hi, k.lo = namePrefix(l.names, l.hs[i].ls, l.hs[i].le)
+		k.hi, k.lo = namePrefix(names, hs[i].ls, hs[i].le)
 		k.i = int32(i)
 	}
 	for i := 1; i < n; i++ {
@@ -221,21 +222,21 @@ func namePrefix(names []byte, ls, le int32) (hi, lo uint64) {
 // joined by ';'), which starts at b[signed:]. date is the value of a
 // dateHdr.
 func (l *headerList) appendTo(b, date []byte) (_ []byte, signed int) {
+	hs, names, ord := l.hs, l.names, l.ord // locals: appends to b cannot change them
 	var prev []byte
 	wrote := false // a value was written for the current name
-	for i, o := range l.ord {
-		h := &l.hs[o]
-		name := l.names[h.ls:h.le]
-		if i == 0 || !bytes.Equal(name, prev) {
+	for i, o := range ord {
+		h := &hs[o]
+		name := names[h.ls:h.le]
+		if i == 0 || string(name) != string(prev) {
 			if i > 0 {
 				b = append(b, '\n')
 			}
-			b = append(b, name...)
+			b = appendName(b, names, h.ls, h.le)
 			b = append(b, ':')
 			prev, wrote = name, false
 		}
-		switch h.kind {
-		case valsHdr:
+		if h.kind == valsHdr {
 			for _, v := range h.vals {
 				if wrote {
 					b = append(b, ',')
@@ -243,44 +244,55 @@ func (l *headerList) appendTo(b, date []byte) (_ []byte, signed int) {
 				b = appendTrimmed(b, v)
 				wrote = true
 			}
+			continue
+		}
+		if wrote {
+			b = append(b, ',')
+		}
+		wrote = true
+		switch h.kind {
 		case dateHdr:
-			if wrote {
-				b = append(b, ',')
-			}
 			b = append(b, date...)
-			wrote = true
 		case exactHdr:
-			if wrote {
-				b = append(b, ',')
-			}
 			b = append(b, h.raw...)
-			wrote = true
 		default:
-			if wrote {
-				b = append(b, ',')
-			}
 			b = appendTrimmed(b, h.raw)
-			wrote = true
 		}
 	}
 	b = append(b, '\n', '\n')
 	return l.appendSigned(b), len(b)
 }
 
+// appendName appends names[ls:le]. A name of up to 16 bytes is copied as
+// two words when both buffers have the room in their capacity (what is
+// written past the name is past len(b), so it is nothing): most are, and a
+// call to memmove for each costs more than the copy.
+func appendName(b, names []byte, ls, le int32) []byte {
+	n := len(b)
+	if le-ls <= 16 && int(ls)+16 <= cap(names) && cap(b)-n >= 16 {
+		src, dst := names[ls:ls+16], b[n:n+16]
+		binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
+		binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(src[8:]))
+		return b[:n+int(le-ls)]
+	}
+	return append(b, names[ls:le]...)
+}
+
 // appendSigned appends the signed header list of the sorted list: the names
 // joined by ';'.
 func (l *headerList) appendSigned(b []byte) []byte {
+	hs, names, ord := l.hs, l.names, l.ord
 	var prev []byte
-	for i, o := range l.ord {
-		h := &l.hs[o]
-		name := l.names[h.ls:h.le]
+	for i, o := range ord {
+		h := &hs[o]
+		name := names[h.ls:h.le]
 		if i > 0 {
-			if bytes.Equal(name, prev) {
+			if string(name) == string(prev) {
 				continue
 			}
 			b = append(b, ';')
 		}
-		b = append(b, name...)
+		b = appendName(b, names, h.ls, h.le)
 		prev = name
 	}
 	return b
@@ -292,6 +304,11 @@ func appendTrimmed(b []byte, v string) []byte {
 	if isTrimmed(v) {
 		return append(b, v...)
 	}
+	return appendCollapsed(b, v)
+}
+
+// appendCollapsed is appendTrimmed for a value that needs it.
+func appendCollapsed(b []byte, v string) []byte {
 	space := false
 	start := true
 	for i := 0; i < len(v); i++ {
@@ -398,6 +415,23 @@ type collectResult struct {
 // but those skipHeader names and those the signing replaces.
 func collect(hs []hdr, names []byte, h http.Header, o collectOptions) (_ []hdr, _ []byte, r collectResult) {
 	for k, vs := range h {
+		// The headers left out, in the spelling http.Header.Set gives
+		// them, need not be lowered first.
+		switch k {
+		case "User-Agent", keyDate, keyAuth, "Expect", "Connection", "Transfer-Encoding", "X-Amzn-Trace-Id",
+			"Host", "Keep-Alive", "Proxy-Connection", "Upgrade", "Te", "Proxy-Authorization":
+			continue
+		case keySha:
+			if o.sha {
+				r.shaVals = vs
+				continue
+			}
+		case keyToken:
+			if o.token {
+				r.tokenVals = vs
+				continue
+			}
+		}
 		n := len(names)
 		var ok bool
 		names, ok = appendLowerToken(names, k)

@@ -21,14 +21,35 @@ type signingKey struct {
 }
 
 // hmacState is a reusable SHA-256 hash with room for the string to sign
-// (kept off the stack: it is passed to the hash through an interface).
+// (kept off the stack: it is passed to the hash through an interface), and
+// the byte buffers of one signing: the canonical request and the values
+// set (buffers on the heap need no zeroing, as stack arrays do).
 type hmacState struct {
-	h   hash.Hash
-	buf []byte
-	sum [sha256.Size]byte
+	h       hash.Hash
+	buf     []byte
+	cr, out []byte
+	sum     [sha256.Size]byte
 }
 
-var hmacPool = sync.Pool{New: func() any { return &hmacState{h: sha256.New(), buf: make([]byte, 0, 512)} }}
+var hmacPool = sync.Pool{New: func() any {
+	return &hmacState{h: sha256.New(), buf: make([]byte, 0, 256), cr: make([]byte, 0, 1024), out: make([]byte, 0, 512)}
+}}
+
+// maxPooledBuf bounds the buffers kept in hmacPool, so that one request
+// with huge headers does not pin its buffers.
+const maxPooledBuf = 16 << 10
+
+// putState returns st to hmacPool, keeping the buffers that grew in its use
+// when they are not too large.
+func putState(st *hmacState, cr, out []byte) {
+	if cap(cr) <= maxPooledBuf {
+		st.cr = cr[:0]
+	}
+	if cap(out) <= maxPooledBuf {
+		st.out = out[:0]
+	}
+	hmacPool.Put(st)
+}
 
 // keyCache holds recently derived keys, indexed by a hash of what they were
 // derived from. A slot holds one key; a colliding derivation replaces it.
@@ -49,8 +70,12 @@ func keySlot(secret string, date []byte, region, service string) *atomic.Pointer
 // deriveKey returns the signing key for the secret, day (YYYYMMDD), region
 // and service, from the cache when it is there.
 func deriveKey(secret string, date []byte, region, service string) *signingKey {
+	if k := lastKey.Load(); k != nil && k.is(secret, date, region, service) {
+		return k // the usual case: one key signs request after request
+	}
 	slot := keySlot(secret, date, region, service)
-	if k := slot.Load(); k != nil && k.secret == secret && k.date == string(date) && k.region == region && k.service == service {
+	if k := slot.Load(); k != nil && k.is(secret, date, region, service) {
+		lastKey.Store(k)
 		return k
 	}
 	k := &signingKey{secret: secret, date: string(date), region: region, service: service}
@@ -78,11 +103,18 @@ func deriveKey(secret string, date []byte, region, service string) *signingKey {
 	h.Write(opad[:])
 	k.outer, _ = h.(encoding.BinaryMarshaler).MarshalBinary()
 	slot.Store(k)
+	lastKey.Store(k)
 	return k
 }
 
-// sum returns HMAC-SHA256(key, msg), hashing with st, which it puts back
-// in hmacPool; msg may be st.buf.
+// lastKey is the key deriveKey returned last, looked at before keyCache.
+var lastKey atomic.Pointer[signingKey]
+
+func (k *signingKey) is(secret string, date []byte, region, service string) bool {
+	return k.date == string(date) && k.region == region && k.service == service && k.secret == secret
+}
+
+// sum returns HMAC-SHA256(key, msg), hashing with st; msg may be st.buf.
 func (k *signingKey) sum(st *hmacState, msg []byte) (out [32]byte) {
 	u, ok := st.h.(encoding.BinaryUnmarshaler)
 	if !ok || u.UnmarshalBinary(k.inner) != nil {
@@ -95,8 +127,9 @@ func (k *signingKey) sum(st *hmacState, msg []byte) (out [32]byte) {
 	}
 	st.h.Write(inner)
 	copy(out[:], st.h.Sum(st.sum[:0]))
-	st.buf = msg[:0]
-	hmacPool.Put(st)
+	if cap(msg) <= maxPooledBuf {
+		st.buf = msg[:0]
+	}
 	return out
 }
 
@@ -108,6 +141,13 @@ func (k *signingKey) slowSum(msg []byte) (out [32]byte) {
 	return out
 }
 
+func appendHex(b []byte, sum []byte) []byte {
+	n := len(b)
+	b = append(b, make([]byte, 2*len(sum))...)
+	putHex(b[n:], sum)
+	return b
+}
+
 // hexPairs holds the two lower-case hex digits of each byte value.
 var hexPairs = func() (t [512]byte) {
 	for i := range 256 {
@@ -115,13 +155,6 @@ var hexPairs = func() (t [512]byte) {
 	}
 	return t
 }()
-
-func appendHex(b []byte, sum []byte) []byte {
-	n := len(b)
-	b = append(b, make([]byte, 2*len(sum))...)
-	putHex(b[n:], sum)
-	return b
-}
 
 // putHex writes the lower-case hex of src to dst[:2*len(src)].
 func putHex(dst, src []byte) {

@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -427,5 +428,42 @@ func TestIsTrimmed(t *testing.T) {
 	}
 	for _, v := range []string{"", " ", "a  b", "a b", " a", "a ", "a\tb", "12345678 12345678", "12345678  12345678", "1234567\x01"} {
 		require.Equal(t, slowTrim(v), string(appendTrimmed(nil, v)), "%q", v)
+	}
+}
+
+func TestPutHex(t *testing.T) {
+	src := make([]byte, 37)
+	for i := range src {
+		src[i] = byte(i * 7)
+	}
+	for n := 0; n <= len(src); n++ {
+		dst := make([]byte, 2*n)
+		putHex(dst, src[:n])
+		require.Equal(t, hex.EncodeToString(src[:n]), string(dst))
+	}
+	for c := 0; c < 256; c++ {
+		dst := make([]byte, 8)
+		putHex(dst, []byte{byte(c), byte(255 - c), byte(c ^ 0x5a), byte(c)})
+		require.Equal(t, hex.EncodeToString([]byte{byte(c), byte(255 - c), byte(c ^ 0x5a), byte(c)}), string(dst))
+	}
+}
+
+func TestSigningTimeRange(t *testing.T) {
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	for _, at := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC)} {
+		req, err := http.NewRequest(http.MethodGet, "https://b.s3.amazonaws.com/k", nil)
+		require.NoError(t, err)
+		err = s.Sign(req, testCreds, EmptyPayloadHash, at)
+		require.ErrorIs(t, err, ErrInvalidRequest)
+		require.Contains(t, err.Error(), "outside the years 0000 to 9999")
+		require.Empty(t, req.Header.Get("Authorization"))
+		_, err = s.Presign(req, testCreds, "", time.Hour, at)
+		require.ErrorIs(t, err, ErrInvalidRequest)
+	}
+	for _, at := range []time.Time{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		req, err := http.NewRequest(http.MethodGet, "https://b.s3.amazonaws.com/k", nil)
+		require.NoError(t, err)
+		require.NoError(t, s.Sign(req, testCreds, EmptyPayloadHash, at))
+		require.Equal(t, at.Format("20060102T150405Z"), req.Header.Get("X-Amz-Date"))
 	}
 }

@@ -260,7 +260,7 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	if err := checkContentLength(req); err != nil {
 		return sig, err
 	}
-	date := amzDate(splitTime(at))
+	date := amzDateOf(at)
 
 	var hdrArr [16]hdr
 	var nameArr [384]byte
@@ -284,13 +284,14 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	if err != nil {
 		return sig, err
 	}
-	var crArr [1024]byte
-	cr, err := s.appendCanonicalRequest(crArr[:0], req.Method, path, req.URL.RawQuery, nil, &l, date[:], payloadHash)
+	st := hmacPool.Get().(*hmacState)
+	cr, err := s.appendCanonicalRequest(st.cr[:0], req.Method, path, req.URL.RawQuery, nil, &l, date[:], payloadHash)
 	if err != nil {
+		hmacPool.Put(st)
 		return sig, err
 	}
 	signedAt, signedEnd := cr.signed, cr.signedEnd
-	sig = s.signature(cr.b, date[:], c.SecretAccessKey, tr)
+	sig = s.signature(st, cr.b, date[:], c.SecretAccessKey, tr)
 	signed := cr.b[signedAt:signedEnd]
 	if tr != nil {
 		tr.canonical, tr.signedHeaders = string(cr.b), string(signed)
@@ -317,8 +318,7 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	// One string holds the date and the Authorization value; one array the
 	// header slices. X-Amz-Content-Sha256 and X-Amz-Security-Token are set
 	// only when they do not already hold the value signed.
-	var outArr [512]byte
-	out := append(outArr[:0], date[:]...)
+	out := append(st.out[:0], date[:]...)
 	out = append(out, Algorithm+" Credential="...)
 	out = append(out, c.AccessKeyID...)
 	out = append(out, '/')
@@ -328,6 +328,7 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	out = append(out, ", Signature="...)
 	out = append(out, sig[:]...)
 	str := string(out)
+	putState(st, cr.b, out)
 	setSha = setSha && !(len(found.shaVals) == 1 && found.shaVals[0] == payloadHash)
 	setToken = setToken && !(len(found.tokenVals) == 1 && found.tokenVals[0] == c.SessionToken)
 	n := 2
@@ -356,7 +357,9 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 
 // checkTime rejects a signing time whose year does not have four digits.
 func checkTime(at time.Time) error {
-	if y := at.UTC().Year(); y < 0 || y > 9999 {
+	// The Unix times of 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+	const first, last = -62167219200, 253402300799
+	if u := at.Unix(); u < first || u > last {
 		return fmt.Errorf("%w: the signing time %v is outside the years 0000 to 9999", ErrInvalidRequest, at)
 	}
 	return nil
@@ -458,11 +461,15 @@ func (s *Signer) appendCanonicalRequest(b []byte, method, path, rawQuery string,
 }
 
 // signature hashes the canonical request, builds the string to sign and
-// returns the hex HMAC of it under the derived key.
-func (s *Signer) signature(cr, date []byte, secret string, tr *trace) (sig [64]byte) {
+// returns the hex HMAC of it under the derived key, hashing with st (nil: one
+// from hmacPool).
+func (s *Signer) signature(st *hmacState, cr, date []byte, secret string, tr *trace) (sig [64]byte) {
+	if st == nil {
+		st = hmacPool.Get().(*hmacState)
+		defer hmacPool.Put(st)
+	}
 	crHash := sha256.Sum256(cr)
 	key := deriveKey(secret, date[:8], s.Region, s.Service)
-	st := hmacPool.Get().(*hmacState)
 	sts := append(st.buf[:0], Algorithm+"\n"...)
 	sts = append(sts, date...)
 	sts = append(sts, '\n')
@@ -525,7 +532,7 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 	if err := checkContentLength(req); err != nil {
 		return nil, err
 	}
-	date := amzDate(splitTime(at))
+	date := amzDateOf(at)
 
 	var hdrArr [16]hdr
 	var nameArr [384]byte
@@ -568,7 +575,7 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 	if err != nil {
 		return nil, err
 	}
-	sig := s.signature(cr.b, date[:], c.SecretAccessKey, tr)
+	sig := s.signature(nil, cr.b, date[:], c.SecretAccessKey, tr)
 	if tr != nil {
 		tr.canonical, tr.signedHeaders = string(cr.b), string(signed)
 	}

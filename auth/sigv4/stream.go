@@ -368,6 +368,7 @@ func (s *chunkSeed) mac(sts []byte) (sig [64]byte) {
 	st := hmacPool.Get().(*hmacState)
 	st.buf = append(st.buf[:0], sts...)
 	sum := s.key.sum(st, st.buf)
+	hmacPool.Put(st)
 	putHex(sig[:], sum[:])
 	return sig
 }

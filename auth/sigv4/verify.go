@@ -334,7 +334,7 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 	if err != nil {
 		return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
 	}
-	want := signer.signature(cr.b, []byte(f.date), creds.SecretAccessKey, nil)
+	want := signer.signature(nil, cr.b, []byte(f.date), creds.SecretAccessKey, nil)
 	if len(f.signature) != 64 || subtle.ConstantTimeCompare(want[:], []byte(f.signature)) != 1 {
 		return nil, verr(CodeSignatureDoesNotMatch, 403, "the request signature we calculated does not match the signature you provided; check your key and signing method")
 	}
