@@ -336,24 +336,8 @@ func appendPairs(b, sc []byte, ps []qpair) []byte {
 
 // appendRawQuery appends the canonical form of a raw query string.
 func appendRawQuery(b []byte, raw string) ([]byte, error) {
-	if n := len(b); canonicalQuery(raw) {
-		// The usual case ("x-id=GetObject", "list-type=2&prefix=a"): the
-		// query is already canonical but for '=' after a bare key.
-		for raw != "" {
-			var part string
-			part, raw, _ = strings.Cut(raw, "&")
-			if part == "" {
-				continue
-			}
-			if len(b) > n {
-				b = append(b, '&')
-			}
-			b = append(b, part...)
-			if strings.IndexByte(part, '=') < 0 {
-				b = append(b, '=')
-			}
-		}
-		return b, nil
+	if out, ok := appendCanonicalQuery(b, raw); ok {
+		return out, nil
 	}
 	var pairArr [16]qpair
 	var scArr [512]byte
@@ -365,12 +349,14 @@ func appendRawQuery(b []byte, raw string) ([]byte, error) {
 	return appendPairs(b, sc, pairs), nil
 }
 
-// canonicalQuery reports whether raw is its own canonical form, apart from
-// empty parameters and '=' after a bare key: each key and value holds only
-// unreserved bytes, and the parameters are sorted by key, then value.
-func canonicalQuery(raw string) bool {
+// appendCanonicalQuery appends raw when it is its own canonical form, apart
+// from empty parameters and '=' after a bare key: each key and value holds
+// only unreserved bytes, and the parameters are sorted by key, then value.
+// This is the usual case ("x-id=GetObject", "list-type=2&prefix=a"). ok is
+// false, and what was appended is to be cut, otherwise.
+func appendCanonicalQuery(b []byte, raw string) (_ []byte, ok bool) {
 	var pk, pv string
-	first := true
+	n := len(b)
 	for raw != "" {
 		var part string
 		part, raw, _ = strings.Cut(raw, "&")
@@ -379,14 +365,20 @@ func canonicalQuery(raw string) bool {
 		}
 		k, v, _ := strings.Cut(part, "=")
 		if !plain(k, false) || !plain(v, false) {
-			return false
+			return b, false
 		}
-		if !first && (k < pk || k == pk && v < pv) {
-			return false
+		if len(b) > n {
+			if k < pk || k == pk && v < pv {
+				return b, false
+			}
+			b = append(b, '&')
 		}
-		pk, pv, first = k, v, false
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, v...)
+		pk, pv = k, v
 	}
-	return true
+	return b, true
 }
 
 // queryBuilder collects query parameters for presigning and verifying, and

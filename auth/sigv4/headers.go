@@ -3,8 +3,8 @@ package sigv4
 import (
 	"bytes"
 	"encoding/binary"
-	"net/http"
 	"slices"
+	"strings"
 )
 
 // Kinds of header value in a hdr.
@@ -22,6 +22,7 @@ type hdr struct {
 	raw    string
 	ls, le int32
 	kind   uint8
+	src    int16 // the index of its candidate (see gather), or srcHost ... srcToken
 }
 
 // headerList is the set of headers a canonical request signs: hs, their
@@ -37,6 +38,7 @@ type headerList struct {
 	hs    []hdr
 	names []byte
 	ord   []int32
+	cands []candidate // what hdr.src indexes; nil when no names repeat
 }
 
 // The functions that build a headerList take and return its slices rather
@@ -44,16 +46,16 @@ type headerList struct {
 // the caller's stack.
 
 // addComputed adds a header the signer computes, under a lower-case name.
-func addComputed(hs []hdr, names []byte, name, raw string, kind uint8) ([]hdr, []byte) {
+func addComputed(hs []hdr, names []byte, name, raw string, kind uint8, src int16) ([]hdr, []byte) {
 	n := len(names)
 	names = append(names, name...)
-	return append(hs, hdr{raw: raw, ls: int32(n), le: int32(len(names)), kind: kind}), names
+	return append(hs, hdr{raw: raw, ls: int32(n), le: int32(len(names)), kind: kind, src: src}), names
 }
 
 // addLower adds a header of the request whose lower-case name is names[n:]
 // (see appendLowerToken).
-func addLower(hs []hdr, names []byte, n int, vals []string) []hdr {
-	return append(hs, hdr{vals: vals, ls: int32(n), le: int32(len(names))})
+func addLower(hs []hdr, names []byte, n int, vals []string, src int) []hdr {
+	return append(hs, hdr{vals: vals, ls: int32(n), le: int32(len(names)), src: int16(src)})
 }
 
 // appendLowerToken appends name lower-cased. ok is false when name is empty
@@ -139,10 +141,14 @@ func sortHeaders(ord []int32, l headerList) []int32 {
 		for i := range ord {
 			ord[i] = int32(i)
 		}
-		names := bytes.Clone(l.names) // so that l.names does not escape through the closure
-		hs := l.hs
+		c := l
+		c.names = bytes.Clone(l.names) // so that l.names does not escape through the closure
 		slices.SortStableFunc(ord, func(a, b int32) int {
-			return bytes.Compare(names[hs[a].ls:hs[a].le], names[hs[b].ls:hs[b].le])
+			ha, hb := &c.hs[a], &c.hs[b]
+			if d := bytes.Compare(c.names[ha.ls:ha.le], c.names[hb.ls:hb.le]); d != 0 {
+				return d
+			}
+			return c.cmpKeys(ha, hb)
 		})
 		return ord
 	}
@@ -182,10 +188,26 @@ type sortKey struct {
 // their first 16 bytes are the same.
 func (l *headerList) tieLess(a, b int32) bool {
 	ha, hb := &l.hs[a], &l.hs[b]
-	if ha.le-ha.ls <= 16 || hb.le-hb.ls <= 16 {
-		return ha.le-ha.ls < hb.le-hb.ls // one is a prefix of the other
+	la, lb := ha.le-ha.ls, hb.le-hb.ls
+	if la != lb && (la <= 16 || lb <= 16) {
+		return la < lb // one is a prefix of the other
 	}
-	return bytes.Compare(l.names[ha.ls+16:ha.le], l.names[hb.ls+16:hb.le]) < 0
+	if d := bytes.Compare(l.names[ha.ls+min(16, la):ha.le], l.names[hb.ls+min(16, lb):hb.le]); d != 0 {
+		return d < 0
+	}
+	return l.cmpKeys(ha, hb) < 0
+}
+
+// cmpKeys orders two headers of one name by their keys in the request: one
+// name in two spellings ("X-Meta-A" and "x-meta-a") is two header lines,
+// which net/http writes in the order of the keys, and the server joins
+// their values in that order; so does the signer. (HTTP/2 sends them in
+// the map's order, which no signer can know.)
+func (l *headerList) cmpKeys(ha, hb *hdr) int {
+	if ha.src < 0 || hb.src < 0 || int(ha.src) >= len(l.cands) || int(hb.src) >= len(l.cands) {
+		return 0
+	}
+	return strings.Compare(l.cands[ha.src].key, l.cands[hb.src].key)
 }
 
 // namePrefix returns the first 16 bytes of names[ls:le] as two big-endian
@@ -400,38 +422,28 @@ type collectOptions struct {
 	sha, token bool // X-Amz-Content-Sha256, X-Amz-Security-Token
 }
 
-// collectResult is what collect found besides the headers.
+// collectResult is what gather and collect found besides the headers.
 type collectResult struct {
 	// stray: a header the signing replaces is there in another spelling
 	// than keyDate, keyAuth, keySha or keyToken (so it must be deleted).
 	stray bool
+	// dropped: a candidate was left out once its name was lowered.
+	dropped bool
 	// shaVals and tokenVals are the values under keySha and keyToken.
 	shaVals, tokenVals []string
 	// bad is a header name that is not an HTTP token, if any.
 	bad string
+	// lengthVals are the values under keyLength, if hasLength.
+	lengthVals []string
+	hasLength  bool
 }
 
-// collect adds the headers of h that are signed (see the package doc): all
-// but those skipHeader names and those the signing replaces.
-func collect(hs []hdr, names []byte, h http.Header, o collectOptions) (_ []hdr, _ []byte, r collectResult) {
-	for k, vs := range h {
-		// The headers left out, in the spelling http.Header.Set gives
-		// them, need not be lowered first.
-		switch k {
-		case "User-Agent", keyDate, keyAuth, "Expect", "Connection", "Transfer-Encoding", "X-Amzn-Trace-Id",
-			"Host", "Keep-Alive", "Proxy-Connection", "Upgrade", "Te", "Proxy-Authorization":
-			continue
-		case keySha:
-			if o.sha {
-				r.shaVals = vs
-				continue
-			}
-		case keyToken:
-			if o.token {
-				r.tokenVals = vs
-				continue
-			}
-		}
+// collect adds the candidates that are signed (see the package doc): all but
+// those whose lower-case name skipHeader names and those the signing
+// replaces.
+func collect(hs []hdr, names []byte, cands []candidate, o collectOptions, r *collectResult) ([]hdr, []byte) {
+	for i, c := range cands {
+		k := c.key
 		n := len(names)
 		var ok bool
 		names, ok = appendLowerToken(names, k)
@@ -445,28 +457,15 @@ func collect(hs []hdr, names []byte, h http.Header, o collectOptions) (_ []hdr, 
 		ln := names[n:]
 		switch {
 		case skipHeader(ln):
-			switch k {
-			case keyDate, keyAuth:
-			default:
-				r.stray = r.stray || string(ln) == "x-amz-date" || string(ln) == "authorization"
-			}
-		case o.sha && string(ln) == "x-amz-content-sha256":
-			if k == keySha {
-				r.shaVals = vs
-			} else {
-				r.stray = true
-			}
-		case o.token && string(ln) == "x-amz-security-token":
-			if k == keyToken {
-				r.tokenVals = vs
-			} else {
-				r.stray = true
-			}
+			r.stray = r.stray || string(ln) == "x-amz-date" || string(ln) == "authorization"
+		case o.sha && string(ln) == "x-amz-content-sha256", o.token && string(ln) == "x-amz-security-token":
+			r.stray = true // not keySha or keyToken: gather set those aside
 		default:
-			hs = addLower(hs, names, n, vs)
+			hs = addLower(hs, names, n, c.vals, i)
 			continue
 		}
+		r.dropped = true
 		names = names[:n]
 	}
-	return hs, names, r
+	return hs, names
 }

@@ -329,7 +329,7 @@ func TestSortHeaders(t *testing.T) {
 				var ok bool
 				l.names, ok = appendLowerToken(l.names, name)
 				require.True(t, ok, name)
-				l.hs = addLower(l.hs, l.names, at, nil)
+				l.hs = addLower(l.hs, l.names, at, nil, i)
 				l.hs[i].raw = fmt.Sprint(i)
 				want[i] = strings.ToLower(name) + "#" + fmt.Sprint(i)
 			}

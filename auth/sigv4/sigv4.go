@@ -13,10 +13,15 @@
 // inner runs of white space collapsed, repeated headers joined with ",")
 // except the hop-by-hop and proxy-rewritten ones (User-Agent, Expect,
 // Transfer-Encoding, Connection, Keep-Alive, Proxy-Connection, Upgrade, TE,
-// Proxy-Authorization, X-Amzn-Trace-Id). Content-Length is signed only when
-// req.Header holds it (as the S3 examples leave it unsigned); it must then
-// agree with req.ContentLength, which is what the client sends. Query parameters are decoded ('+' is
-// a space), encoded the SigV4 way, and sorted by key, then by value.
+// Proxy-Authorization, X-Amzn-Trace-Id), and those with no value, which
+// net/http does not send. One name in two spellings ("X-Meta-A" and
+// "x-meta-a") is one signed header, its values joined in the order of the
+// keys, as net/http writes the lines (an HTTP/2 transport sends them in the
+// map's order instead). Content-Length is signed only when req.Header holds
+// it (as the S3 examples leave it unsigned); it must then agree with
+// req.ContentLength, which is what the client sends. Query parameters are
+// decoded ('+' is a space), encoded the SigV4 way, and sorted by key, then by
+// value.
 //
 // # Path encoding
 //
@@ -29,8 +34,13 @@
 // # Speed
 //
 // The derived signing key is cached per secret key, day, region and service.
+// What a canonical request makes of the header names alone (lowered,
+// checked, sorted, the signed header list) is kept per shape of request, a
+// set of header keys seen twice in a row (see layout.go), so a client that
+// sends the same kinds of request again and again only writes their values.
 // Signing an S3 GET allocates twice (the X-Amz-Date and Authorization values
-// share one string, and the header slices one array).
+// share one string, and the header slices one array); presigning allocates
+// the URL and its query.
 package sigv4
 
 import (
@@ -257,40 +267,53 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	if err := checkTime(at); err != nil {
 		return sig, err
 	}
-	if err := checkContentLength(req); err != nil {
-		return sig, err
-	}
 	date := amzDateOf(at)
 
-	var hdrArr [16]hdr
-	var nameArr [384]byte
-	var ordArr [16]int32
-	hs, names := addComputed(hdrArr[:0], nameArr[:0], "host", host, exactHdr)
-	hs, names = addComputed(hs, names, "x-amz-date", "", dateHdr)
-	if setSha {
-		hs, names = addComputed(hs, names, "x-amz-content-sha256", payloadHash, exactHdr)
+	o := collectOptions{sha: setSha, token: setToken}
+	var candArr [16]candidate
+	cands, fp, found := gather(candArr[:0], h, o)
+	if err := checkContentLength(req, found.lengthVals, found.hasLength); err != nil {
+		return sig, err
 	}
-	if setToken {
-		hs, names = addComputed(hs, names, "x-amz-security-token", c.SessionToken, rawHdr)
-	}
-	hs, names, found := collect(hs, names, h, collectOptions{sha: setSha, token: setToken})
-	if found.bad != "" {
-		return sig, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, found.bad)
-	}
-	l := headerList{hs: hs, names: names}
-	l.ord = sortHeaders(ordArr[:0], l)
-
 	path, err := wirePath(req.URL)
 	if err != nil {
 		return sig, err
 	}
 	st := hmacPool.Get().(*hmacState)
-	cr, err := s.appendCanonicalRequest(st.cr[:0], req.Method, path, req.URL.RawQuery, nil, &l, date[:], payloadHash)
+	b, _, err := s.appendRequestLine(st.cr[:0], req.Method, path, req.URL.RawQuery, nil)
 	if err != nil {
 		hmacPool.Put(st)
 		return sig, err
 	}
-	signedAt, signedEnd := cr.signed, cr.signedEnd
+	var signedAt int
+	var vals [maxLayout][]string
+	if lay := findLayout(fp, len(cands), o); lay != nil && lay.match(cands, &vals) {
+		b, signedAt = lay.appendTo(b, &vals, host, date[:], payloadHash, c.SessionToken)
+	} else {
+		var hdrArr [16]hdr
+		var nameArr [384]byte
+		var ordArr [16]int32
+		hs, names := addComputed(hdrArr[:0], nameArr[:0], "host", host, exactHdr, srcHost)
+		hs, names = addComputed(hs, names, "x-amz-date", "", dateHdr, srcDate)
+		if setSha {
+			hs, names = addComputed(hs, names, "x-amz-content-sha256", payloadHash, exactHdr, srcSha)
+		}
+		if setToken {
+			hs, names = addComputed(hs, names, "x-amz-security-token", c.SessionToken, rawHdr, srcToken)
+		}
+		hs, names = collect(hs, names, cands, o, &found)
+		if found.bad != "" {
+			hmacPool.Put(st)
+			return sig, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, found.bad)
+		}
+		l := headerList{hs: hs, names: names, cands: cands}
+		l.ord = sortHeaders(ordArr[:0], l)
+		b, signedAt = l.appendTo(b, date[:])
+		keepLayout(fp, o, &l, cands, &found, b[signedAt:])
+	}
+	signedEnd := len(b)
+	b = append(b, '\n')
+	cr := canonicalRequest{b: append(b, payloadHash...)}
 	sig = s.signature(st, cr.b, date[:], c.SecretAccessKey, tr)
 	signed := cr.b[signedAt:signedEnd]
 	if tr != nil {
@@ -338,19 +361,19 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	if setToken {
 		n++
 	}
-	vals := make([]string, n)
-	vals[0], vals[1] = str[:16], str[16:]
-	h[keyDate] = vals[0:1:1]
-	h[keyAuth] = vals[1:2:2]
+	hv := make([]string, n)
+	hv[0], hv[1] = str[:16], str[16:]
+	h[keyDate] = hv[0:1:1]
+	h[keyAuth] = hv[1:2:2]
 	n = 2
 	if setSha {
-		vals[n] = payloadHash
-		h[keySha] = vals[n : n+1 : n+1]
+		hv[n] = payloadHash
+		h[keySha] = hv[n : n+1 : n+1]
 		n++
 	}
 	if setToken {
-		vals[n] = c.SessionToken
-		h[keyToken] = vals[n : n+1 : n+1]
+		hv[n] = c.SessionToken
+		h[keyToken] = hv[n : n+1 : n+1]
 	}
 	return sig, nil
 }
@@ -367,8 +390,7 @@ func checkTime(at time.Time) error {
 
 // checkContentLength rejects a Content-Length header that disagrees with
 // req.ContentLength, since the client sends the latter.
-func checkContentLength(req *http.Request) error {
-	vs, ok := req.Header["Content-Length"]
+func checkContentLength(req *http.Request, vs []string, ok bool) error {
 	if !ok || req.ContentLength <= 0 {
 		return nil
 	}
@@ -432,6 +454,21 @@ type canonicalRequest struct {
 // holds the query parameters (the presigning ones added); else rawQuery is
 // the query. date is the value of the x-amz-date header, when l has one.
 func (s *Signer) appendCanonicalRequest(b []byte, method, path, rawQuery string, q *queryBuilder, l *headerList, date []byte, payloadHash string) (cr canonicalRequest, err error) {
+	b, cr.query, err = s.appendRequestLine(b, method, path, rawQuery, q)
+	if err != nil {
+		return cr, err
+	}
+	cr.queryEnd = len(b) - 1
+	b, cr.signed = l.appendTo(b, date)
+	cr.signedEnd = len(b)
+	b = append(b, '\n')
+	cr.b = append(b, payloadHash...)
+	return cr, nil
+}
+
+// appendRequestLine appends the method, the canonical path and the
+// canonical query, each followed by '\n'; the query starts at b[query:].
+func (s *Signer) appendRequestLine(b []byte, method, path, rawQuery string, q *queryBuilder) (_ []byte, query int, err error) {
 	if method == "" {
 		method = http.MethodGet
 	}
@@ -440,24 +477,18 @@ func (s *Signer) appendCanonicalRequest(b []byte, method, path, rawQuery string,
 	s3 := s.isS3()
 	b, err = appendCanonicalPath(b, path, !s3 && !s.DisablePathNormalization, !s3 && !s.DisableDoubleEncoding)
 	if err != nil {
-		return cr, err
+		return b, 0, err
 	}
 	b = append(b, '\n')
-	cr.query = len(b)
+	query = len(b)
 	if q != nil {
 		b = q.appendTo(b)
 	} else if rawQuery != "" {
 		if b, err = appendRawQuery(b, rawQuery); err != nil {
-			return cr, err
+			return b, 0, err
 		}
 	}
-	cr.queryEnd = len(b)
-	b = append(b, '\n')
-	b, cr.signed = l.appendTo(b, date)
-	cr.signedEnd = len(b)
-	b = append(b, '\n')
-	cr.b = append(b, payloadHash...)
-	return cr, nil
+	return append(b, '\n'), query, nil
 }
 
 // signature hashes the canonical request, builds the string to sign and
@@ -529,20 +560,24 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 	if err := checkTime(at); err != nil {
 		return nil, err
 	}
-	if err := checkContentLength(req); err != nil {
-		return nil, err
+	if vs, ok := req.Header[keyLength]; ok {
+		if err := checkContentLength(req, vs, ok); err != nil {
+			return nil, err
+		}
 	}
 	date := amzDateOf(at)
 
 	var hdrArr [16]hdr
 	var nameArr [384]byte
 	var ordArr [16]int32
-	hs, names := addComputed(hdrArr[:0], nameArr[:0], "host", host, rawHdr)
-	hs, names, found := collect(hs, names, req.Header, collectOptions{})
+	var candArr [16]candidate
+	cands, _, found := gather(candArr[:0], req.Header, collectOptions{})
+	hs, names := addComputed(hdrArr[:0], nameArr[:0], "host", host, rawHdr, srcHost)
+	hs, names = collect(hs, names, cands, collectOptions{}, &found)
 	if found.bad != "" {
 		return nil, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, found.bad)
 	}
-	l := headerList{hs: hs, names: names}
+	l := headerList{hs: hs, names: names, cands: cands}
 	l.ord = sortHeaders(ordArr[:0], l)
 	var signedArr [256]byte
 	signed := l.appendSigned(signedArr[:0])

@@ -248,7 +248,7 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 		}
 		if n == "host" {
 			hostSigned = true
-			hs, lowered = addComputed(hs, lowered, n, canonicalHost(req, req.TLS != nil), rawHdr)
+			hs, lowered = addComputed(hs, lowered, n, canonicalHost(req, req.TLS != nil), rawHdr, srcHost)
 			continue
 		}
 		vals, ok := req.Header[http.CanonicalHeaderKey(n)]
@@ -260,7 +260,7 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 		}
 		at := len(lowered)
 		lowered = append(lowered, n...)
-		hs = addLower(hs, lowered, at, vals)
+		hs = addLower(hs, lowered, at, vals, 0)
 	}
 	if !hostSigned {
 		return nil, verr(CodeAccessDenied, 403, "the host header is not signed")
