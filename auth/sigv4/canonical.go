@@ -257,16 +257,24 @@ const (
 	skipPresign   // every parameter Presign sets (presigning)
 )
 
-// parseRawQuery adds the parameters of a raw (wire) query string to sc and
-// pairs, each decoded ('+' is a space) and SigV4-encoded.
-func parseRawQuery(sc []byte, pairs []qpair, raw string, skip int) ([]byte, []qpair, error) {
+// nextParam cuts the first non-empty parameter ("k=v", or "k" with an empty
+// value) off a raw query string; more is false when there is none.
+func nextParam(raw string) (k, v, rest string, more bool) {
 	for raw != "" {
 		var part string
 		part, raw, _ = strings.Cut(raw, "&")
-		if part == "" {
-			continue
+		if part != "" {
+			k, v, _ = strings.Cut(part, "=")
+			return k, v, raw, true
 		}
-		k, v, _ := strings.Cut(part, "=")
+	}
+	return "", "", "", false
+}
+
+// parseRawQuery adds the parameters of a raw (wire) query string to sc and
+// pairs, each decoded ('+' is a space) and SigV4-encoded.
+func parseRawQuery(sc []byte, pairs []qpair, raw string, skip int) ([]byte, []qpair, error) {
+	for k, v, rest, more := nextParam(raw); more; k, v, rest, more = nextParam(rest) {
 		var ok bool
 		p := qpair{ks: len(sc)}
 		sc, ok = appendReencoded(sc, k, false, true)
@@ -357,13 +365,7 @@ func appendRawQuery(b []byte, raw string) ([]byte, error) {
 func appendCanonicalQuery(b []byte, raw string) (_ []byte, ok bool) {
 	var pk, pv string
 	n := len(b)
-	for raw != "" {
-		var part string
-		part, raw, _ = strings.Cut(raw, "&")
-		if part == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(part, "=")
+	for k, v, rest, more := nextParam(raw); more; k, v, rest, more = nextParam(rest) {
 		if !plain(k, false) || !plain(v, false) {
 			return b, false
 		}
