@@ -10,7 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash scripts/install-emulators.sh
-export ANYBLOB_TOOLS="$root/.tools"
+export ANYBLOB_TOOLS="${ANYBLOB_TOOLS:-$root/.tools}" # where install-emulators.sh put them
 export ANYBLOB_REQUIRE_EMULATORS=1
 # The official SigV4 test suite lives beside the repository.
 if [ -z "${SIGV4_TESTSUITE:-}" ] && [ -d "$root/../shared/sigv4-testsuite" ]; then
