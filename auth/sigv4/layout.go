@@ -13,13 +13,15 @@ import (
 // it, per shape, as a layout: the header names in canonical order with the
 // text that precedes each value. A request whose header keys are exactly
 // those of a layout is written from it; any other goes the whole way
-// (headerList), and its layout is kept once the same shape is seen twice in
-// a row in its slot, so that one-off shapes cost nothing.
+// (headerList), and its layout is kept once the same shape goes the whole
+// way twice in a row in one of its slots, so that one-off shapes cost
+// nothing.
 //
-// A layout is found by a fingerprint of the keys and then checked key by
-// key, so a fingerprint that collides costs only the whole way. Layouts are
-// immutable once published; slots are atomic pointers, so any number of
-// goroutines share them.
+// A layout is found by a fingerprint of the keys, in one of two tables of
+// 128 slots (one slot each), and then checked key by key, so a fingerprint
+// that collides costs only the whole way. Layouts are immutable once
+// published; slots are atomic pointers, so any number of goroutines share
+// them.
 
 // candidate is a request header that may be signed: one not left out by its
 // key (see gather).
@@ -58,8 +60,11 @@ var (
 	// compare the two).
 	layoutsOff bool
 
-	layouts    [64]atomic.Pointer[layout]
-	layoutSeen [64]atomic.Uint64                           // the fingerprint last seen in each slot without a layout
+	// Two tables, each fingerprint with a slot in both (from its low and
+	// its high bits), so that two shapes whose slots collide in one table
+	// still both get a layout, in the other.
+	layouts    [2][128]atomic.Pointer[layout]
+	layoutSeen [2][128]atomic.Uint64                       // the fingerprint last missed in each slot
 	layoutSeed = maphash.Comparable(maphash.MakeSeed(), 0) // random per process
 )
 
@@ -125,11 +130,30 @@ func findLayout(fp uint64, n int, o collectOptions) *layout {
 	if layoutsOff {
 		return nil
 	}
-	lay := layouts[fp%uint64(len(layouts))].Load()
+	a, b := layoutSlots(fp)
+	lay := layouts[0][a].Load()
+	if lay == nil || lay.fp != fp {
+		lay = layouts[1][b].Load()
+	}
 	if lay == nil || lay.fp != fp || lay.n != n || lay.sha != o.sha || lay.token != o.token {
 		return nil
 	}
 	return lay
+}
+
+// layoutSlots returns the slots of fp in the two tables.
+func layoutSlots(fp uint64) (a, b int) {
+	return int(fp % 128), int((fp >> 32) % 128)
+}
+
+// resetLayouts forgets every layout (for tests).
+func resetLayouts() {
+	for t := range layouts {
+		for i := range layouts[t] {
+			layouts[t][i].Store(nil)
+			layoutSeen[t][i].Store(0)
+		}
+	}
 }
 
 // match reports whether the keys of cands are exactly those of lay, and
@@ -185,12 +209,16 @@ func (lay *layout) appendTo(b []byte, vals *[maxLayout][]string, host string, da
 }
 
 // keepLayout publishes the layout of the sorted l, built from cands, when
-// the same fingerprint was seen last in its slot and l can be one: every
+// the same fingerprint went the whole way last in one of its slots and l
+// can be one: every
 // candidate is signed under a name of its own (no header was left out
 // after lowering its name, none is there in two spellings).
 func keepLayout(fp uint64, o collectOptions, l *headerList, cands []candidate, r *collectResult, signed []byte) {
-	slot := fp % uint64(len(layouts))
-	if layoutsOff || layoutSeen[slot].Swap(fp) != fp {
+	a, b := layoutSlots(fp)
+	if layoutsOff {
+		return
+	}
+	if seenA, seenB := layoutSeen[0][a].Swap(fp), layoutSeen[1][b].Swap(fp); seenA != fp && seenB != fp {
 		return
 	}
 	if r.dropped || r.stray || len(l.hs) > maxLayout || len(l.hs)-len(cands) > 4 {
@@ -214,5 +242,14 @@ func keepLayout(fp uint64, o collectOptions, l *headerList, cands []candidate, r
 			it.src = int8(h.src)
 		}
 	}
-	layouts[slot].Store(lay)
+	// Into a free slot, or one holding this shape; else, taking turns by a
+	// bit of fp, over another shape.
+	switch old := layouts[0][a].Load(); {
+	case old == nil || old.fp == fp:
+		layouts[0][a].Store(lay)
+	case layouts[1][b].Load() == nil || fp&(1<<40) != 0:
+		layouts[1][b].Store(lay)
+	default:
+		layouts[0][a].Store(lay)
+	}
 }

@@ -103,11 +103,16 @@ func TestLayoutMatchesWholeWay(t *testing.T) {
 			}
 		}
 	}
-	// Clean shapes got a layout; the others never do.
+	// Clean shapes get a layout once signed twice; the others never do.
+	defer resetLayouts()
 	for name, want := range map[string]bool{"sdk get": true, "multi values": true, "put with length": true, "lower-case keys": true,
 		"two spellings": false, "strays": false, "left out once lowered": false, "many headers": false} {
-		req := layoutShapes(t, 0)[name]
 		for _, c := range creds {
+			resetLayouts()
+			for range 2 {
+				require.NoError(t, s.Sign(layoutShapes(t, 0)[name], c, EmptyPayloadHash, verifyNow))
+			}
+			req := layoutShapes(t, 0)[name]
 			o := collectOptions{sha: true, token: c.SessionToken != ""}
 			cands, fp, _ := gather(nil, req.Header, o)
 			lay := findLayout(fp, len(cands), o)
@@ -117,8 +122,47 @@ func TestLayoutMatchesWholeWay(t *testing.T) {
 	}
 }
 
+// TestLayoutSlotsCollide signs two shapes that share a slot in the first
+// table, taking turns: both get a layout, one in each table.
+func TestLayoutSlotsCollide(t *testing.T) {
+	defer resetLayouts()
+	resetLayouts()
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	o := collectOptions{sha: true}
+	shape := func(i int) *http.Request {
+		req, err := http.NewRequest(http.MethodGet, "https://b.s3.us-east-1.amazonaws.com/k", nil)
+		require.NoError(t, err)
+		req.Header.Set(fmt.Sprintf("X-Amz-Meta-N%d", i), "v")
+		return req
+	}
+	fpOf := func(i int) uint64 {
+		_, fp, _ := gather(nil, shape(i).Header, o)
+		return fp
+	}
+	// Find two shapes in one slot of table 0 and different slots of table 1.
+	first, second := 0, -1
+	a0, b0 := layoutSlots(fpOf(0))
+	for i := 1; i < 100000 && second < 0; i++ {
+		if a, b := layoutSlots(fpOf(i)); a == a0 && b != b0 {
+			second = i
+		}
+	}
+	require.GreaterOrEqual(t, second, 0)
+	for range 3 {
+		for _, i := range []int{first, second} {
+			require.NoError(t, s.Sign(shape(i), testCreds, EmptyPayloadHash, verifyNow))
+		}
+	}
+	for _, i := range []int{first, second} {
+		cands, fp, _ := gather(nil, shape(i).Header, o)
+		require.NotNil(t, findLayout(fp, len(cands), o), "shape %d", i)
+	}
+}
+
 // TestLayoutNotKeptOnce checks that a shape seen once keeps no layout.
 func TestLayoutNotKeptOnce(t *testing.T) {
+	defer resetLayouts()
+	resetLayouts()
 	s := &Signer{Service: "s3", Region: "us-east-1"}
 	req, err := http.NewRequest(http.MethodGet, "https://b.s3.us-east-1.amazonaws.com/once", nil)
 	require.NoError(t, err)
