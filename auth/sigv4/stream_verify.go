@@ -3,12 +3,14 @@ package sigv4
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"hash"
 	"hash/crc32"
+	"hash/crc64"
 	"io"
 	"net/http"
 	"strconv"
@@ -24,12 +26,19 @@ const (
 // maxChunk bounds one aws-chunked chunk a Verifier buffers: 16 MiB.
 const maxChunk = 16 << 20
 
-// checksums are the trailer checksums a Verifier checks.
+// checksums are the trailer checksums a Verifier checks: every algorithm S3
+// takes (CRC32, CRC32C, CRC64NVME, SHA1, SHA256). CRC-64/NVME is the
+// reflected polynomial 0x9a6c9329ac4bc9b5 with all-ones initial value and
+// final xor, which is how hash/crc64 computes any table.
 var checksums = map[string]func() hash.Hash{
-	"x-amz-checksum-crc32c": func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) },
-	"x-amz-checksum-crc32":  func() hash.Hash { return crc32.NewIEEE() },
-	"x-amz-checksum-sha256": sha256.New,
+	"x-amz-checksum-crc32c":    func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) },
+	"x-amz-checksum-crc32":     func() hash.Hash { return crc32.NewIEEE() },
+	"x-amz-checksum-crc64nvme": func() hash.Hash { return crc64.New(crc64NVMe) },
+	"x-amz-checksum-sha1":      sha1.New,
+	"x-amz-checksum-sha256":    sha256.New,
 }
+
+var crc64NVMe = crc64.MakeTable(0x9a6c9329ac4bc9b5)
 
 // wrapStreaming replaces req.Body with a decoder of the aws-chunked body
 // that checks it as it is read.

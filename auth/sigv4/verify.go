@@ -165,7 +165,8 @@ func (v *Verifier) code(presigned bool) string {
 // X-Amz-Content-Sha256 (the handler gets the whole body, then a
 // XAmzContentSHA256Mismatch *VerifyError instead of io.EOF), or decoding
 // aws-chunked bodies (chunk signatures, the final chunk, the decoded length,
-// the CRC32C trailer), where no unverified chunk is handed out. Bodies
+// the checksum trailer named in X-Amz-Trailer: CRC32, CRC32C, CRC64NVME,
+// SHA1 or SHA256), where no unverified chunk is handed out. Bodies
 // signed without X-Amz-Content-Sha256 are read (up to MaxBufferedBody) and
 // hashed before Verify returns.
 func (v *Verifier) Verify(req *http.Request) (*Identity, error) {

@@ -3,10 +3,16 @@ package sigv4
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -269,5 +275,47 @@ func TestTransportConcurrent(t *testing.T) {
 	}
 	for i := 0; i < 40; i++ {
 		require.NoError(t, <-errs)
+	}
+}
+
+// TestVerifyTrailerChecksums sends an unsigned-trailer body with each
+// checksum S3 takes, right and wrong.
+func TestVerifyTrailerChecksums(t *testing.T) {
+	// CRC-64/NVME's check value (the CRC catalogue): "123456789".
+	require.Equal(t, uint64(0xae8b14860a799888), crc64.Checksum([]byte("123456789"), crc64NVMe))
+
+	srv := newVerifyServer(t, s3Verifier())
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	body := []byte("the body of the object, in two chunks")
+	sums := map[string]hash.Hash{
+		"x-amz-checksum-crc32":     crc32.NewIEEE(),
+		"x-amz-checksum-crc32c":    crc32.New(crc32.MakeTable(crc32.Castagnoli)),
+		"x-amz-checksum-crc64nvme": crc64.New(crc64.MakeTable(0x9a6c9329ac4bc9b5)),
+		"x-amz-checksum-sha1":      sha1.New(),
+		"x-amz-checksum-sha256":    sha256.New(),
+	}
+	for name, h := range sums {
+		h.Write(body)
+		good := base64.StdEncoding.EncodeToString(h.Sum(nil))
+		bad := base64.StdEncoding.EncodeToString(append(h.Sum(nil)[1:], 0))
+		for _, tc := range []struct {
+			sum, want string
+		}{{good, ""}, {bad, CodeBadDigest}} {
+			t.Run(name+"/"+tc.want, func(t *testing.T) {
+				enc := fmt.Sprintf("%x\r\n%s\r\n%x\r\n%s\r\n0\r\n%s:%s\r\n\r\n", 10, body[:10], len(body)-10, body[10:], name, tc.sum)
+				req, err := http.NewRequest(http.MethodPut, srv.URL+"/bucket/k", strings.NewReader(enc))
+				require.NoError(t, err)
+				req.Header.Set("Content-Encoding", "aws-chunked")
+				req.Header.Set("X-Amz-Trailer", name)
+				req.Header.Set("X-Amz-Decoded-Content-Length", fmt.Sprint(len(body)))
+				require.NoError(t, s.Sign(req, testCreds, StreamingUnsignedTrailer, verifyNow))
+				status, e, x := do(t, req)
+				require.Equal(t, 200, status, x.Message)
+				require.Equal(t, tc.want, e.BodyErr)
+				if tc.want == "" {
+					require.Equal(t, string(body), e.Body)
+				}
+			})
+		}
 	}
 }
