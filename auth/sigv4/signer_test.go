@@ -467,3 +467,16 @@ func TestSigningTimeRange(t *testing.T) {
 		require.Equal(t, at.Format("20060102T150405Z"), req.Header.Get("X-Amz-Date"))
 	}
 }
+
+// TestScopeAndKeyBytes checks the byte tables of Service/Region and access
+// key IDs against their definitions, for every byte value.
+func TestScopeAndKeyBytes(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		scope := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_' || b == '.'
+		require.Equal(t, scope, scopePart(string([]byte{'x', b})), "%q", b)
+		akid := b > ' ' && b < 0x7f && b != '/' && b != ',' && b != '='
+		err := checkCredentials(&Credentials{AccessKeyID: "AKID" + string([]byte{b}), SecretAccessKey: "s"})
+		require.Equal(t, akid, err == nil, "%q", b)
+	}
+}

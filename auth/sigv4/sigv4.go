@@ -131,13 +131,29 @@ func (s *Signer) check() error {
 
 func scopePart(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || 'A' <= c && c <= 'Z') {
+		if !scopeByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// scopeByte marks the bytes allowed in a Service or Region: [a-zA-Z0-9-_.].
+var scopeByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = unreserved[c] && c != '~'
+	}
+	return t
+}()
+
+// akidByte marks the bytes allowed in an access key ID: printable ASCII but
+// space, '/', ',' and '=', which would break the Credential field.
+var akidByte = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = c != '/' && c != ',' && c != '='
+	}
+	return t
+}()
 
 func checkCredentials(c *Credentials) error {
 	if c.AccessKeyID == "" {
@@ -147,7 +163,7 @@ func checkCredentials(c *Credentials) error {
 		return fmt.Errorf("%w: the secret access key of %q is empty", ErrNoCredentials, c.AccessKeyID)
 	}
 	for i := 0; i < len(c.AccessKeyID); i++ {
-		if ch := c.AccessKeyID[i]; ch <= ' ' || ch >= 0x7f || ch == '/' || ch == ',' || ch == '=' {
+		if !akidByte[c.AccessKeyID[i]] {
 			return fmt.Errorf("%w: the access key ID holds a '/', ',', '=', space or non-ASCII byte", ErrNoCredentials)
 		}
 	}
