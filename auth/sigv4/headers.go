@@ -27,18 +27,18 @@ type hdr struct {
 
 // headerList is the set of headers a canonical request signs: hs, their
 // lower-case names (in one buffer), and ord, the indexes of hs in name order
-// (set by sort). Names that differ only in case in the request are one
-// header, its values joined in the order found.
+// (set by sortHeaders). Names that differ only in case in the request are
+// one header, its values joined in the order of their keys (see cmpKeys).
 //
-// The signer keeps all three in stack arrays: one pass over req.Header
-// lowers and checks each name into names, sort orders indexes (never moving
-// a hdr), and appendTo writes the canonical headers and the signed header
-// list in one go.
+// The signer keeps all three in stack arrays: collect lowers and checks each
+// candidate's name into names (gather read req.Header), sortHeaders orders
+// indexes (never moving a hdr), and appendTo writes the canonical headers and
+// the signed header list in one go.
 type headerList struct {
 	hs    []hdr
 	names []byte
 	ord   []int32
-	cands []candidate // what hdr.src indexes; nil when no names repeat
+	cands []candidate // what hdr.src indexes; nil in the Verifier, whose names are all distinct
 }
 
 // The functions that build a headerList take and return its slices rather

@@ -114,7 +114,7 @@ func (k *signingKey) is(secret string, date []byte, region, service string) bool
 	return k.date == string(date) && k.region == region && k.service == service && k.secret == secret
 }
 
-// sum returns HMAC-SHA256(key, msg), hashing with st; msg may be st.buf.
+// sum returns HMAC-SHA256(key, msg), hashing with st.h.
 func (k *signingKey) sum(st *hmacState, msg []byte) (out [32]byte) {
 	u, ok := st.h.(encoding.BinaryUnmarshaler)
 	if !ok || u.UnmarshalBinary(k.inner) != nil {
@@ -127,9 +127,6 @@ func (k *signingKey) sum(st *hmacState, msg []byte) (out [32]byte) {
 	}
 	st.h.Write(inner)
 	copy(out[:], st.h.Sum(st.sum[:0]))
-	if cap(msg) <= maxPooledBuf {
-		st.buf = msg[:0]
-	}
 	return out
 }
 

@@ -208,27 +208,26 @@ func (lay *layout) appendTo(b []byte, vals *[maxLayout][]string, host string, da
 	return append(b, lay.signed...), signed
 }
 
-// keepLayout publishes the layout of the sorted l, built from cands, when
-// the same fingerprint went the whole way last in one of its slots and l
-// can be one: every
-// candidate is signed under a name of its own (no header was left out
+// keepLayout publishes the layout of the sorted l when the same
+// fingerprint went the whole way last in one of its slots and l can be one:
+// every candidate is signed under a name of its own (no header was left out
 // after lowering its name, none is there in two spellings).
-func keepLayout(fp uint64, o collectOptions, l *headerList, cands []candidate, r *collectResult, signed []byte) {
-	a, b := layoutSlots(fp)
+func keepLayout(fp uint64, o collectOptions, l *headerList, r *collectResult, signed []byte) {
 	if layoutsOff {
 		return
 	}
+	a, b := layoutSlots(fp)
 	if seenA, seenB := layoutSeen[0][a].Swap(fp), layoutSeen[1][b].Swap(fp); seenA != fp && seenB != fp {
 		return
 	}
-	if r.dropped || r.stray || len(l.hs) > maxLayout || len(l.hs)-len(cands) > 4 {
+	if r.dropped || r.stray || len(l.hs) > maxLayout {
 		return
 	}
-	lay := &layout{fp: fp, n: len(cands), sha: o.sha, token: o.token, signed: string(signed)}
+	lay := &layout{fp: fp, n: len(l.cands), sha: o.sha, token: o.token, signed: string(signed)}
 	lay.items = make([]layoutItem, len(l.ord))
 	var prev []byte
-	for i, o := range l.ord {
-		h := &l.hs[o]
+	for i, j := range l.ord {
+		h := &l.hs[j]
 		name := l.names[h.ls:h.le]
 		if i > 0 && string(name) == string(prev) {
 			return // one name in two spellings: their values are joined
@@ -237,7 +236,7 @@ func keepLayout(fp uint64, o collectOptions, l *headerList, cands []candidate, r
 		it := &lay.items[i]
 		it.prefix = string(name) + ":"
 		if h.src >= 0 {
-			it.key = cands[h.src].key
+			it.key = l.cands[h.src].key
 		} else {
 			it.src = int8(h.src)
 		}

@@ -388,18 +388,25 @@ func TestLowerTokenEveryByte(t *testing.T) {
 		}
 		return string(out), true
 	}
-	base := "Amz-Sdk-Invocation-Id-X9"
+	everyByteEverywhere("Amz-Sdk-Invocation-Id-X9", func(name string) {
+		want, wantOK := ref(name)
+		got, ok := appendLowerToken(nil, name)
+		require.Equal(t, wantOK, ok, "%q", name)
+		if ok {
+			require.Equal(t, want, string(got), "%q", name)
+		}
+	})
+}
+
+// everyByteEverywhere calls f with each prefix of base (1 byte long and up)
+// with each byte value put at each of its places.
+func everyByteEverywhere(base string, f func(string)) {
 	for n := 1; n <= len(base); n++ {
 		for p := 0; p < n; p++ {
 			for c := 0; c < 256; c++ {
-				name := []byte(base[:n])
-				name[p] = byte(c)
-				want, wantOK := ref(string(name))
-				got, ok := appendLowerToken(nil, string(name))
-				require.Equal(t, wantOK, ok, "%q", name)
-				if ok {
-					require.Equal(t, want, string(got), "%q", name)
-				}
+				s := []byte(base[:n])
+				s[p] = byte(c)
+				f(string(s))
 			}
 		}
 	}
@@ -411,21 +418,14 @@ func TestIsTrimmed(t *testing.T) {
 	slowTrim := func(v string) string {
 		return strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }), " ")
 	}
-	base := "attempt=1;max=3;abcdefgh"
-	for n := 0; n <= len(base); n++ {
-		for p := 0; p < n; p++ {
-			for c := 0; c < 256; c++ {
-				v := []byte(base[:n])
-				v[p] = byte(c)
-				if isTrimmed(string(v)) {
-					require.Equal(t, string(v), slowTrim(string(v)), "%q", v)
-				} else {
-					require.NotEqual(t, string(v), slowTrim(string(v)), "%q", v)
-				}
-				require.Equal(t, slowTrim(string(v)), string(appendTrimmed(nil, string(v))), "%q", v)
-			}
+	everyByteEverywhere("attempt=1;max=3;abcdefgh", func(v string) {
+		if isTrimmed(v) {
+			require.Equal(t, v, slowTrim(v), "%q", v)
+		} else {
+			require.NotEqual(t, v, slowTrim(v), "%q", v)
 		}
-	}
+		require.Equal(t, slowTrim(v), string(appendTrimmed(nil, v)), "%q", v)
+	})
 	for _, v := range []string{"", " ", "a  b", "a b", " a", "a ", "a\tb", "12345678 12345678", "12345678  12345678", "1234567\x01"} {
 		require.Equal(t, slowTrim(v), string(appendTrimmed(nil, v)), "%q", v)
 	}
@@ -479,4 +479,34 @@ func TestScopeAndKeyBytes(t *testing.T) {
 		err := checkCredentials(&Credentials{AccessKeyID: "AKID" + string([]byte{b}), SecretAccessKey: "s"})
 		require.Equal(t, akid, err == nil, "%q", b)
 	}
+}
+
+// TestGatherSkipsWhatSkipHeaderNames checks that the keys gather leaves out
+// without lowering them are exactly the canonical spellings of the names
+// skipHeader leaves out once lowered (the two lists must not drift apart).
+func TestGatherSkipsWhatSkipHeaderNames(t *testing.T) {
+	for _, name := range []string{"te", "host", "expect", "upgrade", "user-agent", "connection", "keep-alive",
+		"x-amz-date", "authorization", "x-amzn-trace-id", "proxy-connection", "transfer-encoding", "proxy-authorization"} {
+		require.True(t, skipHeader([]byte(name)), name)
+		cands, _, _ := gather(nil, http.Header{http.CanonicalHeaderKey(name): {"v"}, "X-Kept": {"v"}}, collectOptions{})
+		require.Len(t, cands, 1, name)
+		require.Equal(t, "X-Kept", cands[0].key)
+	}
+	require.False(t, skipHeader([]byte("x-kept")))
+}
+
+// TestSetHeadersDoNotShareCapacity checks that appending to one header Sign
+// set does not write into another's value (they share one array).
+func TestSetHeadersDoNotShareCapacity(t *testing.T) {
+	s := &Signer{Service: "s3", Region: "us-east-1"}
+	req, err := http.NewRequest(http.MethodGet, "https://b.s3.amazonaws.com/k", nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Sign(req, tokenCreds, EmptyPayloadHash, testTime))
+	auth := req.Header.Get("Authorization")
+	req.Header.Add("X-Amz-Date", "x")
+	req.Header.Add("Authorization", "x")
+	req.Header.Add("X-Amz-Content-Sha256", "x")
+	require.Equal(t, auth, req.Header.Get("Authorization"))
+	require.Equal(t, EmptyPayloadHash, req.Header.Get("X-Amz-Content-Sha256"))
+	require.Equal(t, []string{tokenCreds.SessionToken}, req.Header["X-Amz-Security-Token"])
 }

@@ -235,9 +235,10 @@ func (s *Signer) Sign(req *http.Request, c Credentials, payloadHash string, at t
 
 // sign is Sign, returning the signature (hex) too.
 //
-// Everything it builds lives in stack arrays but the two values it sets (one
-// string holds the date and the Authorization value, one array the header
-// slices): see headerList.
+// What it builds lives in stack arrays (the header list) and in pooled
+// buffers (the canonical request, the string to sign, the Authorization
+// text); it allocates only the two values it sets: one string holds the date
+// and the Authorization value, one array the header slices.
 func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at time.Time, tr *trace) (sig [64]byte, err error) {
 	if err := s.check(); err != nil {
 		return sig, err
@@ -325,15 +326,13 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 		l := headerList{hs: hs, names: names, cands: cands}
 		l.ord = sortHeaders(ordArr[:0], l)
 		b, signedAt = l.appendTo(b, date[:])
-		keepLayout(fp, o, &l, cands, &found, b[signedAt:])
+		keepLayout(fp, o, &l, &found, b[signedAt:])
 	}
-	signedEnd := len(b)
-	b = append(b, '\n')
-	cr := canonicalRequest{b: append(b, payloadHash...)}
-	sig = s.signature(st, cr.b, date[:], c.SecretAccessKey, tr)
-	signed := cr.b[signedAt:signedEnd]
+	signed := b[signedAt:]
+	cr := append(append(b, '\n'), payloadHash...)
+	sig = s.signature(st, cr, date[:], c.SecretAccessKey, tr)
 	if tr != nil {
-		tr.canonical, tr.signedHeaders = string(cr.b), string(signed)
+		tr.canonical, tr.signedHeaders = string(cr), string(signed)
 	}
 
 	// Only now that signing cannot fail, change the request.
@@ -367,29 +366,20 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 	out = append(out, ", Signature="...)
 	out = append(out, sig[:]...)
 	str := string(out)
-	putState(st, cr.b, out)
-	setSha = setSha && !(len(found.shaVals) == 1 && found.shaVals[0] == payloadHash)
-	setToken = setToken && !(len(found.tokenVals) == 1 && found.tokenVals[0] == c.SessionToken)
-	n := 2
-	if setSha {
-		n++
-	}
-	if setToken {
-		n++
-	}
-	hv := make([]string, n)
+	putState(st, cr, out)
+	// Each value is a full slice (len == cap) of one array, so that an append
+	// to one header never writes into another's value.
+	hv := make([]string, 2, 4)
 	hv[0], hv[1] = str[:16], str[16:]
 	h[keyDate] = hv[0:1:1]
 	h[keyAuth] = hv[1:2:2]
-	n = 2
-	if setSha {
-		hv[n] = payloadHash
-		h[keySha] = hv[n : n+1 : n+1]
-		n++
+	if setSha && !(len(found.shaVals) == 1 && found.shaVals[0] == payloadHash) {
+		hv = append(hv, payloadHash)
+		h[keySha] = hv[len(hv)-1 : len(hv) : len(hv)]
 	}
-	if setToken {
-		hv[n] = c.SessionToken
-		h[keyToken] = hv[n : n+1 : n+1]
+	if setToken && !(len(found.tokenVals) == 1 && found.tokenVals[0] == c.SessionToken) {
+		hv = append(hv, c.SessionToken)
+		h[keyToken] = hv[len(hv)-1 : len(hv) : len(hv)]
 	}
 	return sig, nil
 }
@@ -527,6 +517,9 @@ func (s *Signer) signature(st *hmacState, cr, date []byte, secret string, tr *tr
 		tr.stringToSign = string(sts)
 	}
 	mac := key.sum(st, sts)
+	if cap(sts) <= maxPooledBuf {
+		st.buf = sts[:0] // keep the buffer, if it grew
+	}
 	putHex(sig[:], mac[:])
 	return sig
 }
