@@ -29,6 +29,12 @@ if [ -n "$unformatted" ]; then
   echo "gofmt wants these files rewritten:"; echo "$unformatted"; exit 1
 fi
 
+echo "== go mod tidy"
+if ! go mod tidy -diff; then
+  echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1
+fi
+(cd bench && if ! go mod tidy -diff; then echo "bench/go.mod is not tidy: run (cd bench && go mod tidy)"; exit 1; fi)
+
 echo "== go vet"
 go vet ./...
 (cd bench && go vet ./...)
