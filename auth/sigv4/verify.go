@@ -138,10 +138,12 @@ type authFields struct {
 	expires       string
 	token         string
 	tokenSet      bool
+	scopeDay      string // the credential scope's date, set by checkScope
 }
 
-func (v *Verifier) code(presigned bool) string {
-	if presigned {
+// malformed is the code of a malformed signature of f's form.
+func (f *authFields) malformed() string {
+	if f.presigned {
 		return CodeAuthorizationQueryParametersError
 	}
 	return CodeAuthorizationHeaderMalformed
@@ -170,30 +172,83 @@ func (v *Verifier) code(presigned bool) string {
 // signed without X-Amz-Content-Sha256 are read (up to MaxBufferedBody) and
 // hashed before Verify returns.
 func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
-	if v.Credentials == nil {
-		return nil, &VerifyError{Code: CodeInternalError, Status: http.StatusInternalServerError, Message: "Verifier.Credentials is not set"}
-	}
-	signer := &Signer{Service: v.Service, Region: v.Region, DisableDoubleEncoding: v.DisableDoubleEncoding, DisablePathNormalization: v.DisablePathNormalization}
-	if err := signer.check(); err != nil {
-		return nil, &VerifyError{Code: CodeInternalError, Status: http.StatusInternalServerError, Message: "bad Verifier configuration", Err: err}
+	signer, err := v.signer()
+	if err != nil {
+		return nil, err
 	}
 	f, err := v.fields(req)
 	if err != nil {
 		return nil, err
 	}
-	bad := v.code(f.presigned)
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
+	t := v.now()
+	id, err := v.checkScope(&f)
+	if err != nil {
+		return nil, err
 	}
-	t := now()
+	if err := v.checkDate(&f, id, t); err != nil {
+		return nil, err
+	}
+	l, err := signedHeaders(req, &f)
+	if err != nil {
+		return nil, err
+	}
+	id.SignedHeaders = l.list
+	buffered, err := v.payloadHash(req, &f, signer.isS3(), id)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := v.credentials(req.Context(), &f, id.AccessKeyID, t)
+	if err != nil {
+		return nil, err
+	}
+	id.AccountID, id.Source = creds.AccountID, creds.Source
+	want, err := checkSignature(req, signer, &f, &l.headerList, id.PayloadHash, creds.SecretAccessKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.wrapBody(req, signer, &f, &creds, id.PayloadHash, buffered, want); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
 
-	// Credential scope.
+// signer returns the Signer that computes the signatures v expects, or an
+// InternalError when v is not set up.
+func (v *Verifier) signer() (*Signer, error) {
+	if v.Credentials == nil {
+		return nil, &VerifyError{Code: CodeInternalError, Status: http.StatusInternalServerError, Message: "Verifier.Credentials is not set"}
+	}
+	s := &Signer{Service: v.Service, Region: v.Region, DisableDoubleEncoding: v.DisableDoubleEncoding, DisablePathNormalization: v.DisablePathNormalization}
+	if err := s.check(); err != nil {
+		return nil, &VerifyError{Code: CodeInternalError, Status: http.StatusInternalServerError, Message: "bad Verifier configuration", Err: err}
+	}
+	return s, nil
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+func (v *Verifier) maxSkew() time.Duration {
+	if v.MaxSkew <= 0 {
+		return DefaultMaxSkew
+	}
+	return v.MaxSkew
+}
+
+// checkScope checks the credential scope (<access key>/<date>/<region>/
+// <service>/aws4_request) against v and returns an Identity holding its
+// access key, region and service. The date is checked by checkDate.
+func (v *Verifier) checkScope(f *authFields) (*Identity, error) {
+	bad := f.malformed()
 	parts := strings.Split(f.credential, "/")
 	if len(parts) != 5 || parts[0] == "" {
 		return nil, verr(bad, 400, "the Credential %q is not <access key>/<date>/<region>/<service>/aws4_request", f.credential)
 	}
-	akid, day, region, service, term := parts[0], parts[1], parts[2], parts[3], parts[4]
+	akid, region, service, term := parts[0], parts[2], parts[3], parts[4]
 	if term != "aws4_request" {
 		return nil, verr(bad, 400, "the credential scope ends in %q, not aws4_request", term)
 	}
@@ -203,88 +258,130 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 	if service != v.Service {
 		return nil, verr(bad, 400, "the credential scope's service %q is wrong; expecting %q", service, v.Service)
 	}
+	f.scopeDay = parts[1]
+	return &Identity{AccessKeyID: akid, Region: region, Service: service, Presigned: f.presigned}, nil
+}
 
-	// Date, skew, expiry.
+// checkDate parses X-Amz-Date, checks that the scope's date is its day and
+// that it is within MaxSkew of t (for a presigned URL: not too far in the
+// future, and not expired), and sets id.SignedAt and id.Expires.
+func (v *Verifier) checkDate(f *authFields, id *Identity, t time.Time) error {
+	bad := f.malformed()
 	signedAt, err := time.Parse("20060102T150405Z", f.date)
 	if err != nil || len(f.date) != 16 {
-		return nil, verr(bad, 400, "X-Amz-Date %q is not in the form 20060102T150405Z", f.date)
+		return verr(bad, 400, "X-Amz-Date %q is not in the form 20060102T150405Z", f.date)
 	}
-	if day != f.date[:8] {
-		return nil, verr(bad, 400, "the credential scope's date %q is not X-Amz-Date's day %q", day, f.date[:8])
+	if f.scopeDay != f.date[:8] {
+		return verr(bad, 400, "the credential scope's date %q is not X-Amz-Date's day %q", f.scopeDay, f.date[:8])
 	}
-	skew := v.MaxSkew
-	if skew <= 0 {
-		skew = DefaultMaxSkew
-	}
-	id := &Identity{AccessKeyID: akid, Region: region, Service: service, SignedAt: signedAt, Presigned: f.presigned}
-	if f.presigned {
-		secs, err := strconv.ParseInt(f.expires, 10, 64)
-		if err != nil || secs < 1 || secs > int64(MaxPresignExpiry/time.Second) || strings.TrimLeft(f.expires, "0123456789") != "" {
-			return nil, verr(bad, 400, "X-Amz-Expires %q is not a number of seconds within 1 to 604800", f.expires)
+	id.SignedAt = signedAt
+	skew := v.maxSkew()
+	if !f.presigned {
+		if d := t.Sub(signedAt); d > skew || -d > skew {
+			return verr(CodeRequestTimeTooSkewed, 403, "X-Amz-Date %s is %v off the server time (more than %v)", f.date, d.Round(time.Second), skew)
 		}
-		if signedAt.Sub(t) > skew {
-			return nil, verr(CodeRequestTimeTooSkewed, 403, "X-Amz-Date %s is %v in the future (more than %v)", f.date, signedAt.Sub(t).Round(time.Second), skew)
-		}
-		id.Expires = signedAt.Add(time.Duration(secs) * time.Second)
-		if !t.Before(id.Expires) {
-			return nil, verr(CodeAccessDenied, 403, "Request has expired: the URL expired at %s", id.Expires.Format(time.RFC3339))
-		}
-	} else if d := t.Sub(signedAt); d > skew || -d > skew {
-		return nil, verr(CodeRequestTimeTooSkewed, 403, "X-Amz-Date %s is %v off the server time (more than %v)", f.date, d.Round(time.Second), skew)
+		return nil
 	}
+	secs, err := strconv.ParseInt(f.expires, 10, 64)
+	if err != nil || secs < 1 || secs > int64(MaxPresignExpiry/time.Second) || strings.TrimLeft(f.expires, "0123456789") != "" {
+		return verr(bad, 400, "X-Amz-Expires %q is not a number of seconds within 1 to 604800", f.expires)
+	}
+	if signedAt.Sub(t) > skew {
+		return verr(CodeRequestTimeTooSkewed, 403, "X-Amz-Date %s is %v in the future (more than %v)", f.date, signedAt.Sub(t).Round(time.Second), skew)
+	}
+	id.Expires = signedAt.Add(time.Duration(secs) * time.Second)
+	if !t.Before(id.Expires) {
+		return verr(CodeAccessDenied, 403, "Request has expired: the URL expired at %s", id.Expires.Format(time.RFC3339))
+	}
+	return nil
+}
 
-	// Signed headers.
+// signedList is the header list of a request as SignedHeaders names it,
+// with the names.
+type signedList struct {
+	headerList
+	list []string
+}
+
+// signedHeaders checks SignedHeaders (sorted, lower-case, host among them)
+// and collects the values of the headers it names from req; every x-amz-*
+// header of req must be signed.
+func signedHeaders(req *http.Request, f *authFields) (l signedList, err error) {
+	bad := f.malformed()
 	if f.signedHeaders == "" {
-		return nil, verr(bad, 400, "SignedHeaders is empty")
+		return l, verr(bad, 400, "SignedHeaders is empty")
 	}
 	names := strings.Split(f.signedHeaders, ";")
 	hs, lowered := make([]hdr, 0, len(names)), make([]byte, 0, len(f.signedHeaders))
 	hostSigned := false
 	for i, n := range names {
 		if n == "" || strings.ToLower(n) != n {
-			return nil, verr(bad, 400, "SignedHeaders %q holds an empty or upper-case name", f.signedHeaders)
+			return l, verr(bad, 400, "SignedHeaders %q holds an empty or upper-case name", f.signedHeaders)
 		}
 		if i > 0 && names[i-1] >= n {
-			return nil, verr(bad, 400, "SignedHeaders %q is not sorted or repeats a name", f.signedHeaders)
+			return l, verr(bad, 400, "SignedHeaders %q is not sorted or repeats a name", f.signedHeaders)
 		}
 		if n == "host" {
 			hostSigned = true
 			hs, lowered = addComputed(hs, lowered, n, canonicalHost(req, req.TLS != nil), rawHdr, srcHost)
 			continue
 		}
-		vals, ok := req.Header[http.CanonicalHeaderKey(n)]
-		if !ok && n == "content-length" && req.ContentLength >= 0 {
-			vals, ok = []string{strconv.FormatInt(req.ContentLength, 10)}, true
-		}
+		vals, ok := signedValues(req, n)
 		if !ok {
-			return nil, verr(CodeAccessDenied, 403, "the signed header %q is missing from the request", n)
+			return l, verr(CodeAccessDenied, 403, "the signed header %q is missing from the request", n)
 		}
 		at := len(lowered)
 		lowered = append(lowered, n...)
 		hs = addLower(hs, lowered, at, vals, 0)
 	}
 	if !hostSigned {
-		return nil, verr(CodeAccessDenied, 403, "the host header is not signed")
+		return l, verr(CodeAccessDenied, 403, "the host header is not signed")
 	}
-	for k := range req.Header {
+	if err := checkAmzSigned(req.Header, names); err != nil {
+		return l, err
+	}
+	l.headerList = headerList{hs: hs, names: lowered}
+	l.ord = sortHeaders(nil, l.headerList) // SignedHeaders is sorted: the order stays, and the list written is f.signedHeaders
+	l.list = names
+	return l, nil
+}
+
+// signedValues returns the values of the header named n (lower case), as
+// received; Content-Length, which net/http takes out of the header, is
+// req.ContentLength when known.
+func signedValues(req *http.Request, n string) ([]string, bool) {
+	vals, ok := req.Header[http.CanonicalHeaderKey(n)]
+	if !ok && n == "content-length" && req.ContentLength >= 0 {
+		return []string{strconv.FormatInt(req.ContentLength, 10)}, true
+	}
+	return vals, ok
+}
+
+// checkAmzSigned rejects an x-amz-* header of h that is not among the
+// signed names.
+func checkAmzSigned(h http.Header, names []string) error {
+	for k := range h {
 		if len(k) > 6 && strings.EqualFold(k[:6], "x-amz-") {
 			lk := strings.ToLower(k)
 			if _, found := findString(names, lk); !found {
-				return nil, verr(CodeAccessDenied, 403, "the header %q is present but not signed", lk)
+				return verr(CodeAccessDenied, 403, "the header %q is present but not signed", lk)
 			}
 		}
 	}
-	id.SignedHeaders = names
+	return nil
+}
 
-	// Payload hash.
+// payloadHash sets id.PayloadHash to the payload hash that was signed:
+// X-Amz-Content-Sha256, UNSIGNED-PAYLOAD for a presigned S3 URL without
+// it, else the hash of the body, which it then reads and returns.
+func (v *Verifier) payloadHash(req *http.Request, f *authFields, s3 bool, id *Identity) (buffered []byte, err error) {
 	payload := req.Header.Get("X-Amz-Content-Sha256")
-	var buffered []byte
 	switch {
 	case payload != "":
 		if !validPayloadHash(payload) {
 			return nil, verr(CodeAuthorizationHeaderMalformed, 400, "X-Amz-Content-Sha256 %q is neither a hex SHA-256, UNSIGNED-PAYLOAD nor a STREAMING-* name", payload)
 		}
-	case f.presigned && signer.isS3():
+	case f.presigned && s3:
 		payload = UnsignedPayload
 	default:
 		buffered, payload, err = v.hashBody(req)
@@ -293,69 +390,86 @@ func (v *Verifier) Verify(req *http.Request) (*Identity, error) {
 		}
 	}
 	id.PayloadHash = payload
+	return buffered, nil
+}
 
-	// Credentials.
-	creds, err := v.Credentials(req.Context(), akid)
+// credentials looks up the credentials of akid and checks that they hold
+// a secret key, have not expired at t and carry the session token that was
+// signed.
+func (v *Verifier) credentials(ctx context.Context, f *authFields, akid string, t time.Time) (Credentials, error) {
+	creds, err := v.Credentials(ctx, akid)
 	if err != nil {
 		if errors.Is(err, ErrUnknownAccessKey) {
-			return nil, &VerifyError{Code: CodeInvalidAccessKeyID, Status: 403, Message: fmt.Sprintf("the access key ID %q does not exist", akid), Err: err}
+			return creds, &VerifyError{Code: CodeInvalidAccessKeyID, Status: 403, Message: fmt.Sprintf("the access key ID %q does not exist", akid), Err: err}
 		}
-		return nil, &VerifyError{Code: CodeInternalError, Status: 500, Message: "looking up the credentials failed", Err: err}
+		return creds, &VerifyError{Code: CodeInternalError, Status: 500, Message: "looking up the credentials failed", Err: err}
 	}
 	if creds.SecretAccessKey == "" {
-		return nil, verr(CodeInvalidAccessKeyID, 403, "the access key ID %q has no secret key", akid)
+		return creds, verr(CodeInvalidAccessKeyID, 403, "the access key ID %q has no secret key", akid)
 	}
 	if creds.Expired(t) {
-		return nil, verr(CodeExpiredToken, 400, "the credentials of %q expired at %s", akid, creds.Expires.UTC().Format(time.RFC3339))
+		return creds, verr(CodeExpiredToken, 400, "the credentials of %q expired at %s", akid, creds.Expires.UTC().Format(time.RFC3339))
 	}
 	if creds.SessionToken != "" || f.tokenSet {
 		if subtle.ConstantTimeCompare([]byte(creds.SessionToken), []byte(f.token)) != 1 {
-			return nil, verr(CodeInvalidToken, 403, "the security token does not match the access key ID %q", akid)
+			return creds, verr(CodeInvalidToken, 403, "the security token does not match the access key ID %q", akid)
 		}
 	}
-	id.AccountID, id.Source = creds.AccountID, creds.Source
+	return creds, nil
+}
 
-	// Signature.
-	var q *queryBuilder
-	rawQuery := req.URL.RawQuery
+// checkSignature computes the signature of req under secret and compares
+// it with the one given, in constant time; it returns the signature (the
+// seed of a streaming body's chunk signatures).
+func checkSignature(req *http.Request, s *Signer, f *authFields, l *headerList, payload, secret string) (want [64]byte, err error) {
+	cr, err := verifyCanonicalRequest(req, s, f, l, payload)
+	if err != nil {
+		return want, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
+	}
+	want = s.signature(nil, cr, []byte(f.date), secret, nil)
+	if len(f.signature) != 64 || subtle.ConstantTimeCompare(want[:], []byte(f.signature)) != 1 {
+		return want, verr(CodeSignatureDoesNotMatch, 403, "the request signature we calculated does not match the signature you provided; check your key and signing method")
+	}
+	return want, nil
+}
+
+// verifyCanonicalRequest builds the canonical request of req as received,
+// without the X-Amz-Signature parameter of a presigned URL.
+func verifyCanonicalRequest(req *http.Request, s *Signer, f *authFields, l *headerList, payload string) ([]byte, error) {
 	path, err := verifyPath(req)
 	if err != nil {
-		return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
+		return nil, err
 	}
+	rawQuery := req.URL.RawQuery
+	var q *queryBuilder
 	if f.presigned {
 		qb, err := queryBuilder{}.addRaw(rawQuery, skipSignature)
-		q = &qb
 		if err != nil {
-			return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
+			return nil, err
 		}
+		q = &qb
 	}
-	l := headerList{hs: hs, names: lowered}
-	l.ord = sortHeaders(nil, l) // SignedHeaders is sorted: the order stays, and the list written is f.signedHeaders
-	cr, err := signer.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, rawQuery, q, &l, nil, payload)
-	if err != nil {
-		return nil, verr(CodeSignatureDoesNotMatch, 403, "%v", err)
-	}
-	want := signer.signature(nil, cr.b, []byte(f.date), creds.SecretAccessKey, nil)
-	if len(f.signature) != 64 || subtle.ConstantTimeCompare(want[:], []byte(f.signature)) != 1 {
-		return nil, verr(CodeSignatureDoesNotMatch, 403, "the request signature we calculated does not match the signature you provided; check your key and signing method")
-	}
+	cr, err := s.appendCanonicalRequest(make([]byte, 0, 1024), req.Method, path, rawQuery, q, l, nil, payload)
+	return cr.b, err
+}
 
-	// Body.
+// wrapBody gives the handler a body that is checked as it reads it (see
+// Verify), or the buffered body that was hashed; a request without a body
+// must have signed the empty body's hash.
+func (v *Verifier) wrapBody(req *http.Request, s *Signer, f *authFields, creds *Credentials, payload string, buffered []byte, want [64]byte) error {
 	switch {
 	case buffered != nil:
 		req.Body = io.NopCloser(bytes.NewReader(buffered))
 	case strings.HasPrefix(payload, "STREAMING-"):
-		if err := v.wrapStreaming(req, signer, payload, &f, &creds, want); err != nil {
-			return nil, err
-		}
+		return v.wrapStreaming(req, s, payload, f, creds, want)
 	case payload != UnsignedPayload && req.Body != nil && req.Body != http.NoBody:
 		var sum [32]byte
 		hex.Decode(sum[:], []byte(payload))
 		req.Body = &hashCheckReader{rc: req.Body, h: sha256.New(), want: sum}
 	case payload != UnsignedPayload && payload != EmptyPayloadHash:
-		return nil, verr(CodeXAmzContentSHA256Mismatch, 400, "the request has no body but X-Amz-Content-Sha256 is not the hash of an empty body")
+		return verr(CodeXAmzContentSHA256Mismatch, 400, "the request has no body but X-Amz-Content-Sha256 is not the hash of an empty body")
 	}
-	return id, nil
+	return nil
 }
 
 func findString(list []string, s string) (int, bool) {
