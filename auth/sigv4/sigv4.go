@@ -240,25 +240,94 @@ func (s *Signer) Sign(req *http.Request, c Credentials, payloadHash string, at t
 // text); it allocates only the two values it sets: one string holds the date
 // and the Authorization value, one array the header slices.
 func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at time.Time, tr *trace) (sig [64]byte, err error) {
-	if err := s.check(); err != nil {
+	if err := s.checkInputs(req, c); err != nil {
 		return sig, err
+	}
+	if req.Header == nil {
+		req.Header = make(http.Header)
+	}
+	sg, err := s.newSigning(req, c, payloadHash, at)
+	if err != nil {
+		return sig, err
+	}
+	var candArr [16]candidate
+	cands, fp, found := gather(candArr[:0], req.Header, sg.o)
+	if err := checkContentLength(req, found.lengthVals, found.hasLength); err != nil {
+		return sig, err
+	}
+	st := hmacPool.Get().(*hmacState)
+	cr, signedAt, err := s.appendSignCanonical(st.cr[:0], req, &sg, cands, fp, &found)
+	if err != nil {
+		hmacPool.Put(st)
+		return sig, err
+	}
+	signed := cr[signedAt : len(cr)-1-len(sg.payloadHash)]
+	sig = s.signature(st, cr, sg.date[:], c.SecretAccessKey, tr)
+	if tr != nil {
+		tr.canonical, tr.signedHeaders = string(cr), string(signed)
+	}
+
+	// Only now that signing cannot fail, change the request.
+	sendHostAsSigned(req, sg.host)
+	if found.stray {
+		deleteStray(req.Header, sg.o)
+	}
+	s.setSigned(req.Header, st, cr, &sg, c.AccessKeyID, signed, &sig, &found)
+	return sig, nil
+}
+
+// signing holds what a signing computes from its inputs before it writes
+// the canonical request.
+type signing struct {
+	host        string
+	date        [16]byte // X-Amz-Date
+	payloadHash string
+	token       string
+	o           collectOptions // which of X-Amz-Content-Sha256, -Security-Token are signed
+}
+
+// checkInputs checks what both Sign and Presign need: a valid Signer,
+// credentials and a request with a URL.
+func (s *Signer) checkInputs(req *http.Request, c *Credentials) error {
+	if err := s.check(); err != nil {
+		return err
 	}
 	if err := checkCredentials(c); err != nil {
-		return sig, err
+		return err
 	}
 	if req == nil || req.URL == nil {
-		return sig, fmt.Errorf("%w: nil request or URL", ErrInvalidRequest)
+		return fmt.Errorf("%w: nil request or URL", ErrInvalidRequest)
 	}
-	h := req.Header
-	if h == nil {
-		h = make(http.Header)
-		req.Header = h
+	return nil
+}
+
+// newSigning resolves the payload hash, the host and the date of a Sign.
+func (s *Signer) newSigning(req *http.Request, c *Credentials, payloadHash string, at time.Time) (sg signing, err error) {
+	sg.payloadHash, sg.o.sha, err = s.signPayloadHash(req, payloadHash)
+	if err != nil {
+		return sg, err
 	}
+	sg.token, sg.o.token = c.SessionToken, c.SessionToken != ""
+	sg.host = canonicalHost(req, isHTTPS(req))
+	if sg.host == "" {
+		return sg, fmt.Errorf("%w: the request has no host", ErrInvalidRequest)
+	}
+	if err := checkTime(at); err != nil {
+		return sg, err
+	}
+	sg.date = amzDateOf(at)
+	return sg, nil
+}
+
+// signPayloadHash returns the payload hash to sign (see Sign for an empty
+// payloadHash) and whether X-Amz-Content-Sha256 is signed: always for S3,
+// else when req has that header.
+func (s *Signer) signPayloadHash(req *http.Request, payloadHash string) (_ string, setSha bool, err error) {
 	s3 := s.isS3()
-	hasSha := s3 // S3 always gets X-Amz-Content-Sha256; see below for others
+	setSha = s3
 	if payloadHash == "" || !s3 {
-		vs, ok := h[keySha]
-		hasSha = ok
+		vs, ok := req.Header[keySha]
+		setSha = ok || s3
 		if payloadHash == "" {
 			switch {
 			case ok:
@@ -268,120 +337,118 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 			case bodyless(req):
 				payloadHash = EmptyPayloadHash
 			default:
-				return sig, fmt.Errorf("%w: the request has a body but no payload hash was given (pass its hex SHA-256, UnsignedPayload or a streaming constant)", ErrInvalidRequest)
+				return "", false, fmt.Errorf("%w: the request has a body but no payload hash was given (pass its hex SHA-256, UnsignedPayload or a streaming constant)", ErrInvalidRequest)
 			}
 		}
 	}
 	if !validPayloadHash(payloadHash) {
-		return sig, fmt.Errorf("%w: payload hash %q is neither 64 lower-case hex digits, %s nor a STREAMING-* name", ErrInvalidRequest, payloadHash, UnsignedPayload)
+		return "", false, fmt.Errorf("%w: payload hash %q is neither 64 lower-case hex digits, %s nor a STREAMING-* name", ErrInvalidRequest, payloadHash, UnsignedPayload)
 	}
-	setSha := hasSha || s3
-	setToken := c.SessionToken != ""
-	host := canonicalHost(req, isHTTPS(req))
-	if host == "" {
-		return sig, fmt.Errorf("%w: the request has no host", ErrInvalidRequest)
-	}
-	if err := checkTime(at); err != nil {
-		return sig, err
-	}
-	date := amzDateOf(at)
+	return payloadHash, setSha, nil
+}
 
-	o := collectOptions{sha: setSha, token: setToken}
-	var candArr [16]candidate
-	cands, fp, found := gather(candArr[:0], h, o)
-	if err := checkContentLength(req, found.lengthVals, found.hasLength); err != nil {
-		return sig, err
-	}
+// appendSignCanonical appends the canonical request of a Sign; the signed
+// header list starts at b[signedAt:].
+func (s *Signer) appendSignCanonical(b []byte, req *http.Request, sg *signing, cands []candidate, fp uint64, found *collectResult) (_ []byte, signedAt int, err error) {
 	path, err := wirePath(req.URL)
 	if err != nil {
-		return sig, err
+		return b, 0, err
 	}
-	st := hmacPool.Get().(*hmacState)
-	b, _, err := s.appendRequestLine(st.cr[:0], req.Method, path, req.URL.RawQuery, nil)
+	b, _, err = s.appendRequestLine(b, req.Method, path, req.URL.RawQuery, nil)
 	if err != nil {
-		hmacPool.Put(st)
-		return sig, err
+		return b, 0, err
 	}
-	var signedAt int
 	var vals [maxLayout][]string
-	if lay := findLayout(fp, len(cands), o); lay != nil && lay.match(cands, &vals) {
-		b, signedAt = lay.appendTo(b, &vals, host, date[:], payloadHash, c.SessionToken)
-	} else {
-		var hdrArr [16]hdr
-		var nameArr [384]byte
-		var ordArr [16]int32
-		hs, names := addComputed(hdrArr[:0], nameArr[:0], "host", host, exactHdr, srcHost)
-		hs, names = addComputed(hs, names, "x-amz-date", "", dateHdr, srcDate)
-		if setSha {
-			hs, names = addComputed(hs, names, "x-amz-content-sha256", payloadHash, exactHdr, srcSha)
-		}
-		if setToken {
-			hs, names = addComputed(hs, names, "x-amz-security-token", c.SessionToken, rawHdr, srcToken)
-		}
-		hs, names = collect(hs, names, cands, o, &found)
-		if found.bad != "" {
-			hmacPool.Put(st)
-			return sig, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, found.bad)
-		}
-		l := headerList{hs: hs, names: names, cands: cands}
-		l.ord = sortHeaders(ordArr[:0], l)
-		b, signedAt = l.appendTo(b, date[:])
-		keepLayout(fp, o, &l, &found, b[signedAt:])
+	if lay := findLayout(fp, len(cands), sg.o); lay != nil && lay.match(cands, &vals) {
+		b, signedAt = lay.appendTo(b, &vals, sg.host, sg.date[:], sg.payloadHash, sg.token)
+	} else if b, signedAt, err = sg.appendHeaders(b, cands, fp, found); err != nil {
+		return b, 0, err
 	}
-	signed := b[signedAt:]
-	cr := append(append(b, '\n'), payloadHash...)
-	sig = s.signature(st, cr, date[:], c.SecretAccessKey, tr)
-	if tr != nil {
-		tr.canonical, tr.signedHeaders = string(cr), string(signed)
-	}
+	return append(append(b, '\n'), sg.payloadHash...), signedAt, nil
+}
 
-	// Only now that signing cannot fail, change the request.
+// appendHeaders appends the canonical headers and the signed header list
+// the whole way: the computed headers and the candidates, each name
+// lowered and checked, sorted. It keeps the layout of the request's shape
+// (see keepLayout).
+func (sg *signing) appendHeaders(b []byte, cands []candidate, fp uint64, found *collectResult) (_ []byte, signedAt int, err error) {
+	var hdrArr [16]hdr
+	var nameArr [384]byte
+	var ordArr [16]int32
+	hs, names := addComputed(hdrArr[:0], nameArr[:0], "host", sg.host, exactHdr, srcHost)
+	hs, names = addComputed(hs, names, "x-amz-date", "", dateHdr, srcDate)
+	if sg.o.sha {
+		hs, names = addComputed(hs, names, "x-amz-content-sha256", sg.payloadHash, exactHdr, srcSha)
+	}
+	if sg.o.token {
+		hs, names = addComputed(hs, names, "x-amz-security-token", sg.token, rawHdr, srcToken)
+	}
+	hs, names = collect(hs, names, cands, sg.o, found)
+	if found.bad != "" {
+		return b, 0, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, found.bad)
+	}
+	l := headerList{hs: hs, names: names, cands: cands}
+	l.ord = sortHeaders(ordArr[:0], l)
+	b, signedAt = l.appendTo(b, sg.date[:])
+	keepLayout(fp, sg.o, &l, found, b[signedAt:])
+	return b, signedAt, nil
+}
+
+// sendHostAsSigned sets req.Host to host (the host without the default
+// port) when the request would otherwise send another.
+func sendHostAsSigned(req *http.Request, host string) {
 	if req.Host != host && (req.Host != "" || req.URL.Host != host) {
-		// Send the host as signed: without the default port.
 		req.Host = host
 	}
-	if found.stray {
-		for k := range h {
-			switch k {
-			case keyDate, keyAuth, keySha, keyToken:
-				continue
-			}
-			if eqLower(k, "x-amz-date") || eqLower(k, "authorization") ||
-				setSha && eqLower(k, "x-amz-content-sha256") || setToken && eqLower(k, "x-amz-security-token") {
-				delete(h, k)
-			}
+}
+
+// deleteStray deletes the headers the signing sets when they are there in
+// another spelling than the one it sets them in.
+func deleteStray(h http.Header, o collectOptions) {
+	for k := range h {
+		switch k {
+		case keyDate, keyAuth, keySha, keyToken:
+			continue
+		}
+		if eqLower(k, "x-amz-date") || eqLower(k, "authorization") ||
+			o.sha && eqLower(k, "x-amz-content-sha256") || o.token && eqLower(k, "x-amz-security-token") {
+			delete(h, k)
 		}
 	}
+}
 
-	// One string holds the date and the Authorization value; one array the
-	// header slices. X-Amz-Content-Sha256 and X-Amz-Security-Token are set
-	// only when they do not already hold the value signed.
-	out := append(st.out[:0], date[:]...)
+// setSigned sets X-Amz-Date and Authorization, and X-Amz-Content-Sha256
+// and X-Amz-Security-Token when signed and not already holding the value
+// signed. It writes the Authorization text in st, then returns st and cr
+// (signed is part of cr) to the pool.
+func (s *Signer) setSigned(h http.Header, st *hmacState, cr []byte, sg *signing, akid string, signed []byte, sig *[64]byte, found *collectResult) {
+	// One string holds the date and the Authorization value.
+	out := append(st.out[:0], sg.date[:]...)
 	out = append(out, Algorithm+" Credential="...)
-	out = append(out, c.AccessKeyID...)
+	out = append(out, akid...)
 	out = append(out, '/')
-	out = appendScope(out, date[:], s.Region, s.Service)
+	out = appendScope(out, sg.date[:], s.Region, s.Service)
 	out = append(out, ", SignedHeaders="...)
 	out = append(out, signed...)
 	out = append(out, ", Signature="...)
 	out = append(out, sig[:]...)
 	str := string(out)
 	putState(st, cr, out)
-	// Each value is a full slice (len == cap) of one array, so that an append
-	// to one header never writes into another's value.
+	// One array the header slices. Each value is a full slice (len == cap)
+	// of it, so that an append to one header never writes into another's
+	// value.
 	hv := make([]string, 2, 4)
 	hv[0], hv[1] = str[:16], str[16:]
 	h[keyDate] = hv[0:1:1]
 	h[keyAuth] = hv[1:2:2]
-	if setSha && !(len(found.shaVals) == 1 && found.shaVals[0] == payloadHash) {
-		hv = append(hv, payloadHash)
+	if sg.o.sha && !(len(found.shaVals) == 1 && found.shaVals[0] == sg.payloadHash) {
+		hv = append(hv, sg.payloadHash)
 		h[keySha] = hv[len(hv)-1 : len(hv) : len(hv)]
 	}
-	if setToken && !(len(found.tokenVals) == 1 && found.tokenVals[0] == c.SessionToken) {
-		hv = append(hv, c.SessionToken)
+	if sg.o.token && !(len(found.tokenVals) == 1 && found.tokenVals[0] == sg.token) {
+		hv = append(hv, sg.token)
 		h[keyToken] = hv[len(hv)-1 : len(hv) : len(hv)]
 	}
-	return sig, nil
 }
 
 // checkTime rejects a signing time whose year does not have four digits.
@@ -541,17 +608,52 @@ func (s *Signer) Presign(req *http.Request, c Credentials, payloadHash string, e
 }
 
 func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, expires time.Duration, at time.Time, tr *trace) (*url.URL, error) {
-	if err := s.check(); err != nil {
+	if err := s.checkInputs(req, c); err != nil {
 		return nil, err
 	}
-	if err := checkCredentials(c); err != nil {
+	sg, err := s.newPresigning(req, payloadHash, expires, at)
+	if err != nil {
 		return nil, err
 	}
-	if req == nil || req.URL == nil {
-		return nil, fmt.Errorf("%w: nil request or URL", ErrInvalidRequest)
+	var hdrArr [16]hdr
+	var nameArr [384]byte
+	var ordArr [16]int32
+	var candArr [16]candidate
+	l, err := presignHeaders(req.Header, sg.host, hdrArr[:0], nameArr[:0], ordArr[:0], candArr[:0])
+	if err != nil {
+		return nil, err
 	}
+	var signedArr [256]byte
+	signed := l.appendSigned(signedArr[:0])
+
+	var scArr [768]byte
+	var pairArr [16]qpair
+	var valArr [256]byte
+	q := queryBuilder{sc: scArr[:0], pairs: pairArr[:0]}
+	if q, err = s.presignQuery(q, req.URL.RawQuery, c, &sg, expires, signed, valArr[:0]); err != nil {
+		return nil, err
+	}
+	path, err := wirePath(req.URL)
+	if err != nil {
+		return nil, err
+	}
+	var crArr [1024]byte
+	cr, err := s.appendCanonicalRequest(crArr[:0], req.Method, path, "", &q, &l, nil, sg.payloadHash)
+	if err != nil {
+		return nil, err
+	}
+	sig := s.signature(nil, cr.b, sg.date[:], c.SecretAccessKey, tr)
+	if tr != nil {
+		tr.canonical, tr.signedHeaders = string(cr.b), string(signed)
+	}
+	return presignedURL(req, sg.host, cr.b[cr.query:cr.queryEnd], &sig), nil
+}
+
+// newPresigning checks the expiry and resolves the payload hash, the host
+// and the date of a Presign.
+func (s *Signer) newPresigning(req *http.Request, payloadHash string, expires time.Duration, at time.Time) (sg signing, err error) {
 	if expires < time.Second || expires > MaxPresignExpiry {
-		return nil, fmt.Errorf("%w: expiry %v is not within 1s to 7 days", ErrInvalidRequest, expires)
+		return sg, fmt.Errorf("%w: expiry %v is not within 1s to 7 days", ErrInvalidRequest, expires)
 	}
 	if payloadHash == "" {
 		payloadHash = EmptyPayloadHash
@@ -560,71 +662,66 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 		}
 	}
 	if !validPayloadHash(payloadHash) {
-		return nil, fmt.Errorf("%w: payload hash %q is neither 64 lower-case hex digits, %s nor a STREAMING-* name", ErrInvalidRequest, payloadHash, UnsignedPayload)
+		return sg, fmt.Errorf("%w: payload hash %q is neither 64 lower-case hex digits, %s nor a STREAMING-* name", ErrInvalidRequest, payloadHash, UnsignedPayload)
 	}
-	host := canonicalHost(req, isHTTPS(req))
-	if host == "" {
-		return nil, fmt.Errorf("%w: the request has no host", ErrInvalidRequest)
+	sg.payloadHash = payloadHash
+	sg.host = canonicalHost(req, isHTTPS(req))
+	if sg.host == "" {
+		return sg, fmt.Errorf("%w: the request has no host", ErrInvalidRequest)
 	}
 	if err := checkTime(at); err != nil {
-		return nil, err
+		return sg, err
 	}
 	if vs, ok := req.Header[keyLength]; ok {
 		if err := checkContentLength(req, vs, ok); err != nil {
-			return nil, err
+			return sg, err
 		}
 	}
-	date := amzDateOf(at)
+	sg.date = amzDateOf(at)
+	return sg, nil
+}
 
-	var hdrArr [16]hdr
-	var nameArr [384]byte
-	var ordArr [16]int32
-	var candArr [16]candidate
-	cands, _, found := gather(candArr[:0], req.Header, collectOptions{})
-	hs, names := addComputed(hdrArr[:0], nameArr[:0], "host", host, rawHdr, srcHost)
+// presignHeaders returns the sorted header list of a Presign: host and the
+// headers of h, in the arrays given.
+func presignHeaders(h http.Header, host string, hs []hdr, names []byte, ord []int32, cands []candidate) (headerList, error) {
+	cands, _, found := gather(cands, h, collectOptions{})
+	hs, names = addComputed(hs, names, "host", host, rawHdr, srcHost)
 	hs, names = collect(hs, names, cands, collectOptions{}, &found)
 	if found.bad != "" {
-		return nil, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, found.bad)
+		return headerList{}, fmt.Errorf("%w: header name %q is not a valid HTTP token", ErrInvalidRequest, found.bad)
 	}
 	l := headerList{hs: hs, names: names, cands: cands}
-	l.ord = sortHeaders(ordArr[:0], l)
-	var signedArr [256]byte
-	signed := l.appendSigned(signedArr[:0])
+	l.ord = sortHeaders(ord, l)
+	return l, nil
+}
 
-	var scArr [768]byte
-	var pairArr [16]qpair
-	q, err := queryBuilder{sc: scArr[:0], pairs: pairArr[:0]}.addRaw(req.URL.RawQuery, skipPresign)
+// presignQuery adds to q the parameters of rawQuery but the presigning
+// ones, and the presigning ones of this signing but X-Amz-Signature; val is
+// a scratch buffer.
+func (s *Signer) presignQuery(q queryBuilder, rawQuery string, c *Credentials, sg *signing, expires time.Duration, signed, val []byte) (queryBuilder, error) {
+	q, err := q.addRaw(rawQuery, skipPresign)
 	if err != nil {
-		return nil, err
+		return q, err
 	}
-	var valArr [256]byte
-	v := append(valArr[:0], c.AccessKeyID...)
+	v := append(val, c.AccessKeyID...)
 	v = append(v, '/')
-	v = appendScope(v, date[:], s.Region, s.Service)
+	v = appendScope(v, sg.date[:], s.Region, s.Service)
 	q = q.add("X-Amz-Algorithm", Algorithm)
 	q = addParam(q, "X-Amz-Credential", v)
-	q = addParam(q, "X-Amz-Date", date[:])
-	q = addParam(q, "X-Amz-Expires", strconv.AppendInt(valArr[:0], int64(expires/time.Second), 10))
+	q = addParam(q, "X-Amz-Date", sg.date[:])
+	q = addParam(q, "X-Amz-Expires", strconv.AppendInt(val[:0], int64(expires/time.Second), 10))
 	if c.SessionToken != "" {
 		q = q.add("X-Amz-Security-Token", c.SessionToken)
 	}
-	q = addParam(q, "X-Amz-SignedHeaders", signed)
+	return addParam(q, "X-Amz-SignedHeaders", signed), nil
+}
 
-	path, err := wirePath(req.URL)
-	if err != nil {
-		return nil, err
-	}
-	var crArr [1024]byte
-	cr, err := s.appendCanonicalRequest(crArr[:0], req.Method, path, "", &q, &l, nil, payloadHash)
-	if err != nil {
-		return nil, err
-	}
-	sig := s.signature(nil, cr.b, date[:], c.SecretAccessKey, tr)
-	if tr != nil {
-		tr.canonical, tr.signedHeaders = string(cr.b), string(signed)
-	}
+// presignedURL returns a copy of req's URL with the canonical query (in
+// which the parameters are encoded as they must be sent) and the
+// signature as its query, and the host as signed.
+func presignedURL(req *http.Request, host string, query []byte, sig *[64]byte) *url.URL {
 	var rawArr [1024]byte
-	raw := append(rawArr[:0], cr.b[cr.query:cr.queryEnd]...)
+	raw := append(rawArr[:0], query...)
 	raw = append(raw, "&X-Amz-Signature="...)
 	raw = append(raw, sig[:]...)
 
@@ -639,5 +736,5 @@ func (s *Signer) presign(req *http.Request, c *Credentials, payloadHash string, 
 	}
 	u.RawQuery = string(raw)
 	u.ForceQuery = false
-	return u, nil
+	return u
 }
