@@ -21,9 +21,14 @@ import (
 //     errors.Is, and is a *Error.
 //   - nil options mean the defaults.
 //
-// A Bucket is safe for concurrent use. Buckets made by a provider's
-// constructor or by OpenBucket check their arguments once, in shared code (see
-// NewBucket), before the provider sees them.
+// A Bucket is safe for concurrent use. Only this package makes Buckets (see
+// NewBucket, which a provider calls with its Driver): the interface has an
+// unexported method, so every Bucket a user holds went through the shared
+// checks, and the decorators (Prefixed, ReadOnly, Observe) wrap the driver
+// beneath, so keys are checked and errors wrapped exactly once however many
+// are stacked.
+//
+// Every Bucket also implements BatchDeleter.
 type Bucket interface {
 	// NewRangeReader reads length bytes of key from offset; length < 0 reads
 	// to the end. An offset at or past the end of the object reads nothing
@@ -51,6 +56,9 @@ type Bucket interface {
 	// Close releases the bucket's resources. Using the bucket after Close is
 	// an error.
 	Close() error
+
+	// shared seals the interface: only this package's bucket has it.
+	shared() *bucket
 }
 
 // Reader reads one object, or a range of it. Close must be called.
@@ -229,10 +237,10 @@ func As(v any, target any) bool {
 	return false
 }
 
-// BatchDeleter is an optional capability: a Bucket that can delete many keys
-// in one request. DeletePrefix uses it when present. Every Bucket made by
-// NewBucket has it, falling back to one Delete per key when the provider has
-// no batch call.
+// BatchDeleter deletes many keys at once. Every Bucket has it (DeletePrefix
+// uses it). A Driver may implement it too, when its service deletes many
+// keys in one request; for a Driver without it the shared layer deletes one
+// key at a time.
 type BatchDeleter interface {
 	// DeleteKeys deletes every key; absent keys are not errors. It returns
 	// the first error met, after trying every key.

@@ -2,10 +2,10 @@ package blob
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,51 +21,76 @@ const (
 	MaxSignedURLExpiry = 7 * 24 * time.Hour
 )
 
-// NewBucket wraps a provider's bucket (a driver) with the checks and
-// normalisation that are the same for every provider, so each driver is
-// written against already-valid input:
+// The operations, as Error.Op and Operation.Op name them: the words a user
+// knows, not method names.
+const (
+	OpRead       = "read"       // NewRangeReader and the Reader
+	OpWrite      = "write"      // NewWriter and the Writer
+	OpAttributes = "attributes" // Attributes
+	OpList       = "list"       // List
+	OpDelete     = "delete"     // Delete and DeleteKeys
+	OpCopy       = "copy"       // Copy
+	OpSign       = "sign"       // SignedURL
+	OpOpen       = "open"       // OpenBucket, OpenFromEnv, a provider's constructor
+	OpClose      = "close"      // Bucket.Close
+)
+
+// NewBucket turns a provider's Driver into the Bucket users hold, adding the
+// rules that are the same for every provider, so each driver is written
+// against already-valid input:
 //   - keys are checked with ValidateKey, offsets must not be negative, and
-//     options are checked (metadata rules, IfNotExist with IfMatch, negative
-//     PartSize, Concurrency or PageSize, signed URL method and expiry);
+//     options are checked (content headers and metadata rules, IfNotExist
+//     with IfMatch, negative PartSize, Concurrency or PageSize, signed URL
+//     method and expiry);
 //   - nil options become pointers to zero values with the defaults filled in
 //     (PageSize, SignedURL Method and Expiry; metadata keys lower-cased), so
 //     a driver never sees a nil options pointer;
-//   - every error, including those of the Reader and Writer, becomes a
+//   - every error, including those of the Reader and Writer, becomes one
 //     *Error naming the operation, provider, bucket and key, with exactly one
-//     sentinel; a canceled or expired context gives ErrCanceled;
+//     sentinel, classified by the driver's ErrorDetail; a canceled or expired
+//     context gives ErrCanceled;
 //   - a Writer whose context is canceled before Close is aborted, Close
-//     after Abort and Write after Close fail, and Attributes' Metadata is
-//     never nil.
+//     after Abort and Write after Close fail, Delete of an absent key is nil,
+//     and Attributes' Metadata is never nil;
+//   - every operation passes the Observers added with Observe.
 //
 // provider is the scheme ("s3", "azblob", "gs", "file", "mem") and name the
-// bucket's name, both used in errors. Wrapping a bucket NewBucket returned
-// gives it back unchanged.
-func NewBucket(provider, name string, driver Bucket) Bucket {
-	if b, ok := driver.(*bucket); ok {
-		return b
+// bucket's name, both used in errors. A nil driver panics: it is a
+// programming error in the provider.
+func NewBucket(provider, name string, d Driver) Bucket {
+	if d == nil {
+		panic("blob: NewBucket called with a nil Driver")
 	}
-	return &bucket{provider: provider, name: name, d: driver}
+	return &bucket{provider: provider, name: name, d: d, life: new(life)}
 }
 
+// bucket is the one implementation of Bucket. Decorators make new buckets
+// over a wrapped driver that share the original's life.
 type bucket struct {
 	provider, name string
-	d              Bucket
+	d              Driver
+	life           *life
+	obs            []Observer
+}
 
-	mu     sync.RWMutex
-	closed bool
+// life is the closed flag every view of one bucket shares.
+type life struct{ closed atomic.Bool }
+
+func (b *bucket) shared() *bucket { return b }
+
+// view returns a bucket over d that shares b's name, life and observers.
+func (b *bucket) view(d Driver) *bucket {
+	return &bucket{provider: b.provider, name: b.name, d: d, life: b.life, obs: b.obs}
 }
 
 func (b *bucket) err(ctx context.Context, err error, op, key string) error {
-	return wrapError(ctx, err, b.provider, b.name, op, key)
+	return wrapError(ctx, err, b.d, b.provider, b.name, op, key)
 }
 
 // check runs the checks every operation shares: a live bucket, a live
-// context and a valid key.
-func (b *bucket) check(ctx context.Context, op, key string) error {
-	b.mu.RLock()
-	closed := b.closed
-	b.mu.RUnlock()
-	if closed {
+// context and, when checkKey is set, a valid key.
+func (b *bucket) check(ctx context.Context, op, key string, checkKey bool) error {
+	if b.life.closed.Load() {
 		return b.err(ctx, Errorf(ErrInvalidArgument, "bucket is closed"), op, key)
 	}
 	if ctx == nil {
@@ -74,7 +99,7 @@ func (b *bucket) check(ctx context.Context, op, key string) error {
 	if err := ctx.Err(); err != nil {
 		return b.err(ctx, err, op, key)
 	}
-	if op != "List" {
+	if checkKey {
 		if err := ValidateKey(key); err != nil {
 			return b.err(ctx, err, op, key)
 		}
@@ -83,12 +108,25 @@ func (b *bucket) check(ctx context.Context, op, key string) error {
 }
 
 func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *ReaderOptions) (Reader, error) {
-	const op = "NewRangeReader"
-	if err := b.check(ctx, op, key); err != nil {
+	if ctx == nil {
+		return nil, b.check(ctx, OpRead, key, true)
+	}
+	ctx, end := b.observe(ctx, OpRead, key)
+	r, err := b.newRangeReader(ctx, key, offset, length, opts)
+	if err != nil {
+		end(0, err)
+		return nil, err
+	}
+	r.end = end
+	return r, nil
+}
+
+func (b *bucket) newRangeReader(ctx context.Context, key string, offset, length int64, opts *ReaderOptions) (*reader, error) {
+	if err := b.check(ctx, OpRead, key, true); err != nil {
 		return nil, err
 	}
 	if offset < 0 {
-		return nil, b.err(ctx, Errorf(ErrInvalidArgument, "negative offset %d", offset), op, key)
+		return nil, b.err(ctx, Errorf(ErrInvalidArgument, "negative offset %d", offset), OpRead, key)
 	}
 	o := ReaderOptions{}
 	if opts != nil {
@@ -96,14 +134,27 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 	}
 	r, err := b.d.NewRangeReader(ctx, key, offset, length, &o)
 	if err != nil {
-		return nil, b.err(ctx, err, op, key)
+		return nil, b.err(ctx, err, OpRead, key)
 	}
 	return &reader{ctx: ctx, b: b, key: key, r: r}, nil
 }
 
 func (b *bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions) (Writer, error) {
-	const op = "NewWriter"
-	if err := b.check(ctx, op, key); err != nil {
+	if ctx == nil {
+		return nil, b.check(ctx, OpWrite, key, true)
+	}
+	ctx, end := b.observe(ctx, OpWrite, key)
+	w, err := b.newWriter(ctx, key, opts)
+	if err != nil {
+		end(0, err)
+		return nil, err
+	}
+	w.end = end
+	return w, nil
+}
+
+func (b *bucket) newWriter(ctx context.Context, key string, opts *WriterOptions) (*writer, error) {
+	if err := b.check(ctx, OpWrite, key, true); err != nil {
 		return nil, err
 	}
 	o := WriterOptions{}
@@ -111,11 +162,11 @@ func (b *bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions)
 		o = *opts
 	}
 	if err := checkWriterOptions(&o); err != nil {
-		return nil, b.err(ctx, err, op, key)
+		return nil, b.err(ctx, err, OpWrite, key)
 	}
 	w, err := b.d.NewWriter(ctx, key, &o)
 	if err != nil {
-		return nil, b.err(ctx, err, op, key)
+		return nil, b.err(ctx, err, OpWrite, key)
 	}
 	return &writer{ctx: ctx, b: b, key: key, w: w}, nil
 }
@@ -139,44 +190,53 @@ func checkWriterOptions(o *WriterOptions) error {
 }
 
 func (b *bucket) Attributes(ctx context.Context, key string) (*Attributes, error) {
-	const op = "Attributes"
-	if err := b.check(ctx, op, key); err != nil {
+	if err := b.check(ctx, OpAttributes, key, true); err != nil {
 		return nil, err
 	}
+	ctx, end := b.observe(ctx, OpAttributes, key)
 	a, err := b.d.Attributes(ctx, key)
 	if err != nil {
-		return nil, b.err(ctx, err, op, key)
+		err = b.err(ctx, err, OpAttributes, key)
+		end(0, err)
+		return nil, err
 	}
 	if a.Metadata == nil {
 		a.Metadata = map[string]string{}
 	}
+	end(0, nil)
 	return a, nil
 }
 
 func (b *bucket) List(ctx context.Context, opts *ListOptions) (*ListPage, error) {
-	const op = "List"
-	if err := b.check(ctx, op, ""); err != nil {
-		return nil, err
-	}
 	o := ListOptions{}
 	if opts != nil {
 		o = *opts
 	}
+	if err := b.check(ctx, OpList, o.Prefix, false); err != nil {
+		return nil, err
+	}
+	ctx, end := b.observe(ctx, OpList, o.Prefix)
+	p, err := b.list(ctx, &o)
+	end(0, err)
+	return p, err
+}
+
+func (b *bucket) list(ctx context.Context, o *ListOptions) (*ListPage, error) {
 	if err := checkListText("Prefix", o.Prefix); err != nil {
-		return nil, b.err(ctx, err, op, "")
+		return nil, b.err(ctx, err, OpList, o.Prefix)
 	}
 	if err := checkListText("Delimiter", o.Delimiter); err != nil {
-		return nil, b.err(ctx, err, op, "")
+		return nil, b.err(ctx, err, OpList, o.Prefix)
 	}
 	switch {
 	case o.PageSize < 0:
-		return nil, b.err(ctx, Errorf(ErrInvalidArgument, "negative PageSize %d", o.PageSize), op, "")
+		return nil, b.err(ctx, Errorf(ErrInvalidArgument, "negative PageSize %d", o.PageSize), OpList, o.Prefix)
 	case o.PageSize == 0 || o.PageSize > DefaultPageSize:
 		o.PageSize = DefaultPageSize
 	}
-	p, err := b.d.List(ctx, &o)
+	p, err := b.d.List(ctx, o)
 	if err != nil {
-		return nil, b.err(ctx, err, op, "")
+		return nil, b.err(ctx, err, OpList, o.Prefix)
 	}
 	return p, nil
 }
@@ -194,37 +254,51 @@ func checkListText(what, s string) error {
 }
 
 func (b *bucket) Delete(ctx context.Context, key string) error {
-	const op = "Delete"
-	if err := b.check(ctx, op, key); err != nil {
+	if err := b.check(ctx, OpDelete, key, true); err != nil {
 		return err
 	}
-	if err := b.d.Delete(ctx, key); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		return b.err(ctx, err, op, key)
+	ctx, end := b.observe(ctx, OpDelete, key)
+	err := b.d.Delete(ctx, key)
+	if err != nil && driverKind(b.d, err) == ErrNotFound {
+		err = nil
 	}
-	return nil
+	err = b.err(ctx, err, OpDelete, key)
+	end(0, err)
+	return err
 }
 
 // DeleteKeys deletes every key, with the driver's batch call when it has
-// one, else one Delete per key.
+// one, else one Delete per key. Absent keys are not errors; it returns the
+// first error met, after trying every key.
 func (b *bucket) DeleteKeys(ctx context.Context, keys []string) error {
-	const op = "DeleteKeys"
 	for _, k := range keys {
-		if err := b.check(ctx, op, k); err != nil {
+		if err := b.check(ctx, OpDelete, k, true); err != nil {
 			return err
 		}
 	}
-	if bd, ok := b.d.(BatchDeleter); ok {
-		if err := bd.DeleteKeys(ctx, keys); err != nil {
-			return b.err(ctx, err, op, "")
-		}
+	ctx, end := b.observe(ctx, OpDelete, "")
+	err := deleteKeys(ctx, b.d, keys)
+	var key string
+	if len(keys) == 1 {
+		key = keys[0]
+	}
+	err = b.err(ctx, err, OpDelete, key)
+	end(0, err)
+	return err
+}
+
+// deleteKeys is the one "batch when the driver can, else one by one" rule.
+func deleteKeys(ctx context.Context, d Driver, keys []string) error {
+	if len(keys) == 0 {
 		return nil
+	}
+	if bd, ok := d.(BatchDeleter); ok {
+		return bd.DeleteKeys(ctx, keys)
 	}
 	var first error
 	for _, k := range keys {
-		if err := b.Delete(ctx, k); err != nil && first == nil {
+		err := d.Delete(ctx, k)
+		if err != nil && driverKind(d, err) != ErrNotFound && first == nil {
 			first = err
 			if ctx.Err() != nil {
 				break
@@ -235,13 +309,19 @@ func (b *bucket) DeleteKeys(ctx context.Context, keys []string) error {
 }
 
 func (b *bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *CopyOptions) error {
-	const op = "Copy"
-	if err := b.check(ctx, op, srcKey); err != nil {
+	if err := b.check(ctx, OpCopy, srcKey, true); err != nil {
 		return err
 	}
-	if err := b.check(ctx, op, dstKey); err != nil {
+	if err := b.check(ctx, OpCopy, dstKey, true); err != nil {
 		return err
 	}
+	ctx, end := b.observe(ctx, OpCopy, dstKey)
+	err := b.copy(ctx, dstKey, srcKey, opts)
+	end(0, err)
+	return err
+}
+
+func (b *bucket) copy(ctx context.Context, dstKey, srcKey string, opts *CopyOptions) error {
 	o := CopyOptions{}
 	if opts != nil {
 		o = *opts
@@ -249,31 +329,39 @@ func (b *bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *CopyOpti
 	if o.Metadata != nil {
 		md, err := ValidateMetadata(o.Metadata)
 		if err != nil {
-			return b.err(ctx, err, op, dstKey)
+			return b.err(ctx, err, OpCopy, dstKey)
 		}
 		o.Metadata = md
 	}
 	if err := b.d.Copy(ctx, dstKey, srcKey, &o); err != nil {
-		return b.err(ctx, err, op, dstKey)
+		// Only the source can be missing: name it, not the destination.
+		key := dstKey
+		if driverKind(b.d, err) == ErrNotFound {
+			key = srcKey
+		}
+		return b.err(ctx, err, OpCopy, key)
 	}
 	return nil
 }
 
 func (b *bucket) SignedURL(ctx context.Context, key string, opts *SignedURLOptions) (string, error) {
-	const op = "SignedURL"
-	if err := b.check(ctx, op, key); err != nil {
+	if err := b.check(ctx, OpSign, key, true); err != nil {
 		return "", err
 	}
+	ctx, end := b.observe(ctx, OpSign, key)
 	o := SignedURLOptions{}
 	if opts != nil {
 		o = *opts
 	}
-	if err := checkSignedURLOptions(&o); err != nil {
-		return "", b.err(ctx, err, op, key)
+	var u string
+	err := checkSignedURLOptions(&o)
+	if err == nil {
+		u, err = b.d.SignedURL(ctx, key, &o)
 	}
-	u, err := b.d.SignedURL(ctx, key, &o)
+	err = b.err(ctx, err, OpSign, key)
+	end(0, err)
 	if err != nil {
-		return "", b.err(ctx, err, op, key)
+		return "", err
 	}
 	return u, nil
 }
@@ -298,15 +386,13 @@ func checkSignedURLOptions(o *SignedURLOptions) error {
 	return nil
 }
 
+// Close closes the bucket and every view of it (Prefixed, ReadOnly,
+// Observe): they share one driver.
 func (b *bucket) Close() error {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return b.err(nil, Errorf(ErrInvalidArgument, "bucket is already closed"), "Close", "")
+	if !b.life.closed.CompareAndSwap(false, true) {
+		return b.err(nil, Errorf(ErrInvalidArgument, "bucket is already closed"), OpClose, "")
 	}
-	b.closed = true
-	b.mu.Unlock()
-	return b.err(nil, b.d.Close(), "Close", "")
+	return b.err(nil, b.d.Close(), OpClose, "")
 }
 
 // As reaches the driver's native types.
@@ -320,18 +406,26 @@ type reader struct {
 	b   *bucket
 	key string
 	r   Reader
+	n   int64              // bytes read, for the observers
+	end func(int64, error) // the observers' end of the read
 }
 
 func (r *reader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
+	r.n += int64(n)
 	if err != nil && err != io.EOF {
-		err = r.b.err(r.ctx, err, "Read", r.key)
+		err = r.b.err(r.ctx, err, OpRead, r.key)
 	}
 	return n, err
 }
 
 func (r *reader) Close() error {
-	return r.b.err(nil, r.r.Close(), "Close", r.key)
+	err := r.b.err(nil, r.r.Close(), OpRead, r.key)
+	if r.end != nil {
+		r.end(r.n, err)
+		r.end = nil
+	}
+	return err
 }
 
 func (r *reader) Attrs() ReaderAttrs { return r.r.Attrs() }
@@ -342,8 +436,9 @@ func (r *reader) As(target any) bool { return As(r.r, target) }
 func (r *reader) WriteTo(w io.Writer) (int64, error) {
 	if wt, ok := r.r.(io.WriterTo); ok {
 		n, err := wt.WriteTo(w)
+		r.n += n
 		if err != nil {
-			err = r.b.err(r.ctx, err, "Read", r.key)
+			err = r.b.err(r.ctx, err, OpRead, r.key)
 		}
 		return n, err
 	}
@@ -355,31 +450,39 @@ type writer struct {
 	b   *bucket
 	key string
 	w   Writer
+	end func(int64, error) // the observers' end of the write
 
 	mu   sync.Mutex
 	done bool  // Close or Abort was called
 	err  error // sticky error from Write
+	n    int64 // bytes accepted, for the observers
 }
 
 func (w *writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.done {
-		return 0, w.b.err(w.ctx, Errorf(ErrInvalidArgument, "write after Close or Abort"), "Write", w.key)
-	}
-	if w.err != nil {
-		return 0, w.err
+	if err := w.writable(); err != nil {
+		return 0, err
 	}
 	if err := w.ctx.Err(); err != nil {
-		w.err = w.b.err(w.ctx, err, "Write", w.key)
+		w.err = w.b.err(w.ctx, err, OpWrite, w.key)
 		return 0, w.err
 	}
 	n, err := w.w.Write(p)
+	w.n += int64(n)
 	if err != nil {
-		w.err = w.b.err(w.ctx, err, "Write", w.key)
+		w.err = w.b.err(w.ctx, err, OpWrite, w.key)
 		return n, w.err
 	}
 	return n, nil
+}
+
+// writable says why nothing more may be written, if so.
+func (w *writer) writable() error {
+	if w.done {
+		return w.b.err(w.ctx, Errorf(ErrInvalidArgument, "write after Close or Abort"), OpWrite, w.key)
+	}
+	return w.err
 }
 
 // copyBufs holds the buffers ReadFrom copies through when the driver cannot
@@ -391,9 +494,7 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }
 // ReadFrom lets io.Copy hand the source to the driver when it can stream
 // from a reader directly, and otherwise copies in 1 MiB writes.
 func (w *writer) ReadFrom(r io.Reader) (int64, error) {
-	w.mu.Lock()
 	rf, ok := w.w.(io.ReaderFrom)
-	w.mu.Unlock()
 	if !ok {
 		buf := copyBufs.Get().(*[]byte)
 		defer copyBufs.Put(buf)
@@ -401,15 +502,13 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.done {
-		return 0, w.b.err(w.ctx, Errorf(ErrInvalidArgument, "write after Close or Abort"), "Write", w.key)
-	}
-	if w.err != nil {
-		return 0, w.err
+	if err := w.writable(); err != nil {
+		return 0, err
 	}
 	n, err := rf.ReadFrom(r)
+	w.n += n
 	if err != nil {
-		w.err = w.b.err(w.ctx, err, "Write", w.key)
+		w.err = w.b.err(w.ctx, err, OpWrite, w.key)
 		return n, w.err
 	}
 	return n, nil
@@ -419,9 +518,15 @@ func (w *writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
-		return w.b.err(w.ctx, Errorf(ErrInvalidArgument, "Close after Close or Abort"), "Close", w.key)
+		return w.b.err(w.ctx, Errorf(ErrInvalidArgument, "Close after Close or Abort"), OpWrite, w.key)
 	}
 	w.done = true
+	err := w.commit()
+	w.finish(err)
+	return err
+}
+
+func (w *writer) commit() error {
 	if w.err != nil {
 		// A failed Write poisons the object: never commit a partial one.
 		_ = w.w.Abort(w.err)
@@ -429,19 +534,32 @@ func (w *writer) Close() error {
 	}
 	if err := w.ctx.Err(); err != nil {
 		_ = w.w.Abort(err)
-		return w.b.err(w.ctx, err, "Close", w.key)
+		return w.b.err(w.ctx, err, OpWrite, w.key)
 	}
-	return w.b.err(w.ctx, w.w.Close(), "Close", w.key)
+	return w.b.err(w.ctx, w.w.Close(), OpWrite, w.key)
+}
+
+func (w *writer) finish(err error) {
+	if w.end != nil {
+		w.end(w.n, err)
+		w.end = nil
+	}
 }
 
 func (w *writer) Abort(reason error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
-		return w.b.err(nil, Errorf(ErrInvalidArgument, "Abort after Close or Abort"), "Abort", w.key)
+		return w.b.err(nil, Errorf(ErrInvalidArgument, "Abort after Close or Abort"), OpWrite, w.key)
 	}
 	w.done = true
-	return w.b.err(nil, w.w.Abort(reason), "Abort", w.key)
+	err := w.b.err(nil, w.w.Abort(reason), OpWrite, w.key)
+	aborted := err
+	if aborted == nil {
+		aborted = w.b.err(nil, Errorf(ErrCanceled, "write aborted"), OpWrite, w.key)
+	}
+	w.finish(aborted)
+	return err
 }
 
 func (w *writer) As(target any) bool { return As(w.w, target) }

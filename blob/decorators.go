@@ -2,94 +2,79 @@ package blob
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 )
 
-// Prefixed returns a Bucket that keeps every key of b under prefix: key k
-// is stored as prefix+k, List sees only keys under prefix and returns them
+// Prefixed returns a view of b that keeps every key under prefix: key k is
+// stored as prefix+k, List sees only keys under prefix and returns them
 // with prefix removed, and tokens, Copy, SignedURL and DeleteKeys work the
 // same way. The combined key must follow the key rules, so prefix shortens
 // the longest key allowed; an empty key is still ErrInvalidArgument. A
 // prefix that is not valid UTF-8 or holds a NUL makes every call fail with
 // ErrInvalidArgument. An empty prefix returns b itself.
 //
-// Errors name the key as the caller gave it. Close closes b. As reaches b's
-// native types.
+// The view wraps b's driver, not b: keys are checked and errors wrapped
+// once, and errors name the key as the caller gave it. It shares b's
+// driver, so Close closes both; As reaches b's native types.
 func Prefixed(b Bucket, prefix string) Bucket {
 	if prefix == "" {
 		return b
 	}
-	return &prefixed{b: b, prefix: prefix}
+	s := b.shared()
+	return s.view(&prefixDriver{d: s.d, prefix: prefix})
 }
 
-type prefixed struct {
-	b      Bucket
+type prefixDriver struct {
+	d      Driver
 	prefix string
 }
 
-// key checks the caller's key and returns the full key.
-func (p *prefixed) key(ctx context.Context, op, key string) (string, error) {
-	if err := ValidateKey(key); err != nil {
-		return "", wrapError(ctx, err, "", "", op, key)
-	}
+// key returns the full key, or why it cannot be one.
+func (p *prefixDriver) key(key string) (string, error) {
 	if err := ValidateKey(p.prefix); err != nil {
-		return "", wrapError(ctx, Errorf(ErrInvalidArgument, "bad prefix for Prefixed: %v", err), "", "", op, key)
+		return "", Errorf(ErrInvalidArgument, "bad prefix for Prefixed: %v", err.(*Error).Err)
 	}
-	return p.prefix + key, nil
+	full := p.prefix + key
+	if len(full) > MaxKeyLen {
+		return "", Errorf(ErrInvalidArgument, "key is %d bytes, and with the prefix %d: more than %d", len(key), len(full), MaxKeyLen)
+	}
+	return full, nil
 }
 
-// unprefix rewrites an error's key to the caller's form.
-func (p *prefixed) unprefix(err error) error {
-	var be *Error
-	if errors.As(err, &be) && strings.HasPrefix(be.Key, p.prefix) {
-		c := *be
-		c.Key = strings.TrimPrefix(be.Key, p.prefix)
-		return &c
-	}
-	return err
-}
-
-func (p *prefixed) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *ReaderOptions) (Reader, error) {
-	k, err := p.key(ctx, "NewRangeReader", key)
+func (p *prefixDriver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *ReaderOptions) (Reader, error) {
+	k, err := p.key(key)
 	if err != nil {
 		return nil, err
 	}
-	r, err := p.b.NewRangeReader(ctx, k, offset, length, opts)
-	return r, p.unprefix(err)
+	return p.d.NewRangeReader(ctx, k, offset, length, opts)
 }
 
-func (p *prefixed) NewWriter(ctx context.Context, key string, opts *WriterOptions) (Writer, error) {
-	k, err := p.key(ctx, "NewWriter", key)
+func (p *prefixDriver) NewWriter(ctx context.Context, key string, opts *WriterOptions) (Writer, error) {
+	k, err := p.key(key)
 	if err != nil {
 		return nil, err
 	}
-	w, err := p.b.NewWriter(ctx, k, opts)
-	return w, p.unprefix(err)
+	return p.d.NewWriter(ctx, k, opts)
 }
 
-func (p *prefixed) Attributes(ctx context.Context, key string) (*Attributes, error) {
-	k, err := p.key(ctx, "Attributes", key)
+func (p *prefixDriver) Attributes(ctx context.Context, key string) (*Attributes, error) {
+	k, err := p.key(key)
 	if err != nil {
 		return nil, err
 	}
-	a, err := p.b.Attributes(ctx, k)
-	return a, p.unprefix(err)
+	return p.d.Attributes(ctx, k)
 }
 
-func (p *prefixed) List(ctx context.Context, opts *ListOptions) (*ListPage, error) {
+func (p *prefixDriver) List(ctx context.Context, opts *ListOptions) (*ListPage, error) {
 	if err := ValidateKey(p.prefix); err != nil {
-		return nil, wrapError(ctx, Errorf(ErrInvalidArgument, "bad prefix for Prefixed: %v", err), "", "", "List", "")
+		return nil, Errorf(ErrInvalidArgument, "bad prefix for Prefixed: %v", err.(*Error).Err)
 	}
-	o := ListOptions{}
-	if opts != nil {
-		o = *opts
-	}
+	o := *opts
 	o.Prefix = p.prefix + o.Prefix
-	page, err := p.b.List(ctx, &o)
+	page, err := p.d.List(ctx, &o)
 	if err != nil {
-		return nil, p.unprefix(err)
+		return nil, err
 	}
 	out := &ListPage{NextPageToken: page.NextPageToken}
 	if len(page.Objects) > 0 {
@@ -108,100 +93,101 @@ func (p *prefixed) List(ctx context.Context, opts *ListOptions) (*ListPage, erro
 	return out, nil
 }
 
-func (p *prefixed) Delete(ctx context.Context, key string) error {
-	k, err := p.key(ctx, "Delete", key)
+func (p *prefixDriver) Delete(ctx context.Context, key string) error {
+	k, err := p.key(key)
 	if err != nil {
 		return err
 	}
-	return p.unprefix(p.b.Delete(ctx, k))
+	return p.d.Delete(ctx, k)
 }
 
-// DeleteKeys deletes the prefixed keys, in one batch when b can.
-func (p *prefixed) DeleteKeys(ctx context.Context, keys []string) error {
+// DeleteKeys deletes the prefixed keys through the shared batch rule.
+func (p *prefixDriver) DeleteKeys(ctx context.Context, keys []string) error {
 	full := make([]string, len(keys))
 	for i, key := range keys {
-		k, err := p.key(ctx, "DeleteKeys", key)
+		k, err := p.key(key)
 		if err != nil {
 			return err
 		}
 		full[i] = k
 	}
-	if bd, ok := p.b.(BatchDeleter); ok {
-		return p.unprefix(bd.DeleteKeys(ctx, full))
-	}
-	for _, k := range full {
-		if err := p.b.Delete(ctx, k); err != nil {
-			return p.unprefix(err)
-		}
-	}
-	return nil
+	return deleteKeys(ctx, p.d, full)
 }
 
-func (p *prefixed) Copy(ctx context.Context, dstKey, srcKey string, opts *CopyOptions) error {
-	dst, err := p.key(ctx, "Copy", dstKey)
+func (p *prefixDriver) Copy(ctx context.Context, dstKey, srcKey string, opts *CopyOptions) error {
+	dst, err := p.key(dstKey)
 	if err != nil {
 		return err
 	}
-	src, err := p.key(ctx, "Copy", srcKey)
+	src, err := p.key(srcKey)
 	if err != nil {
 		return err
 	}
-	return p.unprefix(p.b.Copy(ctx, dst, src, opts))
+	return p.d.Copy(ctx, dst, src, opts)
 }
 
-func (p *prefixed) SignedURL(ctx context.Context, key string, opts *SignedURLOptions) (string, error) {
-	k, err := p.key(ctx, "SignedURL", key)
+func (p *prefixDriver) SignedURL(ctx context.Context, key string, opts *SignedURLOptions) (string, error) {
+	k, err := p.key(key)
 	if err != nil {
 		return "", err
 	}
-	u, err := p.b.SignedURL(ctx, k, opts)
-	return u, p.unprefix(err)
+	return p.d.SignedURL(ctx, k, opts)
 }
 
-func (p *prefixed) Close() error { return p.b.Close() }
+func (p *prefixDriver) Close() error                      { return p.d.Close() }
+func (p *prefixDriver) ErrorDetail(err error) ErrorDetail { return p.d.ErrorDetail(err) }
+func (p *prefixDriver) As(target any) bool                { return As(p.d, target) }
 
-func (p *prefixed) As(target any) bool { return As(p.b, target) }
-
-// ReadOnly returns a Bucket that reads through b and refuses every change:
+// ReadOnly returns a view of b that reads and refuses every change:
 // NewWriter, Delete, DeleteKeys, Copy, and SignedURL for PUT or DELETE fail
 // with ErrPermissionDenied (after the key rules, so a bad key is still
-// ErrInvalidArgument). Close closes b; As reaches b's native types.
-func ReadOnly(b Bucket) Bucket { return &readOnly{Bucket: b} }
-
-type readOnly struct{ Bucket }
-
-func (r *readOnly) deny(ctx context.Context, op, key string) error {
-	if err := ValidateKey(key); err != nil {
-		return wrapError(ctx, err, "", "", op, key)
-	}
-	return wrapError(ctx, Errorf(ErrPermissionDenied, "bucket is read-only"), "", "", op, key)
+// ErrInvalidArgument). It shares b's driver, so Close closes both; As
+// reaches b's native types.
+//
+// The view wraps the driver with a type that spells out every Driver method
+// and embeds none, so a method added to Driver later does not compile until
+// someone decides whether it reads or writes.
+func ReadOnly(b Bucket) Bucket {
+	s := b.shared()
+	return s.view(&readOnlyDriver{d: s.d})
 }
 
-func (r *readOnly) NewWriter(ctx context.Context, key string, _ *WriterOptions) (Writer, error) {
-	return nil, r.deny(ctx, "NewWriter", key)
+type readOnlyDriver struct{ d Driver }
+
+var errReadOnly = Errorf(ErrPermissionDenied, "bucket is read-only")
+
+func (r *readOnlyDriver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *ReaderOptions) (Reader, error) {
+	return r.d.NewRangeReader(ctx, key, offset, length, opts)
 }
 
-func (r *readOnly) Delete(ctx context.Context, key string) error {
-	return r.deny(ctx, "Delete", key)
+func (r *readOnlyDriver) NewWriter(context.Context, string, *WriterOptions) (Writer, error) {
+	return nil, errReadOnly
 }
+
+func (r *readOnlyDriver) Attributes(ctx context.Context, key string) (*Attributes, error) {
+	return r.d.Attributes(ctx, key)
+}
+
+func (r *readOnlyDriver) List(ctx context.Context, opts *ListOptions) (*ListPage, error) {
+	return r.d.List(ctx, opts)
+}
+
+func (r *readOnlyDriver) Delete(context.Context, string) error { return errReadOnly }
 
 // DeleteKeys refuses, so DeletePrefix on a read-only bucket fails.
-func (r *readOnly) DeleteKeys(ctx context.Context, keys []string) error {
-	if len(keys) == 0 {
-		return nil
+func (r *readOnlyDriver) DeleteKeys(context.Context, []string) error { return errReadOnly }
+
+func (r *readOnlyDriver) Copy(context.Context, string, string, *CopyOptions) error {
+	return errReadOnly
+}
+
+func (r *readOnlyDriver) SignedURL(ctx context.Context, key string, opts *SignedURLOptions) (string, error) {
+	if opts.Method != http.MethodGet {
+		return "", errReadOnly
 	}
-	return r.deny(ctx, "DeleteKeys", keys[0])
+	return r.d.SignedURL(ctx, key, opts)
 }
 
-func (r *readOnly) Copy(ctx context.Context, dstKey, _ string, _ *CopyOptions) error {
-	return r.deny(ctx, "Copy", dstKey)
-}
-
-func (r *readOnly) SignedURL(ctx context.Context, key string, opts *SignedURLOptions) (string, error) {
-	if opts != nil && opts.Method != "" && opts.Method != http.MethodGet {
-		return "", r.deny(ctx, "SignedURL", key)
-	}
-	return r.Bucket.SignedURL(ctx, key, opts)
-}
-
-func (r *readOnly) As(target any) bool { return As(r.Bucket, target) }
+func (r *readOnlyDriver) Close() error                      { return r.d.Close() }
+func (r *readOnlyDriver) ErrorDetail(err error) ErrorDetail { return r.d.ErrorDetail(err) }
+func (r *readOnlyDriver) As(target any) bool                { return As(r.d, target) }

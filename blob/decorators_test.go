@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,7 +49,9 @@ func TestPrefixedErrorsNameTheCallersKey(t *testing.T) {
 	var be *blob.Error
 	require.ErrorAs(t, err, &be)
 	require.Equal(t, "missing", be.Key)
-	require.Contains(t, err.Error(), `Attributes "missing"`)
+	require.Contains(t, err.Error(), `attributes mem://`)
+	require.Contains(t, err.Error(), `"missing": not found`)
+	require.NotContains(t, err.Error(), "pre/")
 }
 
 func TestPrefixedValidation(t *testing.T) {
@@ -65,13 +69,14 @@ func TestPrefixedValidation(t *testing.T) {
 	require.ErrorIs(t, err, blob.ErrInvalidArgument)
 }
 
-// closeCounter counts Close calls on the bucket it wraps.
+// closeCounter is a driver over a bucket that counts Close calls.
 type closeCounter struct {
 	blob.Bucket
 	closes int
 }
 
-func (c *closeCounter) Close() error { c.closes++; return c.Bucket.Close() }
+func (c *closeCounter) Close() error                       { c.closes++; return c.Bucket.Close() }
+func (c *closeCounter) ErrorDetail(error) blob.ErrorDetail { return blob.ErrorDetail{} }
 
 func TestDecoratorsCloseAndAsReachTheInnerBucket(t *testing.T) {
 	for name, wrap := range map[string]func(blob.Bucket) blob.Bucket{
@@ -80,8 +85,13 @@ func TestDecoratorsCloseAndAsReachTheInnerBucket(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			cc := &closeCounter{Bucket: newMem(t)}
-			b := wrap(cc)
+			inner := blob.NewBucket("count", "c", cc)
+			b := wrap(inner)
 			require.NoError(t, b.Close())
+			require.Equal(t, 1, cc.closes)
+			_, err := inner.Attributes(context.Background(), "k")
+			require.ErrorIs(t, err, blob.ErrInvalidArgument, "the view and the bucket share one life")
+			require.ErrorIs(t, b.Close(), blob.ErrInvalidArgument)
 			require.Equal(t, 1, cc.closes)
 		})
 	}
@@ -122,4 +132,96 @@ func TestReadOnlyRefusesEveryChange(t *testing.T) {
 	_, err = ro.SignedURL(ctx, "k", nil)
 	require.ErrorIs(t, err, blob.ErrNotImplemented, "a GET URL passes through to the bucket (mem has none)")
 	require.False(t, errors.Is(err, blob.ErrPermissionDenied))
+}
+
+// readMethods are the Bucket methods that change nothing. Every other method
+// of the interface, including any added later, must be refused by ReadOnly:
+// TestReadOnlyRefusesEveryWriteMethod calls them all by reflection.
+var readMethods = map[string]bool{
+	"NewRangeReader": true, "Attributes": true, "List": true,
+	"SignedURL": true, // GET only; PUT and DELETE are checked in TestReadOnlyRefusesEveryChange
+	"Close":     true,
+}
+
+func TestReadOnlyRefusesEveryWriteMethod(t *testing.T) {
+	ctx := context.Background()
+	inner := newMem(t)
+	put(t, inner, "k", "v")
+	ro := reflect.ValueOf(blob.ReadOnly(inner))
+	iface := reflect.TypeOf((*blob.Bucket)(nil)).Elem()
+	bd := reflect.TypeOf((*blob.BatchDeleter)(nil)).Elem()
+	methods := map[string]reflect.Method{}
+	for _, it := range []reflect.Type{iface, bd} {
+		for i := range it.NumMethod() {
+			if m := it.Method(i); m.IsExported() {
+				methods[m.Name] = m
+			}
+		}
+	}
+	for name, m := range methods {
+		if readMethods[name] {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			args := make([]reflect.Value, m.Type.NumIn())
+			for i := range args {
+				args[i] = argFor(t, ctx, m.Type.In(i))
+			}
+			out := ro.MethodByName(name).Call(args)
+			err, _ := out[len(out)-1].Interface().(error)
+			require.ErrorIs(t, err, blob.ErrPermissionDenied, "ReadOnly lets %s through", name)
+		})
+	}
+	require.Equal(t, []string{"k"}, keys(t, inner, ""))
+	got, err := blob.ReadAll(ctx, inner, "k")
+	require.NoError(t, err)
+	require.Equal(t, "v", string(got))
+}
+
+// argFor makes a plausible argument of type at for a Bucket method.
+func argFor(t *testing.T, ctx context.Context, at reflect.Type) reflect.Value {
+	switch {
+	case at == reflect.TypeOf((*context.Context)(nil)).Elem():
+		return reflect.ValueOf(ctx)
+	case at.Kind() == reflect.String:
+		return reflect.ValueOf("k").Convert(at)
+	case at.Kind() == reflect.Slice && at.Elem().Kind() == reflect.String:
+		return reflect.ValueOf([]string{"k"})
+	case at.Kind() == reflect.Int64, at.Kind() == reflect.Int:
+		return reflect.Zero(at)
+	case at.Kind() == reflect.Pointer, at.Kind() == reflect.Interface, at.Kind() == reflect.Func:
+		return reflect.Zero(at)
+	}
+	t.Fatalf("no argument for %v: teach argFor this type", at)
+	return reflect.Value{}
+}
+
+func TestDecoratorsWrapOnce(t *testing.T) {
+	ctx := context.Background()
+	b := blob.ReadOnly(blob.Prefixed(blob.Prefixed(newMem(t), "a/"), "b/"))
+	_, err := b.Attributes(ctx, "missing")
+	var be *blob.Error
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, "missing", be.Key)
+	var inner *blob.Error
+	require.False(t, be.Err != nil && errors.As(be.Err, &inner), "the cause is not another *blob.Error: %v", err)
+	require.Equal(t, 1, strings.Count(err.Error(), "blob:"), err.Error())
+
+	err = b.Delete(ctx, "k")
+	require.ErrorIs(t, err, blob.ErrPermissionDenied)
+	require.Equal(t, `blob: delete mem://TestDecoratorsWrapOnce "k": permission denied: bucket is read-only`, err.Error())
+}
+
+func TestCopyNamesTheMissingSource(t *testing.T) {
+	ctx := context.Background()
+	for name, b := range map[string]blob.Bucket{"plain": newMem(t), "prefixed": blob.Prefixed(newMem(t), "p/")} {
+		t.Run(name, func(t *testing.T) {
+			err := b.Copy(ctx, "dst", "src-missing", nil)
+			require.ErrorIs(t, err, blob.ErrNotFound)
+			var be *blob.Error
+			require.ErrorAs(t, err, &be)
+			require.Equal(t, "src-missing", be.Key)
+			require.Equal(t, blob.OpCopy, be.Op)
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // The sentinels. Every error a Bucket (or its Reader or Writer) returns
@@ -44,19 +45,22 @@ var sentinels = []error{
 // error is still reachable. Error has no Unwrap method for that reason; use
 // errors.As, or the Err field.
 //
-// Its message names the operation, provider, bucket, key, the kind, the
-// provider's code, status and request ID, and the cause. Providers must not
-// put secrets in the cause; nothing in Error adds one.
+// Its message is one line: the operation, provider, bucket and key, the
+// kind, the provider's code, status and request ID (each once), and the
+// cause's message. A key longer than 100 bytes is cut, with its length.
+// Providers must not put secrets in the cause; nothing in Error adds one.
 type Error struct {
 	// Kind is one of the sentinels; nil is treated as ErrInternal.
 	Kind error
-	// Op is the Bucket method: "NewRangeReader", "Write", "Close", "List", ...
+	// Op is the operation: OpRead, OpWrite, OpAttributes, OpList, OpDelete,
+	// OpCopy, OpSign, OpOpen or OpClose.
 	Op string
 	// Provider is the provider's scheme: "s3", "azblob", "gs", "file", "mem".
 	Provider string
 	// Bucket is the bucket, container or directory name.
 	Bucket string
-	// Key is the object key, when the operation has one.
+	// Key is the object key, when the operation has one (for a Copy whose
+	// source is missing, the source; for List, the prefix).
 	Key string
 	// Code is the provider's own error code ("NoSuchKey", "BlobNotFound").
 	Code string
@@ -66,25 +70,36 @@ type Error struct {
 	RequestID string
 	// Err is the cause; nil when there is none.
 	Err error
+
+	// msg, when set, is the cause's message as the driver worded it
+	// (ErrorDetail.Message), printed instead of Err's text.
+	msg string
 }
 
-// Error formats every field that is set.
+// maxKeyInMessage is how much of a key an error message shows.
+const maxKeyInMessage = 100
+
+// Error formats every field that is set, on one line.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("blob: ")
-	if e.Provider != "" {
-		b.WriteString(e.Provider)
-		b.WriteString(" ")
-	}
-	if e.Bucket != "" {
-		fmt.Fprintf(&b, "bucket %q ", e.Bucket)
-	}
 	if e.Op != "" {
 		b.WriteString(e.Op)
+		b.WriteString(" ")
+	}
+	if e.Provider != "" || e.Bucket != "" {
+		b.WriteString(e.Provider)
+		b.WriteString("://")
+		b.WriteString(e.Bucket)
+		b.WriteString(" ")
 	}
 	if e.Key != "" {
-		fmt.Fprintf(&b, " %q", e.Key)
+		writeKey(&b, e.Key)
+		b.WriteString(" ")
 	}
+	s := strings.TrimSuffix(b.String(), " ")
+	b.Reset()
+	b.WriteString(s)
 	b.WriteString(": ")
 	b.WriteString(e.kind().Error())
 	var extra []string
@@ -102,11 +117,48 @@ func (e *Error) Error() string {
 		b.WriteString(strings.Join(extra, ", "))
 		b.WriteString(")")
 	}
-	if e.Err != nil && e.Err != e.Kind {
+	if msg := e.causeText(); msg != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(msg)
 	}
 	return b.String()
+}
+
+// causeText is the cause's message folded onto one line, or "" when it says
+// nothing the rest of the message does not.
+func (e *Error) causeText() string {
+	msg := e.msg
+	if msg == "" && e.Err != nil && e.Err != e.Kind {
+		msg = e.Err.Error()
+	}
+	msg = oneLine(msg)
+	if strings.EqualFold(msg, e.kind().Error()) {
+		return ""
+	}
+	return msg
+}
+
+// oneLine folds every run of white space that holds a line break into one
+// space.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return strings.TrimSpace(s)
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// writeKey writes key quoted, cut to maxKeyInMessage bytes (on a rune
+// boundary) with its length when longer.
+func writeKey(b *strings.Builder, key string) {
+	if len(key) <= maxKeyInMessage {
+		fmt.Fprintf(b, "%q", key)
+		return
+	}
+	cut := maxKeyInMessage
+	for cut > 0 && !utf8.RuneStart(key[cut]) {
+		cut--
+	}
+	fmt.Fprintf(b, "%q... (%d bytes)", key[:cut], len(key))
 }
 
 func (e *Error) kind() error {
@@ -170,22 +222,16 @@ func KindOf(err error) error {
 }
 
 // wrapError turns any error into a *Error with exactly one sentinel and the
-// operation's context filled in. A canceled or expired ctx makes the kind
-// ErrCanceled whatever the provider said, since the provider's error is then
-// usually a side effect of the cancelation.
-func wrapError(ctx context.Context, err error, provider, bucket, op, key string) error {
+// operation's context filled in. A *Error (from Errorf, or a decorator) is
+// taken as it is; any other error is classified by d's ErrorDetail (d may be
+// nil, for errors with no driver), else by KindOf. A canceled or expired
+// ctx makes the kind ErrCanceled whatever the provider said, since the
+// provider's error is then usually a side effect of the cancelation.
+func wrapError(ctx context.Context, err error, d Driver, provider, bucket, op, key string) error {
 	if err == nil {
 		return nil
 	}
-	var out Error
-	if be, ok := err.(*Error); ok {
-		out = *be
-	} else {
-		out = Error{Kind: KindOf(err), Err: err}
-	}
-	if out.Kind == nil || !isSentinel(out.Kind) {
-		out.Kind = ErrInternal
-	}
+	out := classify(err, d)
 	if ctx != nil && ctx.Err() != nil {
 		out.Kind = ErrCanceled
 	}
@@ -201,8 +247,53 @@ func wrapError(ctx context.Context, err error, provider, bucket, op, key string)
 	if out.Key == "" {
 		out.Key = key
 	}
+	return &out
+}
+
+// classify is err as an Error with its kind and the driver's details.
+func classify(err error, d Driver) Error {
+	var out Error
+	if be, ok := err.(*Error); ok {
+		out = *be
+	} else if detail := errorDetail(d, err); detail.Kind != nil {
+		out = Error{Kind: detail.Kind, Code: detail.Code, Status: detail.Status, RequestID: detail.RequestID, Err: err, msg: detail.Message}
+	} else {
+		out = Error{Kind: KindOf(err), Err: err}
+	}
+	if out.Kind == nil || !isSentinel(out.Kind) {
+		out.Kind = ErrInternal
+	}
 	if out.Err == out.Kind {
 		out.Err = nil
 	}
-	return &out
+	return out
+}
+
+// errorDetail asks d about err, when there is a driver and err is native.
+func errorDetail(d Driver, err error) ErrorDetail {
+	var be *Error
+	if d == nil || errors.As(err, &be) {
+		return ErrorDetail{}
+	}
+	return d.ErrorDetail(err)
+}
+
+// driverKind is the sentinel err means, for the shared layer's own rules
+// (Delete of an absent key is nil, Copy names the missing source).
+func driverKind(d Driver, err error) error {
+	if err == nil {
+		return nil
+	}
+	if k := errorDetail(d, err).Kind; k != nil {
+		return k
+	}
+	return KindOf(err)
+}
+
+// OpenError returns err as the error a provider's constructor or URL opener
+// returns: a *Error with Op OpOpen and the provider and bucket filled in
+// where err does not already say them. A *Error (from Errorf) keeps its
+// kind; any other error is classified by KindOf. It returns nil for nil.
+func OpenError(provider, bucket string, err error) error {
+	return wrapError(nil, err, nil, provider, bucket, OpOpen, "")
 }

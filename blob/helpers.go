@@ -50,7 +50,7 @@ func Upload(ctx context.Context, b Bucket, key string, r io.Reader, opts *Writer
 		_ = w.Abort(err)
 		var se sourceError
 		if errors.As(err, &se) {
-			return wrapError(ctx, fmt.Errorf("reading the source: %w", se.err), "", "", "Upload", key)
+			return wrapError(ctx, fmt.Errorf("reading the source: %w", se.err), nil, "", "", OpWrite, key)
 		}
 		return err
 	}
@@ -85,7 +85,7 @@ func Download(ctx context.Context, b Bucket, key string, w io.Writer) error {
 	if _, err := io.Copy(sinkWriter{w}, r); err != nil {
 		var se sourceError
 		if errors.As(err, &se) {
-			return wrapError(ctx, fmt.Errorf("writing the destination: %w", se.err), "", "", "Download", key)
+			return wrapError(ctx, fmt.Errorf("writing the destination: %w", se.err), nil, "", "", OpRead, key)
 		}
 		return err
 	}
@@ -155,7 +155,7 @@ func Objects(ctx context.Context, b Bucket, opts *ListOptions) iter.Seq2[ObjectI
 
 // DeletePrefix deletes every object whose key starts with prefix ("" means
 // every object in the bucket) and returns how many it deleted. It deletes
-// page by page, with the bucket's BatchDeleter when it has one. Objects
+// page by page, in batches where the provider has a batch call. Objects
 // written while it runs may survive.
 func DeletePrefix(ctx context.Context, b Bucket, prefix string) (int, error) {
 	o := ListOptions{Prefix: prefix}
@@ -170,16 +170,8 @@ func DeletePrefix(ctx context.Context, b Bucket, prefix string) (int, error) {
 			keys[i] = obj.Key
 		}
 		if len(keys) > 0 {
-			if bd, ok := b.(BatchDeleter); ok {
-				if err := bd.DeleteKeys(ctx, keys); err != nil {
-					return n, err
-				}
-			} else {
-				for _, k := range keys {
-					if err := b.Delete(ctx, k); err != nil {
-						return n, err
-					}
-				}
+			if err := b.shared().DeleteKeys(ctx, keys); err != nil {
+				return n, err
 			}
 			n += len(keys)
 		}

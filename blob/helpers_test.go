@@ -109,13 +109,19 @@ func TestExists(t *testing.T) {
 	require.ErrorIs(t, err, blob.ErrInvalidArgument, "a bad key is an error, not a no")
 }
 
-// countingBucket counts List calls and may hide the BatchDeleter of the
-// bucket it wraps.
+// countingBucket is a driver over a bucket (a Bucket has every Driver method
+// but ErrorDetail) that counts List and Delete calls. It has no
+// DeleteKeys, so the shared layer deletes one key at a time.
 type countingBucket struct {
 	blob.Bucket
 	lists   int
 	deletes int
 }
+
+func (c *countingBucket) ErrorDetail(error) blob.ErrorDetail { return blob.ErrorDetail{} }
+
+// open returns the Bucket users would hold over c.
+func (c *countingBucket) open() blob.Bucket { return blob.NewBucket("count", "c", c) }
 
 func (c *countingBucket) List(ctx context.Context, o *blob.ListOptions) (*blob.ListPage, error) {
 	c.lists++
@@ -137,6 +143,8 @@ func (c *batchCounting) DeleteKeys(ctx context.Context, keys []string) error {
 	return c.Bucket.(blob.BatchDeleter).DeleteKeys(ctx, keys)
 }
 
+func (c *batchCounting) open() blob.Bucket { return blob.NewBucket("count", "c", c) }
+
 func TestObjectsWalksEveryPageInOrder(t *testing.T) {
 	ctx := context.Background()
 	b := newMem(t)
@@ -145,7 +153,7 @@ func TestObjectsWalksEveryPageInOrder(t *testing.T) {
 	}
 	cb := &countingBucket{Bucket: b}
 	var got []string
-	for obj, err := range blob.Objects(ctx, cb, &blob.ListOptions{Delimiter: "/", PageSize: 2}) {
+	for obj, err := range blob.Objects(ctx, cb.open(), &blob.ListOptions{Delimiter: "/", PageSize: 2}) {
 		require.NoError(t, err)
 		if obj.IsPrefix {
 			got = append(got, "prefix:"+obj.Key)
@@ -157,7 +165,7 @@ func TestObjectsWalksEveryPageInOrder(t *testing.T) {
 	require.Equal(t, 3, cb.lists, "five entries in pages of two")
 
 	cb.lists = 0
-	for range blob.Objects(ctx, cb, &blob.ListOptions{PageSize: 2}) {
+	for range blob.Objects(ctx, cb.open(), &blob.ListOptions{PageSize: 2}) {
 		break
 	}
 	require.Equal(t, 1, cb.lists, "breaking out stops the listing")
@@ -184,7 +192,7 @@ func TestDeletePrefix(t *testing.T) {
 		b := newMem(t)
 		fill(b)
 		bc := &batchCounting{countingBucket: &countingBucket{Bucket: b}}
-		n, err := blob.DeletePrefix(ctx, bc, "logs/")
+		n, err := blob.DeletePrefix(ctx, bc.open(), "logs/")
 		require.NoError(t, err)
 		require.Equal(t, 7, n)
 		require.Len(t, bc.batches, 1)
@@ -195,7 +203,7 @@ func TestDeletePrefix(t *testing.T) {
 		b := newMem(t)
 		fill(b)
 		cb := &countingBucket{Bucket: b}
-		n, err := blob.DeletePrefix(ctx, cb, "logs/")
+		n, err := blob.DeletePrefix(ctx, cb.open(), "logs/")
 		require.NoError(t, err)
 		require.Equal(t, 7, n)
 		require.Equal(t, 7, cb.deletes)

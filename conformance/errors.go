@@ -2,7 +2,10 @@ package conformance
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,18 +21,57 @@ var errorChecks = []check{
 		requireKind(t, err, blob.ErrNotFound)
 		var be *blob.Error
 		require.ErrorAs(t, err, &be)
-		require.Equal(t, "Attributes", be.Op)
+		require.Equal(t, blob.OpAttributes, be.Op)
 		require.Equal(t, "missing/key", be.Key)
 		require.NotEmpty(t, be.Provider)
-		require.Contains(t, err.Error(), "missing/key")
-		require.Contains(t, err.Error(), "Attributes")
+		msg := err.Error()
+		require.Contains(t, msg, `attributes `)
+		require.Contains(t, msg, `"missing/key": not found`)
+		requireOneLine(t, msg)
+		if be.RequestID != "" {
+			require.Equal(t, 1, strings.Count(msg, be.RequestID), "the request ID once: %s", msg)
+		}
+		if be.Status != 0 {
+			require.Equal(t, 1, strings.Count(msg, strconv.Itoa(be.Status)), "the status once: %s", msg)
+		}
+		if be.Code != "" {
+			require.Equal(t, 1, strings.Count(msg, be.Code), "the code once: %s", msg)
+		}
+	}},
+	{"errors of a read say read", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		_, err := b.NewRangeReader(t.Context(), "missing", 0, -1, nil)
+		requireKind(t, err, blob.ErrNotFound)
+		var be *blob.Error
+		require.ErrorAs(t, err, &be)
+		require.Equal(t, blob.OpRead, be.Op)
+		require.True(t, strings.HasPrefix(err.Error(), "blob: read "), err.Error())
+		requireOneLine(t, err.Error())
+	}},
+	{"a copy from a missing source names the source", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		err := b.Copy(t.Context(), "copy-dst", "copy-src-missing", nil)
+		requireKind(t, err, blob.ErrNotFound)
+		var be *blob.Error
+		require.ErrorAs(t, err, &be)
+		require.Equal(t, "copy-src-missing", be.Key)
+		require.Contains(t, err.Error(), "copy-src-missing")
+		require.NotContains(t, err.Error(), "copy-dst")
+	}},
+	{"a long key is cut in messages", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		key := strings.Repeat("k", min(s.maxKeyLen(), 400))
+		_, err := b.Attributes(t.Context(), key)
+		requireKind(t, err, blob.ErrNotFound)
+		require.NotContains(t, err.Error(), key, "the whole key is not echoed")
+		require.Contains(t, err.Error(), fmt.Sprintf("(%d bytes)", len(key)))
 	}},
 	{"canceled context", func(t *testing.T, s *suite) {
 		b := s.open(t)
 		put(t, b, "obj", []byte("x"), nil)
 		ctx := canceled(t)
 		_, err := b.NewRangeReader(ctx, "obj", 0, -1, nil)
-		requireKind(t, err, blob.ErrCanceled, "NewRangeReader")
+		requireKind(t, err, blob.ErrCanceled, "read")
 		_, err = b.Attributes(ctx, "obj")
 		requireKind(t, err, blob.ErrCanceled, "Attributes")
 		_, err = b.List(ctx, nil)
@@ -37,7 +79,7 @@ var errorChecks = []check{
 		requireKind(t, b.Delete(ctx, "obj"), blob.ErrCanceled, "Delete")
 		requireKind(t, b.Copy(ctx, "dst", "obj", nil), blob.ErrCanceled, "Copy")
 		_, err = b.NewWriter(ctx, "new", nil)
-		requireKind(t, err, blob.ErrCanceled, "NewWriter")
+		requireKind(t, err, blob.ErrCanceled, "write")
 		require.True(t, exists(t, b, "obj"), "nothing happened")
 	}},
 	{"expired deadline is canceled", func(t *testing.T, s *suite) {
@@ -89,4 +131,10 @@ var errorChecks = []check{
 			require.NotContains(t, err.Error(), word)
 		}
 	}},
+}
+
+// requireOneLine fails when msg spans more than one line.
+func requireOneLine(t *testing.T, msg string) {
+	t.Helper()
+	require.NotContains(t, msg, "\n", "an error is one line")
 }

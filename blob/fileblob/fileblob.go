@@ -73,7 +73,35 @@ import (
 // Scheme is the URL scheme fileblob registers: "file".
 const Scheme = "file"
 
-func init() { blob.Register(Scheme, openURL) }
+func init() {
+	blob.Register(blob.Provider{Name: "file", Scheme: Scheme, Aliases: []string{"local"}, Open: openURL, EnvURL: envURL})
+}
+
+// envURL is the URL blob.OpenFromEnv opens for CLOUD_PROVIDER=file: the
+// directory CLOUD_BUCKET (default blob.DefaultDir), made absolute and
+// created when missing.
+func envURL(dir string) (*url.URL, error) {
+	if dir == "" {
+		dir = blob.DefaultDir
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "CLOUD_BUCKET directory %q: %v", dir, err)
+	}
+	return &url.URL{Scheme: Scheme, Path: filepath.ToSlash(abs), RawQuery: "create_dir=true"}, nil
+}
+
+// ErrorDetail classifies the file system's errors; fileblob's own are
+// *blob.Error already.
+func (d *driver) ErrorDetail(err error) blob.ErrorDetail {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return blob.ErrorDetail{Kind: blob.ErrNotFound}
+	case errors.Is(err, fs.ErrPermission):
+		return blob.ErrorDetail{Kind: blob.ErrPermissionDenied}
+	}
+	return blob.ErrorDetail{}
+}
 
 // Options configures Open. nil means the zero value.
 type Options struct {
@@ -113,14 +141,16 @@ func Open(dir string, opts *Options) (blob.Bucket, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	wrap := func(err error) error {
-		return &blob.Error{Kind: blob.KindOf(err), Op: "Open", Provider: Scheme, Bucket: dir, Err: err}
-	}
+	wrap := func(err error) error { return blob.OpenError(Scheme, dir, err) }
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && opts.CreateDir:
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, wrap(fsError(err))
+			kind := blob.ErrInvalidArgument
+			if errors.Is(err, fs.ErrPermission) {
+				kind = blob.ErrPermissionDenied
+			}
+			return nil, wrap(blob.Errorf(kind, "cannot create the directory: %v", err))
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, wrap(blob.Errorf(blob.ErrNotFound, "directory %s does not exist (set create_dir=true to create it)", dir))

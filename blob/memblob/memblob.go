@@ -35,7 +35,21 @@ import (
 // Scheme is the URL scheme memblob registers: "mem".
 const Scheme = "mem"
 
-func init() { blob.Register(Scheme, openURL) }
+func init() {
+	blob.Register(blob.Provider{Name: "mem", Scheme: Scheme, Open: openURL, EnvURL: envURL})
+}
+
+// envURL is the URL blob.OpenFromEnv opens for CLOUD_PROVIDER=mem: the
+// process-wide bucket CLOUD_BUCKET, "default" when unset.
+func envURL(name string) (*url.URL, error) {
+	if name == "" {
+		name = "default"
+	}
+	return &url.URL{Scheme: Scheme, Host: name}, nil
+}
+
+// ErrorDetail: memblob's errors are all *blob.Error already.
+func (d *driver) ErrorDetail(error) blob.ErrorDetail { return blob.ErrorDetail{} }
 
 var (
 	namedMu sync.Mutex

@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	fmt.Fprintf(out, "assumed %s: %v, expires %s\n", *role, creds, creds.Expires.Format(time.RFC3339))
 
-	b, err := aws.OpenBucket(*bucket, aws.Options{Region: *region, Endpoint: *s3Endpoint, Credentials: roleCreds})
+	b, err := aws.OpenBucket(ctx, *bucket, aws.Options{Region: *region, Endpoint: *s3Endpoint, Credentials: roleCreds})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
-	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -21,37 +21,40 @@ import (
 // Scheme is the URL scheme of S3 buckets: s3://bucket.
 const Scheme = "s3"
 
-// Bucket returns the bucket name through c, wrapped by blob.NewBucket. It
-// does not contact S3. A name S3 cannot have (3 to 63 characters of
-// lower-case letters, digits, '.' and '-', starting and ending with a
-// letter or digit) is ErrInvalidArgument.
+// Bucket returns the bucket name through c as a blob.Bucket. It does not
+// contact S3. A name S3 cannot have (3 to 63 characters of lower-case
+// letters, digits, '.' and '-', starting and ending with a letter or digit)
+// is blob.ErrInvalidArgument. Closing the bucket does not close c.
 func (c *Client) Bucket(name string) (blob.Bucket, error) {
 	if err := validateBucketName(name); err != nil {
-		return nil, err
+		return nil, openErr(name, err)
 	}
 	return blob.NewBucket(Scheme, name, &driver{c: c, name: name, esc: c.escapeKeys}), nil
 }
 
 // OpenBucket is New followed by Client.Bucket: it fails with
-// ErrInvalidArgument for bad options or a bad bucket name, and does not
-// contact S3.
-func OpenBucket(name string, opts Options) (blob.Bucket, error) {
+// blob.ErrInvalidArgument for bad options or a bad bucket name, and does
+// not contact S3. ctx is not kept; it bounds nothing here, and is there so
+// every provider's OpenBucket has the same shape.
+func OpenBucket(ctx context.Context, name string, opts Options) (blob.Bucket, error) {
 	c, err := New(opts)
 	if err != nil {
-		return nil, err
+		return nil, openErr(name, err)
 	}
 	return c.Bucket(name)
 }
 
+// validateBucketName checks S3's bucket naming rules; a bad name is
+// ErrInvalidRequest.
 func validateBucketName(name string) error {
 	if len(name) < 3 || len(name) > 63 {
-		return blob.Errorf(blob.ErrInvalidArgument, "s3: bucket name %q must be 3 to 63 characters", name)
+		return fmt.Errorf("%w: bucket name %q must be 3 to 63 characters", ErrInvalidRequest, name)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		alnum := 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
 		if !alnum && (c != '.' && c != '-' || i == 0 || i == len(name)-1) {
-			return blob.Errorf(blob.ErrInvalidArgument, "s3: bucket name %q: only lower-case letters, digits, '.' and '-' are allowed, starting and ending with a letter or digit", name)
+			return fmt.Errorf("%w: bucket name %q: only lower-case letters, digits, '.' and '-' are allowed, starting and ending with a letter or digit", ErrInvalidRequest, name)
 		}
 	}
 	return nil
@@ -189,7 +192,7 @@ const maxDeleteKeys = 1000
 func (d *driver) DeleteKeys(ctx context.Context, keys []string) error {
 	var first error
 	note := func(err error) {
-		if err != nil && first == nil && !errors.Is(err, blob.ErrNotFound) {
+		if err != nil && first == nil && kind(err) != blob.ErrNotFound {
 			first = err
 		}
 	}
@@ -235,9 +238,10 @@ func (d *driver) deleteBatch(ctx context.Context, keys []string) error {
 		if e.Code == "NoSuchKey" {
 			continue
 		}
-		be := toBlobError(&Error{Status: http.StatusOK, Code: e.Code, Message: e.Message, Resource: e.Key})
-		be.Key = e.Key
-		return be
+		// The batch answered 200; the failure of one key is in its body.
+		s3err := &Error{Status: http.StatusOK, Code: e.Code, Message: e.Message, Resource: e.Key}
+		key, _ := d.unk(e.Key)
+		return &blob.Error{Kind: kindOf(s3err), Code: e.Code, Key: key, Err: s3err}
 	}
 	return nil
 }

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/auth/sigv4"
-	"github.com/anyblob/anyblob/blob"
 )
 
 // Options configure a Client. Only Region is required (with Credentials or
@@ -125,7 +124,7 @@ type Client struct {
 // retry count or concurrency.
 func New(opts Options) (*Client, error) {
 	if opts.Region == "" {
-		return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: no region: set Options.Region (or ?region=, AWS_REGION)")
+		return nil, fmt.Errorf("%w: no region: set Options.Region (or ?region=, AWS_REGION)", ErrInvalidOptions)
 	}
 	c := &Client{
 		region:        opts.Region,
@@ -145,17 +144,17 @@ func New(opts Options) (*Client, error) {
 	if opts.Anonymous {
 		c.creds = nil
 	} else if c.creds == nil {
-		return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: no credentials: set Options.Credentials, or Options.Anonymous for public buckets")
+		return nil, fmt.Errorf("%w: no credentials: set Options.Credentials, or Options.Anonymous for public buckets", ErrInvalidOptions)
 	}
 	if opts.Endpoint == "" {
 		c.endpoint = &url.URL{Scheme: "https", Host: "s3." + opts.Region + ".amazonaws.com"}
 	} else {
 		u, err := url.Parse(opts.Endpoint)
 		if err != nil {
-			return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: endpoint is not a URL")
+			return nil, fmt.Errorf("%w: endpoint is not a URL", ErrInvalidOptions)
 		}
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-			return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: endpoint %q is not an http:// or https:// URL with a host and no user info", u.Redacted())
+			return nil, fmt.Errorf("%w: endpoint %q is not an http:// or https:// URL with a host and no user info", ErrInvalidOptions, u.Redacted())
 		}
 		c.endpoint = &url.URL{Scheme: u.Scheme, Host: u.Host}
 		if h := u.Hostname(); net.ParseIP(h) != nil || h == "localhost" {
@@ -163,7 +162,7 @@ func New(opts Options) (*Client, error) {
 		}
 	}
 	if opts.Retry.MaxAttempts < 0 {
-		return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: negative Retry.MaxAttempts %d", opts.Retry.MaxAttempts)
+		return nil, fmt.Errorf("%w: negative Retry.MaxAttempts %d", ErrInvalidOptions, opts.Retry.MaxAttempts)
 	}
 	if c.stall <= 0 {
 		c.stall = DefaultStallTimeout
@@ -172,13 +171,13 @@ func New(opts Options) (*Client, error) {
 	case c.partSize == 0:
 		c.partSize = DefaultPartSize
 	case c.partSize < MinPartSize || c.partSize > MaxPartSize:
-		return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: PartSize %d is outside S3's limits [%d, %d]", c.partSize, MinPartSize, int64(MaxPartSize))
+		return nil, fmt.Errorf("%w: PartSize %d is outside S3's limits [%d, %d]", ErrInvalidOptions, c.partSize, MinPartSize, int64(MaxPartSize))
 	}
 	switch {
 	case c.conc == 0:
 		c.conc = DefaultConcurrency
 	case c.conc < 0:
-		return nil, blob.Errorf(blob.ErrInvalidArgument, "s3: negative Concurrency %d", c.conc)
+		return nil, fmt.Errorf("%w: negative Concurrency %d", ErrInvalidOptions, c.conc)
 	}
 	if c.http == nil {
 		c.http = defaultHTTPClient()
@@ -324,9 +323,11 @@ type Request struct {
 
 // Do signs and sends r, retrying as Options.Retry says. On a 2xx status it
 // returns the response with its body open: the caller must close it. Any
-// other status is an error of type *blob.Error whose cause is an *Error
-// (code, message, request ID), mapped to the sentinels as the package doc
-// says. A canceled ctx gives an error matching ctx's error.
+// other status is an *Error (code, status, message, request ID, Retryable).
+// What never reached S3 is an error matching ErrInvalidRequest (a request
+// it cannot send) or ErrCredentials (no credentials to sign with), or a
+// transport error naming the method and URL. A canceled ctx gives ctx's
+// error. Nothing here returns a blob error: the client stands alone.
 func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 	resp, _, err := c.do(ctx, r, false)
 	return resp, err
@@ -353,7 +354,7 @@ type prepared struct {
 
 func (c *Client) prepare(r *Request) (*prepared, error) {
 	if r.Method == "" {
-		return nil, &fatalError{blob.Errorf(blob.ErrInvalidArgument, "s3: request without a method")}
+		return nil, &fatalError{fmt.Errorf("%w: no method", ErrInvalidRequest)}
 	}
 	p := &prepared{url: c.url(r.Bucket, r.Key, r.Query), header: http.Header{}}
 	for k, v := range r.Header {
@@ -415,7 +416,7 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 			return resp, body, nil
 		}
 		if s3err != nil {
-			last = toBlobError(s3err)
+			last = s3err
 		} else {
 			last = err
 		}
@@ -434,14 +435,15 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 		}
 	}
 	var fatal *fatalError
-	if errors.As(last, &fatal) {
+	isFatal := errors.As(last, &fatal)
+	if isFatal {
 		last = fatal.err
 	}
 	if ctx.Err() != nil {
 		return nil, nil, ctx.Err()
 	}
-	var be *blob.Error
-	if !errors.As(last, &be) {
+	var s3err *Error
+	if !isFatal && !errors.As(last, &s3err) {
 		// A transport error: say what was sent and how often.
 		last = fmt.Errorf("s3: %s %s: %w", r.Method, p.url.Redacted(), last)
 	}
@@ -536,7 +538,7 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd
 	u := *p.url
 	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
 	if err != nil {
-		return nil, &fatalError{blob.Errorf(blob.ErrInvalidArgument, "s3: %v", err)}
+		return nil, &fatalError{fmt.Errorf("%w: %v", ErrInvalidRequest, err)}
 	}
 	req.URL = &u
 	req.Host = u.Host
@@ -564,11 +566,11 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd
 	creds, err := c.creds.Retrieve(ctx)
 	if err != nil {
 		closeBody(req)
-		return nil, &fatalError{&blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: retrieving credentials: %w", err)}}
+		return nil, &fatalError{fmt.Errorf("%w: retrieving them: %w", ErrCredentials, err)}
 	}
 	if err := c.signer.Sign(req, creds, p.payloadHash, c.clock()); err != nil {
 		closeBody(req)
-		return nil, &fatalError{&blob.Error{Kind: blob.ErrUnauthenticated, Err: fmt.Errorf("s3: signing: %w", err)}}
+		return nil, &fatalError{fmt.Errorf("%w: signing: %w", ErrCredentials, err)}
 	}
 	return req, nil
 }

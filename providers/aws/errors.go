@@ -2,6 +2,7 @@ package aws
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,12 +10,13 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/errkind"
 )
 
 // Error is an error response from S3: the XML <Error> document, or for a
 // response without one (HEAD, for instance) the status alone. Bucket errors
 // carry it as their cause, so errors.As(err, &s3err) reaches it while
-// errors.Is(err, blob.ErrNotFound) answers from the mapped sentinel.
+// blob.ErrNotFound and the other sentinels answer from s3Codes.
 type Error struct {
 	// Status is the HTTP status code.
 	Status int
@@ -119,39 +121,90 @@ var s3Codes = map[string]error{
 	"RequestTimeout":     blob.ErrInternal,
 }
 
-// statusKind is the sentinel for a status without a known code.
-func statusKind(status int) error {
-	switch status {
-	case http.StatusNotFound:
-		return blob.ErrNotFound
-	case http.StatusPreconditionFailed, http.StatusConflict:
-		return blob.ErrPreconditionFailed
-	case http.StatusForbidden:
-		return blob.ErrPermissionDenied
-	case http.StatusUnauthorized:
-		return blob.ErrUnauthenticated
-	case http.StatusBadRequest, http.StatusRequestedRangeNotSatisfiable, http.StatusLengthRequired, http.StatusRequestEntityTooLarge:
-		return blob.ErrInvalidArgument
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		return blob.ErrThrottled
-	case http.StatusNotImplemented, http.StatusMethodNotAllowed:
-		return blob.ErrNotImplemented
-	}
-	return blob.ErrInternal
-}
-
-// kindOf maps an S3 error to its sentinel: by code first, then by status.
+// kindOf maps an S3 error to its sentinel: by code first, then by the
+// status table every HTTP driver shares.
 func kindOf(e *Error) error {
 	if k, ok := s3Codes[e.Code]; ok {
 		return k
 	}
-	return statusKind(e.Status)
+	return errkind.Status(e.Status)
 }
 
-// toBlobError wraps an *Error in the *blob.Error the portable API returns,
-// keeping S3's code, status and request ID.
-func toBlobError(e *Error) *blob.Error {
-	return &blob.Error{Kind: kindOf(e), Code: e.Code, Status: e.Status, RequestID: e.RequestID, Err: e}
+// Retryable reports whether sending the same request again may succeed:
+// throttling, a timeout, or a server-side failure (5xx, 429). The client
+// has already retried such errors as Options.Retry allows.
+func (e *Error) Retryable() bool {
+	if retryableCodes[e.Code] {
+		return true
+	}
+	switch e.Status {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
+		http.StatusGatewayTimeout, http.StatusTooManyRequests:
+		return true
+	}
+	return false
+}
+
+// The client's own errors, for what never reached S3. Match them with
+// errors.Is; the message says what was wrong.
+var (
+	// ErrInvalidOptions: New was given Options it cannot use.
+	ErrInvalidOptions = errors.New("s3: invalid options")
+	// ErrInvalidRequest: Do was given a Request it cannot send.
+	ErrInvalidRequest = errors.New("s3: invalid request")
+	// ErrCredentials: the credentials could not be retrieved, or the
+	// request could not be signed with them.
+	ErrCredentials = errors.New("s3: no usable credentials")
+)
+
+// errorDetail says what an error of this package means to blob: an S3
+// error answer by its code and status, the client's own errors by their
+// sentinel, and the errors every driver shares (errkind.Common).
+func errorDetail(err error) blob.ErrorDetail {
+	var e *Error
+	if errors.As(err, &e) {
+		return blob.ErrorDetail{Kind: kindOf(e), Code: e.Code, Status: e.Status, RequestID: e.RequestID, Message: e.message()}
+	}
+	switch {
+	case errors.Is(err, ErrInvalidOptions), errors.Is(err, ErrInvalidRequest):
+		return blob.ErrorDetail{Kind: blob.ErrInvalidArgument}
+	case errors.Is(err, ErrCredentials):
+		return blob.ErrorDetail{Kind: blob.ErrUnauthenticated}
+	}
+	if k := errkind.Common(err); k != nil {
+		return blob.ErrorDetail{Kind: k}
+	}
+	return blob.ErrorDetail{}
+}
+
+// message is S3's message, or the status text when it sent none.
+func (e *Error) message() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	return http.StatusText(e.Status)
+}
+
+// kind is the sentinel err stands for, for the driver's own decisions
+// (resume a read, treat a lost conditional answer as won).
+func kind(err error) error {
+	if k := errorDetail(err).Kind; k != nil {
+		return k
+	}
+	return blob.KindOf(err)
+}
+
+// ErrorDetail implements blob.Driver.
+func (d *driver) ErrorDetail(err error) blob.ErrorDetail { return errorDetail(err) }
+
+// openErr is err as the error OpenBucket and the URL opener return.
+func openErr(name string, err error) error {
+	if _, ok := err.(*blob.Error); !ok {
+		if k := errorDetail(err).Kind; k != nil {
+			err = &blob.Error{Kind: k, Err: err}
+		}
+	}
+	return blob.OpenError(Scheme, name, err)
 }
 
 type xmlError struct {

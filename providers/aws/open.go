@@ -13,16 +13,18 @@ import (
 	"github.com/anyblob/anyblob/blob"
 )
 
-func init() { blob.Register(Scheme, openURL) }
+func init() {
+	blob.Register(blob.Provider{Name: "aws", Scheme: Scheme, Aliases: []string{"s3"}, Open: openURL})
+}
 
 // openURL is the s3:// opener: it reads the environment, then builds the
 // bucket from the URL.
 func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 	name, opts, err := FromURL(u, os.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, openErr(u.Host, err)
 	}
-	return OpenBucket(name, opts)
+	return OpenBucket(ctx, name, opts)
 }
 
 // FromURL turns an s3:// URL and the environment (read only through getenv)

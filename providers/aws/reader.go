@@ -27,8 +27,8 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	full := offset == 0 && length < 0
 	resp, err := d.get(ctx, key, offset, length, opts.IfMatch, full)
 	if err != nil {
-		var be *blob.Error
-		if errors.As(err, &be) && be.Status == http.StatusRequestedRangeNotSatisfiable {
+		var s3err *Error
+		if errors.As(err, &s3err) && s3err.Status == http.StatusRequestedRangeNotSatisfiable {
 			// The offset is at or past the end: an empty read, if the
 			// object is there.
 			return d.emptyReader(ctx, key, opts.IfMatch)
@@ -221,7 +221,7 @@ func (r *reader) resume(cause error) error {
 			r.body = body
 			return nil
 		}
-		if !errors.Is(err, blob.ErrThrottled) && !errors.Is(err, blob.ErrInternal) || r.ctxErr() != nil {
+		if kind(err) != blob.ErrThrottled && kind(err) != blob.ErrInternal || r.ctxErr() != nil {
 			return err
 		}
 		cause = err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"net/http"
 	"time"
 )
 
@@ -81,15 +80,7 @@ func retryable(parent context.Context, err error, s3err *Error) bool {
 		return false
 	}
 	if s3err != nil {
-		if retryableCodes[s3err.Code] {
-			return true
-		}
-		switch s3err.Status {
-		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
-			http.StatusGatewayTimeout, http.StatusTooManyRequests:
-			return true
-		}
-		return false
+		return s3err.Retryable()
 	}
 	if err == nil {
 		return false

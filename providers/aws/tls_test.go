@@ -177,7 +177,10 @@ func TestOverTLSVirtualHosted(t *testing.T) {
 	// The server checks the CRC32C of an unsigned payload.
 	_, err := c.Do(ctx, &Request{Method: http.MethodPut, Bucket: name, Key: "bad", Body: []byte("payload"),
 		Header: http.Header{"X-Amz-Checksum-Crc32c": {crc32cBase64([]byte("other"))}}})
-	require.ErrorIs(t, err, blob.ErrInvalidArgument)
+	var s3err *Error
+	require.ErrorAs(t, err, &s3err)
+	require.Equal(t, http.StatusBadRequest, s3err.Status)
+	require.Equal(t, blob.ErrInvalidArgument, kind(err))
 	requireAbsent(t, b, "bad")
 
 	u, err := b.SignedURL(ctx, "small", nil)

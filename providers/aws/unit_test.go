@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -44,13 +45,13 @@ func TestErrorMapping(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(http.StatusText(tt.status)+"/"+tt.code, func(t *testing.T) {
 			resp := &http.Response{StatusCode: tt.status, Header: http.Header{"X-Amz-Request-Id": {"HDR"}}, Body: io.NopCloser(strings.NewReader(tt.body))}
-			err := error(toBlobError(parseError(resp)))
-			require.ErrorIs(t, err, tt.want)
-			var be *blob.Error
-			require.True(t, errors.As(err, &be))
-			require.Equal(t, tt.code, be.Code)
-			require.Equal(t, tt.status, be.Status)
-			require.NotEmpty(t, be.RequestID)
+			err := error(parseError(resp))
+			d := errorDetail(fmt.Errorf("wrapped: %w", err))
+			require.Equal(t, tt.want, d.Kind)
+			require.Equal(t, tt.code, d.Code)
+			require.Equal(t, tt.status, d.Status)
+			require.NotEmpty(t, d.RequestID)
+			require.NotEmpty(t, d.Message)
 			var se *Error
 			require.True(t, errors.As(err, &se))
 			require.Contains(t, se.Error(), "status")
@@ -168,7 +169,10 @@ func TestNewOptionErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(tt.opts)
-			require.ErrorIs(t, err, blob.ErrInvalidArgument)
+			require.ErrorIs(t, err, ErrInvalidOptions, "the client's own error")
+			require.NotErrorIs(t, err, blob.ErrInvalidArgument, "the client stands alone")
+			_, err = OpenBucket(context.Background(), "bkt", tt.opts)
+			require.ErrorIs(t, err, blob.ErrInvalidArgument, "a bucket maps it")
 			require.Contains(t, err.Error(), tt.want)
 			require.NotContains(t, err.Error(), "u:p")
 		})
@@ -230,7 +234,8 @@ func TestCredentialFailureIsQuick(t *testing.T) {
 	c := newClient(t, Options{Region: "r", Endpoint: "http://127.0.0.1:1", Credentials: failingSource{}, StallTimeout: time.Hour})
 	start := time.Now()
 	_, err := c.Do(context.Background(), &Request{Method: http.MethodPut, Bucket: "bkt", Key: "k", Body: []byte("body")})
-	require.ErrorIs(t, err, blob.ErrUnauthenticated)
+	require.ErrorIs(t, err, ErrCredentials)
+	require.Equal(t, blob.ErrUnauthenticated, errorDetail(err).Kind)
 	require.Contains(t, err.Error(), "no keys here")
 	require.Less(t, time.Since(start), 5*time.Second, "no wait for a body never sent")
 }

@@ -377,7 +377,7 @@ func (w *writer) put(ctx context.Context, data []byte) error {
 	conditionalHeaders(h, w.opts.IfNotExist, w.opts.IfMatch)
 	var attempts int
 	_, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Header: h, Body: data, attempts: &attempts})
-	if attempts > 1 && w.opts.IfNotExist && errors.Is(err, blob.ErrPreconditionFailed) {
+	if attempts > 1 && w.opts.IfNotExist && kind(err) == blob.ErrPreconditionFailed {
 		// An earlier attempt may have written the object and lost its
 		// answer: then the object is ours, byte for byte.
 		sum := md5.Sum(data)
@@ -424,11 +424,9 @@ func annotate(err error, what string) error {
 // write on an absent key with into ErrPreconditionFailed: IfMatch promises
 // that error whenever the object is not there with that ETag.
 func ifMatchMissing(err error, ifMatch string) error {
-	var be *blob.Error
-	if ifMatch != "" && errors.As(err, &be) && be.Kind == blob.ErrNotFound {
-		c := *be
-		c.Kind = blob.ErrPreconditionFailed
-		return &c
+	if ifMatch != "" && kind(err) == blob.ErrNotFound {
+		d := errorDetail(err)
+		return &blob.Error{Kind: blob.ErrPreconditionFailed, Code: d.Code, Status: d.Status, RequestID: d.RequestID, Err: err}
 	}
 	return err
 }
@@ -488,9 +486,9 @@ func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, par
 	conditionalHeaders(h, ifNotExist, ifMatch)
 	var attempts int
 	_, _, err = c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: bucket, Key: key, Query: url.Values{"uploadId": {id}}, Header: h, Body: body, attempts: &attempts})
-	be := (*blob.Error)(nil)
-	noUpload := errors.As(err, &be) && be.Code == "NoSuchUpload"
-	if attempts > 1 && (noUpload || errors.Is(err, blob.ErrPreconditionFailed)) {
+	var s3err *Error
+	noUpload := errors.As(err, &s3err) && s3err.Code == "NoSuchUpload"
+	if attempts > 1 && (noUpload || kind(err) == blob.ErrPreconditionFailed) {
 		// An earlier attempt may have completed the upload and lost its
 		// answer: the object then carries these parts' ETag.
 		if etag := multipartETag(parts); etag != "" && c.hasETag(ctx, bucket, key, etag) {
@@ -511,7 +509,7 @@ func (c *Client) abortUpload(ctx context.Context, bucket, key, id string) error 
 	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
 	defer cancel()
 	_, _, err := c.doRead(ctx, &Request{Method: http.MethodDelete, Bucket: bucket, Key: key, Query: url.Values{"uploadId": {id}}})
-	if errors.Is(err, blob.ErrNotFound) {
+	if kind(err) == blob.ErrNotFound {
 		return nil
 	}
 	return err

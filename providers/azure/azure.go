@@ -120,4 +120,4 @@ func etag(e *azcore.ETag) string {
 
 // Bucket-level operations live in driver.go; opening in open.go; errors in
 // errors.go; metadata in metadata.go.
-var _ blob.Bucket = (*driver)(nil)
+var _ blob.Driver = (*driver)(nil)

@@ -40,7 +40,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	empty := func() (blob.Reader, error) {
 		p, err := bc.GetProperties(ctx, &azblobblob.GetPropertiesOptions{AccessConditions: ac})
 		if err != nil {
-			return nil, mapError(err)
+			return nil, err
 		}
 		return &reader{attrs: blob.ReaderAttrs{
 			Size: deref(p.ContentLength), ContentType: deref(p.ContentType), ModTime: deref(p.LastModified), ETag: etag(p.ETag),
@@ -61,7 +61,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		if bloberrorCode(err) == "InvalidRange" {
 			return empty()
 		}
-		return nil, mapError(err)
+		return nil, err
 	}
 	size := deref(resp.ContentLength)
 	if cr := deref(resp.ContentRange); cr != "" {
@@ -86,11 +86,7 @@ func (r *reader) Read(p []byte) (int, error) {
 	if r.body == nil {
 		return 0, io.EOF
 	}
-	n, err := r.body.Read(p)
-	if err != nil && err != io.EOF {
-		err = mapError(err)
-	}
-	return n, err
+	return r.body.Read(p)
 }
 
 func (r *reader) Close() error {
@@ -242,7 +238,7 @@ func (w *writer) stage() error {
 		if err != nil {
 			w.mu.Lock()
 			if w.err == nil {
-				w.err = mapError(err)
+				w.err = err
 			}
 			w.mu.Unlock()
 			w.cancel()
@@ -258,7 +254,7 @@ func (w *writer) Close() error {
 		_, err := w.bb.Upload(w.ctx, streaming.NopCloser(bytes.NewReader(w.buf)), &blockblob.UploadOptions{
 			HTTPHeaders: &w.headers, Metadata: w.metadata, AccessConditions: w.cond,
 		})
-		return mapError(err)
+		return err
 	}
 	if len(w.buf) > 0 {
 		if err := w.stage(); err != nil {
@@ -273,7 +269,7 @@ func (w *writer) Close() error {
 	_, err := w.bb.CommitBlockList(w.ctx, w.ids, &blockblob.CommitBlockListOptions{
 		HTTPHeaders: &w.headers, Metadata: w.metadata, AccessConditions: w.cond,
 	})
-	return mapError(err)
+	return err
 }
 
 // Abort cancels staging; nothing is committed.
@@ -286,7 +282,7 @@ func (w *writer) Abort(error) error {
 func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, error) {
 	p, err := d.cc.NewBlobClient(stored(key)).GetProperties(ctx, nil)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, err
 	}
 	md, err := decodeMetadata(p.Metadata)
 	if err != nil {
@@ -323,7 +319,7 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 	if opts.Delimiter == "" {
 		resp, err := d.cc.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: prefix, Marker: marker, MaxResults: &max}).NextPage(ctx)
 		if err != nil {
-			return nil, mapError(err)
+			return nil, err
 		}
 		for _, it := range resp.Segment.BlobItems {
 			page.Objects = append(page.Objects, objectInfo(it))
@@ -333,7 +329,7 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 	}
 	resp, err := d.cc.NewListBlobsHierarchyPager(stored(opts.Delimiter), &container.ListBlobsHierarchyOptions{Prefix: prefix, Marker: marker, MaxResults: &max}).NextPage(ctx)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, err
 	}
 	for _, it := range resp.Segment.BlobItems {
 		page.Objects = append(page.Objects, objectInfo(it))
@@ -355,7 +351,7 @@ func objectInfo(it *container.BlobItem) blob.ObjectInfo {
 
 func (d *driver) Delete(ctx context.Context, key string) error {
 	_, err := d.cc.NewBlobClient(stored(key)).Delete(ctx, nil)
-	return mapError(err)
+	return err
 }
 
 // copyPoll is how often Copy checks an asynchronous copy.
@@ -370,7 +366,7 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 	src := d.cc.NewBlobClient(stored(srcKey))
 	sp, err := src.GetProperties(ctx, nil)
 	if err != nil {
-		return mapError(err)
+		return err
 	}
 	dst := d.cc.NewBlobClient(stored(dstKey))
 	so := &azblobblob.StartCopyFromURLOptions{}
@@ -390,7 +386,7 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 	}
 	resp, err := dst.StartCopyFromURL(ctx, src.URL(), so)
 	if err != nil {
-		return mapError(err)
+		return err
 	}
 	status, id := deref(resp.CopyStatus), deref(resp.CopyID)
 	for status == azblobblob.CopyStatusTypePending {
@@ -402,7 +398,7 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 		}
 		p, err := dst.GetProperties(ctx, nil)
 		if err != nil {
-			return mapError(err)
+			return err
 		}
 		status = deref(p.CopyStatus)
 		if status != azblobblob.CopyStatusTypePending && status != azblobblob.CopyStatusTypeSuccess {
@@ -414,7 +410,7 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 	}
 	if replaceMD && len(opts.Metadata) == 0 {
 		if _, err := dst.SetMetadata(ctx, map[string]*string{}, nil); err != nil {
-			return mapError(err)
+			return err
 		}
 	}
 	if opts.ContentType != "" {
@@ -424,7 +420,7 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 			BlobCacheControl: sp.CacheControl, BlobContentMD5: sp.ContentMD5,
 		}
 		if _, err := dst.SetHTTPHeaders(ctx, h, nil); err != nil {
-			return mapError(err)
+			return err
 		}
 	}
 	return nil
@@ -463,7 +459,7 @@ func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURL
 			Start: to.Ptr(start.Format(sas.TimeFormat)), Expiry: to.Ptr(v.ExpiryTime.Format(sas.TimeFormat)),
 		}, nil)
 		if err != nil {
-			return "", mapError(err)
+			return "", err
 		}
 		qp, err = v.SignWithUserDelegation(udc)
 	default:

@@ -3,15 +3,19 @@ package azure
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/errkind"
 )
 
 // codes maps Azure error codes to sentinels: the one place the driver
 // classifies the service's errors. Codes not listed fall back to the HTTP
-// status (statuses).
+// status table every HTTP driver shares (internal/errkind).
 var codes = map[string]error{
 	"BlobNotFound":                      blob.ErrNotFound,
 	"ContainerNotFound":                 blob.ErrNotFound,
@@ -38,17 +42,6 @@ var codes = map[string]error{
 	"InternalError":                     blob.ErrInternal,
 }
 
-var statuses = map[int]error{
-	http.StatusBadRequest:         blob.ErrInvalidArgument,
-	http.StatusUnauthorized:       blob.ErrUnauthenticated,
-	http.StatusForbidden:          blob.ErrPermissionDenied,
-	http.StatusNotFound:           blob.ErrNotFound,
-	http.StatusConflict:           blob.ErrPreconditionFailed,
-	http.StatusPreconditionFailed: blob.ErrPreconditionFailed,
-	http.StatusTooManyRequests:    blob.ErrThrottled,
-	http.StatusServiceUnavailable: blob.ErrThrottled,
-}
-
 // bloberrorCode returns the Azure error code of err, or "".
 func bloberrorCode(err error) string {
 	var re *azcore.ResponseError
@@ -58,28 +51,43 @@ func bloberrorCode(err error) string {
 	return ""
 }
 
-// mapError turns an azblob error into a *blob.Error with the right kind,
-// keeping Azure's code, status and request id.
-func mapError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var be *blob.Error
-	if errors.As(err, &be) {
-		return err
-	}
+// errorDetail says what an error of azblob or azidentity means to blob:
+// a service answer by its code (codes), else by the status table every
+// HTTP driver shares; a credential the identity provider refused, or no
+// credential from the chain, is ErrUnauthenticated. The message is the
+// service's own (the reason phrase of its status line), never the
+// many-line dump of azcore's Error, which also repeats the request URL.
+func errorDetail(err error) blob.ErrorDetail {
 	var re *azcore.ResponseError
-	if !errors.As(err, &re) {
-		return &blob.Error{Kind: blob.ErrInternal, Err: err}
+	if errors.As(err, &re) {
+		d := blob.ErrorDetail{Kind: errkind.Status(re.StatusCode), Code: re.ErrorCode, Status: re.StatusCode}
+		if k, ok := codes[re.ErrorCode]; ok {
+			d.Kind = k
+		}
+		if re.RawResponse != nil {
+			d.RequestID = re.RawResponse.Header.Get("x-ms-request-id")
+			d.Message = reason(re.RawResponse.Status, re.StatusCode)
+		}
+		if d.Message == "" {
+			d.Message = http.StatusText(re.StatusCode)
+		}
+		return d
 	}
-	e := &blob.Error{Kind: blob.ErrInternal, Code: re.ErrorCode, Status: re.StatusCode, Err: err}
-	if re.RawResponse != nil {
-		e.RequestID = re.RawResponse.Header.Get("x-ms-request-id")
+	var afe *azidentity.AuthenticationFailedError
+	if errors.As(err, &afe) {
+		return blob.ErrorDetail{Kind: blob.ErrUnauthenticated}
 	}
-	if k, ok := codes[re.ErrorCode]; ok {
-		e.Kind = k
-	} else if k, ok := statuses[re.StatusCode]; ok {
-		e.Kind = k
+	if k := errkind.Common(err); k != nil {
+		return blob.ErrorDetail{Kind: k}
 	}
-	return e
+	return blob.ErrorDetail{}
 }
+
+// reason is the reason phrase of an HTTP status line ("404 The specified
+// blob does not exist." gives "The specified blob does not exist.").
+func reason(statusLine string, code int) string {
+	return strings.TrimSpace(strings.TrimPrefix(statusLine, strconv.Itoa(code)))
+}
+
+// ErrorDetail implements blob.Driver.
+func (d *driver) ErrorDetail(err error) blob.ErrorDetail { return errorDetail(err) }

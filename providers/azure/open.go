@@ -14,7 +14,9 @@ import (
 	"github.com/anyblob/anyblob/internal/urlopt"
 )
 
-func init() { blob.Register(Scheme, openURL) }
+func init() {
+	blob.Register(blob.Provider{Name: "azure", Scheme: Scheme, Aliases: []string{"azblob"}, Open: openURL})
+}
 
 func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 	name, opts, err := FromURL(u, os.Getenv)

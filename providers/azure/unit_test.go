@@ -80,14 +80,17 @@ func TestMapError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.err.Error(), func(t *testing.T) {
-			err := mapError(tt.err)
-			require.ErrorIs(t, err, tt.kind)
-			var be *blob.Error
-			require.ErrorAs(t, err, &be)
+			d := errorDetail(tt.err)
+			if tt.kind == blob.ErrInternal {
+				require.Contains(t, []error{nil, blob.ErrInternal}, d.Kind)
+			} else {
+				require.Equal(t, tt.kind, d.Kind)
+			}
 			var re *azcore.ResponseError
 			if errors.As(tt.err, &re) {
-				require.Equal(t, re.ErrorCode, be.Code)
-				require.Equal(t, "req-1", be.RequestID)
+				require.Equal(t, re.ErrorCode, d.Code)
+				require.Equal(t, "req-1", d.RequestID)
+				require.NotContains(t, d.Message, "\n")
 			}
 		})
 	}

@@ -1,31 +1,15 @@
 package gcp
 
 import (
-	"context"
 	"errors"
-	"io"
 	"net/http"
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/googleapi"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/errkind"
 )
-
-// kinds maps HTTP statuses to sentinels; it is the one place the driver
-// classifies the service's errors.
-var kinds = map[int]error{
-	http.StatusBadRequest:                   blob.ErrInvalidArgument,
-	http.StatusUnauthorized:                 blob.ErrUnauthenticated,
-	http.StatusForbidden:                    blob.ErrPermissionDenied,
-	http.StatusNotFound:                     blob.ErrNotFound,
-	http.StatusConflict:                     blob.ErrPreconditionFailed,
-	http.StatusPreconditionFailed:           blob.ErrPreconditionFailed,
-	http.StatusNotImplemented:               blob.ErrNotImplemented,
-	http.StatusTooManyRequests:              blob.ErrThrottled,
-	http.StatusServiceUnavailable:           blob.ErrThrottled,
-	http.StatusRequestedRangeNotSatisfiable: blob.ErrInvalidArgument,
-}
 
 // status returns the HTTP status of a service error, or 0.
 func status(err error) int {
@@ -36,35 +20,34 @@ func status(err error) int {
 	return 0
 }
 
-// mapError turns a storage error into a *blob.Error with the right kind,
-// keeping the service's status, reason and request id.
-func mapError(err error) error {
-	if err == nil || err == io.EOF {
-		return err
-	}
-	switch {
-	case errors.Is(err, storage.ErrObjectNotExist), errors.Is(err, storage.ErrBucketNotExist):
-		return &blob.Error{Kind: blob.ErrNotFound, Status: http.StatusNotFound, Err: err}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &blob.Error{Kind: blob.ErrCanceled, Err: err}
-	}
+// errorDetail says what an error of the storage client means to blob: its
+// not-exist sentinels are ErrNotFound, a JSON API error answer is mapped
+// by the status table every HTTP driver shares (its first reason is the
+// code), and no credential from the chain is ErrUnauthenticated.
+func errorDetail(err error) blob.ErrorDetail {
 	var ge *googleapi.Error
 	if errors.As(err, &ge) {
-		e := &blob.Error{Kind: blob.ErrInternal, Status: ge.Code, Err: err}
-		if k, ok := kinds[ge.Code]; ok {
-			e.Kind = k
-		}
+		d := blob.ErrorDetail{Kind: errkind.Status(ge.Code), Status: ge.Code, Message: ge.Message}
 		if len(ge.Errors) > 0 {
-			e.Code = ge.Errors[0].Reason
+			d.Code = ge.Errors[0].Reason
 		}
-		if id := ge.Header.Get("X-Guploader-Uploadid"); id != "" {
-			e.RequestID = id
+		if d.Message == "" {
+			d.Message = http.StatusText(ge.Code)
 		}
-		return e
+		d.RequestID = ge.Header.Get("X-Guploader-Uploadid")
+		return d
 	}
-	var be *blob.Error
-	if errors.As(err, &be) {
-		return err
+	switch {
+	case errors.Is(err, storage.ErrObjectNotExist):
+		return blob.ErrorDetail{Kind: blob.ErrNotFound, Message: "object doesn't exist"}
+	case errors.Is(err, storage.ErrBucketNotExist):
+		return blob.ErrorDetail{Kind: blob.ErrNotFound, Message: "bucket doesn't exist"}
 	}
-	return &blob.Error{Kind: blob.ErrInternal, Err: err}
+	if k := errkind.Common(err); k != nil {
+		return blob.ErrorDetail{Kind: k}
+	}
+	return blob.ErrorDetail{}
 }
+
+// ErrorDetail implements blob.Driver.
+func (d *driver) ErrorDetail(err error) blob.ErrorDetail { return errorDetail(err) }

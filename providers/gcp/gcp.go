@@ -210,7 +210,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		// Nothing to read, but the object must exist and Attrs describe it.
 		a, err := obj.Attrs(ctx)
 		if err != nil {
-			return nil, mapError(err)
+			return nil, err
 		}
 		return emptyReader(a), nil
 	}
@@ -219,11 +219,11 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		if status(err) == http.StatusRequestedRangeNotSatisfiable {
 			a, aerr := obj.Attrs(ctx)
 			if aerr != nil {
-				return nil, mapError(aerr)
+				return nil, aerr
 			}
 			return emptyReader(a), nil
 		}
-		return nil, mapError(err)
+		return nil, err
 	}
 	if opts.IfMatch != "" && etagOf(r.Attrs.Generation) != opts.IfMatch {
 		// Emulators may ignore the precondition; the generation served
@@ -247,18 +247,14 @@ func (r *reader) Read(p []byte) (int, error) {
 	if r.r == nil {
 		return 0, io.EOF
 	}
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = mapError(err)
-	}
-	return n, err
+	return r.r.Read(p)
 }
 
 func (r *reader) Close() error {
 	if r.r == nil {
 		return nil
 	}
-	return mapError(r.r.Close())
+	return r.r.Close()
 }
 
 func (r *reader) Attrs() blob.ReaderAttrs {
@@ -315,12 +311,12 @@ type writer struct {
 
 func (w *writer) Write(p []byte) (int, error) {
 	n, err := w.w.Write(p)
-	return n, mapError(err)
+	return n, err
 }
 
 func (w *writer) Close() error {
 	defer w.cancel()
-	return mapError(w.w.Close())
+	return w.w.Close()
 }
 
 // Abort cancels the upload: the object is never created.
@@ -342,7 +338,7 @@ func (w *writer) As(target any) bool {
 func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, error) {
 	a, err := d.bkt.Object(key).Attrs(ctx)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, err
 	}
 	return &blob.Attributes{
 		Size: a.Size, ContentType: a.ContentType, ContentEncoding: a.ContentEncoding,
@@ -376,7 +372,7 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 	// One more than a page tells whether another page follows.
 	next, err := iterator.NewPager(d.bkt.Objects(ctx, q), opts.PageSize+1, "").NextPage(&objs)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, err
 	}
 	type entry struct {
 		name     string
@@ -424,7 +420,7 @@ func successor(p string) string {
 }
 
 func (d *driver) Delete(ctx context.Context, key string) error {
-	return mapError(d.bkt.Object(key).Delete(ctx))
+	return d.bkt.Object(key).Delete(ctx)
 }
 
 // Copy rewrites srcKey into dstKey on the service, call after call until
@@ -436,7 +432,7 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 	src := d.bkt.Object(srcKey)
 	a, err := src.Attrs(ctx)
 	if err != nil {
-		return mapError(err)
+		return err
 	}
 	dst := d.bkt.Object(dstKey)
 	if opts.IfNotExist {
@@ -446,7 +442,7 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 		if _, err := dst.Attrs(ctx); err == nil {
 			return blob.Errorf(blob.ErrPreconditionFailed, "the destination exists")
 		} else if !errors.Is(err, storage.ErrObjectNotExist) {
-			return mapError(err)
+			return err
 		}
 		dst = dst.If(storage.Conditions{DoesNotExist: true})
 	}
@@ -464,7 +460,7 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 		c.Metadata = opts.Metadata
 	}
 	_, err = c.Run(ctx)
-	return mapError(err)
+	return err
 }
 
 func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURLOptions) (string, error) {
