@@ -56,19 +56,3 @@ func BenchmarkPresignS3Get(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkSignS3GetWholeWay is BenchmarkSignS3Get without header layouts:
-// what signing a request of a shape not seen before costs.
-func BenchmarkSignS3GetWholeWay(b *testing.B) {
-	s := &Signer{Service: "s3", Region: "us-east-1"}
-	req := sdkGetObject(b)
-	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	layoutsOff = true
-	defer func() { layoutsOff = false }()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := s.Sign(req, testCreds, EmptyPayloadHash, at); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

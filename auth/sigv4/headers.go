@@ -3,6 +3,7 @@ package sigv4
 import (
 	"bytes"
 	"encoding/binary"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -14,6 +15,53 @@ const (
 	exactHdr        // raw, computed, needing no trimming (host, payload hash)
 	dateHdr         // the X-Amz-Date value, passed apart to appendTo, so that no stack buffer is referenced from hs
 )
+
+// candidate is a request header that may be signed: one not left out by its
+// key (see gather).
+type candidate struct {
+	key  string
+	vals []string
+}
+
+// Which computed header a hdr holds (hdr.src < 0).
+const (
+	srcHost  = -1
+	srcDate  = -2
+	srcSha   = -3
+	srcToken = -4
+)
+
+// gather reads h once. It sets aside the headers left out in the spelling
+// http.Header.Set gives them, the values under keySha and keyToken when the
+// signing replaces them, and keys with no value (never sent), and returns
+// the others.
+func gather(cands []candidate, h http.Header, o collectOptions) (_ []candidate, r collectResult) {
+	for k, vs := range h {
+		switch k {
+		case "User-Agent", keyDate, keyAuth, "Expect", "Connection", "Transfer-Encoding", "X-Amzn-Trace-Id",
+			"Host", "Keep-Alive", "Proxy-Connection", "Upgrade", "Te", "Proxy-Authorization":
+			continue
+		case keySha:
+			if o.sha {
+				r.shaVals = vs
+				continue
+			}
+		case keyToken:
+			if o.token {
+				r.tokenVals = vs
+				continue
+			}
+		}
+		if len(vs) == 0 {
+			continue // not sent: net/http writes a line per value
+		}
+		if k == keyLength {
+			r.lengthVals, r.hasLength = vs, true
+		}
+		cands = append(cands, candidate{k, vs})
+	}
+	return cands, r
+}
 
 // hdr is one header of the canonical request; its lower-case name is
 // names[ls:le] of the headerList that holds it.
@@ -427,8 +475,6 @@ type collectResult struct {
 	// stray: a header the signing replaces is there in another spelling
 	// than keyDate, keyAuth, keySha or keyToken (so it must be deleted).
 	stray bool
-	// dropped: a candidate was left out once its name was lowered.
-	dropped bool
 	// shaVals and tokenVals are the values under keySha and keyToken.
 	shaVals, tokenVals []string
 	// bad is a header name that is not an HTTP token, if any.
@@ -464,7 +510,6 @@ func collect(hs []hdr, names []byte, cands []candidate, o collectOptions, r *col
 			hs = addLower(hs, names, n, c.vals, i)
 			continue
 		}
-		r.dropped = true
 		names = names[:n]
 	}
 	return hs, names

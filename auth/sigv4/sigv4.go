@@ -34,10 +34,6 @@
 // # Speed
 //
 // The derived signing key is cached per secret key, day, region and service.
-// What a canonical request makes of the header names alone (lowered,
-// checked, sorted, the signed header list) is kept per shape of request, a
-// set of header keys seen twice in a row (see layout.go), so a client that
-// sends the same kinds of request again and again only writes their values.
 // Signing an S3 GET allocates twice (the X-Amz-Date and Authorization values
 // share one string, and the header slices one array); presigning allocates
 // the URL and its query.
@@ -251,12 +247,12 @@ func (s *Signer) sign(req *http.Request, c *Credentials, payloadHash string, at 
 		return sig, err
 	}
 	var candArr [16]candidate
-	cands, fp, found := gather(candArr[:0], req.Header, sg.o)
+	cands, found := gather(candArr[:0], req.Header, sg.o)
 	if err := checkContentLength(req, found.lengthVals, found.hasLength); err != nil {
 		return sig, err
 	}
 	st := hmacPool.Get().(*hmacState)
-	cr, signedAt, err := s.appendSignCanonical(st.cr[:0], req, &sg, cands, fp, &found)
+	cr, signedAt, err := s.appendSignCanonical(st.cr[:0], req, &sg, cands, &found)
 	if err != nil {
 		hmacPool.Put(st)
 		return sig, err
@@ -349,7 +345,7 @@ func (s *Signer) signPayloadHash(req *http.Request, payloadHash string) (_ strin
 
 // appendSignCanonical appends the canonical request of a Sign; the signed
 // header list starts at b[signedAt:].
-func (s *Signer) appendSignCanonical(b []byte, req *http.Request, sg *signing, cands []candidate, fp uint64, found *collectResult) (_ []byte, signedAt int, err error) {
+func (s *Signer) appendSignCanonical(b []byte, req *http.Request, sg *signing, cands []candidate, found *collectResult) (_ []byte, signedAt int, err error) {
 	path, err := wirePath(req.URL)
 	if err != nil {
 		return b, 0, err
@@ -358,20 +354,16 @@ func (s *Signer) appendSignCanonical(b []byte, req *http.Request, sg *signing, c
 	if err != nil {
 		return b, 0, err
 	}
-	var vals [maxLayout][]string
-	if lay := findLayout(fp, len(cands), sg.o); lay != nil && lay.match(cands, &vals) {
-		b, signedAt = lay.appendTo(b, &vals, sg.host, sg.date[:], sg.payloadHash, sg.token)
-	} else if b, signedAt, err = sg.appendHeaders(b, cands, fp, found); err != nil {
+	if b, signedAt, err = sg.appendHeaders(b, cands, found); err != nil {
 		return b, 0, err
 	}
 	return append(append(b, '\n'), sg.payloadHash...), signedAt, nil
 }
 
-// appendHeaders appends the canonical headers and the signed header list
-// the whole way: the computed headers and the candidates, each name
-// lowered and checked, sorted. It keeps the layout of the request's shape
-// (see keepLayout).
-func (sg *signing) appendHeaders(b []byte, cands []candidate, fp uint64, found *collectResult) (_ []byte, signedAt int, err error) {
+// appendHeaders appends the canonical headers and the signed header list:
+// the computed headers and the candidates, each name lowered and checked,
+// sorted.
+func (sg *signing) appendHeaders(b []byte, cands []candidate, found *collectResult) (_ []byte, signedAt int, err error) {
 	var hdrArr [16]hdr
 	var nameArr [384]byte
 	var ordArr [16]int32
@@ -390,7 +382,6 @@ func (sg *signing) appendHeaders(b []byte, cands []candidate, fp uint64, found *
 	l := headerList{hs: hs, names: names, cands: cands}
 	l.ord = sortHeaders(ordArr[:0], l)
 	b, signedAt = l.appendTo(b, sg.date[:])
-	keepLayout(fp, sg.o, &l, found, b[signedAt:])
 	return b, signedAt, nil
 }
 
@@ -684,7 +675,7 @@ func (s *Signer) newPresigning(req *http.Request, payloadHash string, expires ti
 // presignHeaders returns the sorted header list of a Presign: host and the
 // headers of h, in the arrays given.
 func presignHeaders(h http.Header, host string, hs []hdr, names []byte, ord []int32, cands []candidate) (headerList, error) {
-	cands, _, found := gather(cands, h, collectOptions{})
+	cands, found := gather(cands, h, collectOptions{})
 	hs, names = addComputed(hs, names, "host", host, rawHdr, srcHost)
 	hs, names = collect(hs, names, cands, collectOptions{}, &found)
 	if found.bad != "" {
