@@ -320,6 +320,24 @@ func checkSTSEndpoint(ep string, allowHTTP bool) error {
 
 // pick chooses the source, recording the choice in the report.
 func (r *resolver) pick() (source, error) {
+	if src := r.pickEnv(); src != nil {
+		return src, nil
+	}
+	for _, pick := range []func() (source, error){r.pickWebIdentity, r.pickProfile, r.pickContainer} {
+		if src, err := pick(); err != nil || src != nil {
+			return src, err
+		}
+	}
+	if strings.EqualFold(r.getenv("AWS_EC2_METADATA_DISABLED"), "true") {
+		r.skip("imds", "disabled by AWS_EC2_METADATA_DISABLED")
+		return nil, &auth.NoCredentialsError{Report: r.report}
+	}
+	r.use("imds", "EC2 instance metadata")
+	return r.newIMDS().retrieve, nil
+}
+
+// pickEnv returns the environment keys' source, or nil.
+func (r *resolver) pickEnv() source {
 	g := r.getenv
 	id := firstNonEmpty(g("AWS_ACCESS_KEY_ID"), g("AWS_ACCESS_KEY"))
 	secret := firstNonEmpty(g("AWS_SECRET_ACCESS_KEY"), g("AWS_SECRET_KEY"))
@@ -331,55 +349,67 @@ func (r *resolver) pick() (source, error) {
 		// (checked in load).
 		creds := sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: g("AWS_SESSION_TOKEN"), AccountID: g("AWS_ACCOUNT_ID"), Source: "env"}
 		r.use("env", "static keys")
-		return func(context.Context) (sigv4.Credentials, error) { return creds, nil }, nil
+		return func(context.Context) (sigv4.Credentials, error) { return creds, nil }
 	case id != "" || secret != "":
 		r.skip("env", "only one of the access key ID and the secret key is set")
 	default:
 		r.skip("env", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
 	}
+	return nil
+}
 
-	if tokenFile := g("AWS_WEB_IDENTITY_TOKEN_FILE"); tokenFile != "" {
-		arn := g("AWS_ROLE_ARN")
-		if arn == "" {
-			return nil, errors.New("aws: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")
-		}
-		src, err := r.webIdentitySource(tokenFile, arn, g("AWS_ROLE_SESSION_NAME"))
-		if err != nil {
-			return nil, err
-		}
-		r.use("web identity", arn)
-		return src, nil
+// pickWebIdentity returns the web identity source of the environment, or
+// nil.
+func (r *resolver) pickWebIdentity() (source, error) {
+	tokenFile := r.getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
+	if tokenFile == "" {
+		r.skip("web identity", "AWS_WEB_IDENTITY_TOKEN_FILE is not set")
+		return nil, nil
 	}
-	r.skip("web identity", "AWS_WEB_IDENTITY_TOKEN_FILE is not set")
-
-	if p := r.files.profiles[r.cfg.Profile]; p != nil {
-		src, what, err := r.profileSource(r.cfg.Profile, map[string]bool{})
-		if err != nil {
-			return nil, err
-		}
-		if src != nil {
-			r.use("profile "+r.cfg.Profile, what)
-			return src, nil
-		}
-		r.skip("profile "+r.cfg.Profile, "it names no credentials")
-	} else {
-		r.skip("profile "+r.cfg.Profile, "not in the shared files")
+	arn := r.getenv("AWS_ROLE_ARN")
+	if arn == "" {
+		return nil, errors.New("aws: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")
 	}
-
-	if src, err := r.containerSource(); err != nil {
+	src, err := r.webIdentitySource(tokenFile, arn, r.getenv("AWS_ROLE_SESSION_NAME"))
+	if err != nil {
 		return nil, err
-	} else if src != nil {
-		r.use("container", "ECS / EKS Pod Identity endpoint")
-		return src, nil
 	}
-	r.skip("container", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set")
+	r.use("web identity", arn)
+	return src, nil
+}
 
-	if strings.EqualFold(g("AWS_EC2_METADATA_DISABLED"), "true") {
-		r.skip("imds", "disabled by AWS_EC2_METADATA_DISABLED")
-		return nil, &auth.NoCredentialsError{Report: r.report}
+// pickProfile returns the source of the profile, or nil when it is in no
+// shared file or names no credentials.
+func (r *resolver) pickProfile() (source, error) {
+	name := r.cfg.Profile
+	if r.files.profiles[name] == nil {
+		r.skip("profile "+name, "not in the shared files")
+		return nil, nil
 	}
-	r.use("imds", "EC2 instance metadata")
-	return r.imdsSource(), nil
+	src, what, err := newProfileResolver(r).source(name)
+	if err != nil {
+		return nil, err
+	}
+	if src == nil {
+		r.skip("profile "+name, "it names no credentials")
+		return nil, nil
+	}
+	r.use("profile "+name, what)
+	return src, nil
+}
+
+// pickContainer returns the container endpoint's source, or nil.
+func (r *resolver) pickContainer() (source, error) {
+	cs, err := r.newContainer()
+	if err != nil {
+		return nil, err
+	}
+	if cs == nil {
+		r.skip("container", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set")
+		return nil, nil
+	}
+	r.use("container", "ECS / EKS Pod Identity endpoint")
+	return cs.retrieve, nil
 }
 
 // webIdentitySource exchanges the token in tokenFile for the role's

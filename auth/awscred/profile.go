@@ -13,104 +13,47 @@ import (
 	"github.com/anyblob/anyblob/auth/sigv4"
 )
 
-// profileSource builds the source for profile name, following
-// source_profile; visited stops loops. It returns nil when the profile
-// names no credentials.
-func (r *resolver) profileSource(name string, visited map[string]bool) (source, string, error) {
-	p := r.files.profiles[name]
+// profileResolver builds the source of a shared-config profile: its own
+// credentials (static keys, credential_source, web identity,
+// credential_process) or those of its source_profile, then AssumeRole
+// when it sets role_arn. visited stops source_profile loops.
+type profileResolver struct {
+	r       *resolver
+	visited map[string]bool
+}
+
+func newProfileResolver(r *resolver) *profileResolver {
+	return &profileResolver{r: r, visited: map[string]bool{}}
+}
+
+// source returns the source of profile name and what it is (for the
+// report), or nil when the profile names no credentials.
+func (pr *profileResolver) source(name string) (source, string, error) {
+	p := pr.r.files.profiles[name]
 	if p == nil {
 		return nil, "", fmt.Errorf("aws: source_profile %q does not exist", name)
 	}
-	srcProfile, credSource := p["source_profile"], p["credential_source"]
-	set := 0
-	for _, k := range []string{"source_profile", "credential_source", "credential_process", "web_identity_token_file"} {
-		if p[k] != "" {
-			set++
-		}
+	if err := checkProfile(name, p); err != nil {
+		return nil, "", err
 	}
-	if set > 1 {
-		return nil, "", fmt.Errorf("aws: profile %q sets more than one of source_profile, credential_source, credential_process and web_identity_token_file", name)
-	}
-	id, secret := p["aws_access_key_id"], p["aws_secret_access_key"]
-	if (id == "") != (secret == "") {
-		return nil, "", fmt.Errorf("aws: profile %q has partial credentials: only one of aws_access_key_id and aws_secret_access_key", name)
-	}
-	roleArn := p["role_arn"]
-	if roleArn != "" && p["mfa_serial"] != "" {
-		// AssumeRole would need a code from the device: not supported, and
-		// better said now than as an AccessDenied from STS.
-		return nil, "", fmt.Errorf("aws: profile %q sets mfa_serial: assuming a role with MFA is not supported; use temporary credentials from `aws sts get-session-token` instead", name)
-	}
-	self := visited[name]
-	visited[name] = true
-
-	var base source
-	var what string
-	switch {
-	case srcProfile != "" && !self && roleArn != "":
-		inner, innerWhat, err := r.profileSource(srcProfile, visited)
-		if err != nil {
-			return nil, "", err
-		}
-		if inner == nil {
-			return nil, "", fmt.Errorf("aws: source_profile %q of profile %q names no credentials", srcProfile, name)
-		}
-		base, what = inner, innerWhat
-	case srcProfile != "" && roleArn == "":
-		return nil, "", fmt.Errorf("aws: profile %q sets source_profile without role_arn", name)
-	case credSource != "" && roleArn == "":
-		return nil, "", fmt.Errorf("aws: profile %q sets credential_source without role_arn", name)
-	case credSource != "":
-		src, err := r.credentialSource(name, credSource)
-		if err != nil {
-			return nil, "", err
-		}
-		base, what = src, "credential_source "+credSource
-	case id != "":
-		creds := sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: p["aws_session_token"], AccountID: p["aws_account_id"], Source: "profile " + name}
-		base, what = func(context.Context) (sigv4.Credentials, error) { return creds, nil }, "static keys"
-		if self || roleArn == "" {
-			return base, what, nil
-		}
-	case p["web_identity_token_file"] != "":
-		if roleArn == "" {
-			return nil, "", fmt.Errorf("aws: profile %q sets web_identity_token_file without role_arn", name)
-		}
-		src, err := r.webIdentitySource(p["web_identity_token_file"], roleArn, p["role_session_name"])
-		if err != nil {
-			return nil, "", err
-		}
-		return src, "web_identity_token_file, then assume role " + roleArn + " with web identity", nil
-	case p["credential_process"] != "":
-		cmd := p["credential_process"]
-		base, what = func(ctx context.Context) (sigv4.Credentials, error) { return runProcess(ctx, cmd, name) }, "credential_process"
-		if roleArn == "" {
-			return base, what, nil
-		}
-	case p["sso_session"] != "" || p["sso_start_url"] != "":
-		return nil, "", fmt.Errorf("aws: profile %q uses IAM Identity Center (SSO), which is not supported; use credential_process = aws configure export-credentials --profile %s --format process", name, name)
-	default:
-		return nil, "", nil
-	}
-	if roleArn == "" || self {
-		return base, what, nil
-	}
-	sts, err := r.sts()
+	// A profile visited before (its own source_profile) gives its own
+	// keys, without its role.
+	self := pr.visited[name]
+	pr.visited[name] = true
+	base, what, roleDone, err := pr.base(name, p, self)
 	if err != nil {
 		return nil, "", err
 	}
-	role := assumeRole{arn: roleArn, sessionName: p["role_session_name"], externalID: p["external_id"]}
-	if role.sessionName == "" {
-		role.sessionName = fmt.Sprintf("anyblob-%d", r.now().UnixNano())
+	if base == nil || roleDone || p["role_arn"] == "" || self {
+		return base, what, nil
 	}
-	if d := p["duration_seconds"]; d != "" {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 900 || n > 43200 {
-			return nil, "", fmt.Errorf("aws: profile %q: duration_seconds %q is not a number of seconds from 900 to 43200", name, d)
-		}
-		role.duration = time.Duration(n) * time.Second
-	} else {
-		role.duration = 900 * time.Second
+	sts, err := pr.r.sts()
+	if err != nil {
+		return nil, "", err
+	}
+	role, err := roleOf(name, p, pr.r.now)
+	if err != nil {
+		return nil, "", err
 	}
 	return func(ctx context.Context) (sigv4.Credentials, error) {
 		creds, err := base(ctx)
@@ -118,7 +61,102 @@ func (r *resolver) profileSource(name string, visited map[string]bool) (source, 
 			return sigv4.Credentials{}, err
 		}
 		return sts.assumeRole(ctx, creds, role)
-	}, what + ", then assume role " + roleArn, nil
+	}, what + ", then assume role " + role.arn, nil
+}
+
+// checkProfile rejects, before any request, a profile that sets more
+// than one source, only one of the key pair, or role_arn with mfa_serial.
+func checkProfile(name string, p map[string]string) error {
+	set := 0
+	for _, k := range []string{"source_profile", "credential_source", "credential_process", "web_identity_token_file"} {
+		if p[k] != "" {
+			set++
+		}
+	}
+	if set > 1 {
+		return fmt.Errorf("aws: profile %q sets more than one of source_profile, credential_source, credential_process and web_identity_token_file", name)
+	}
+	if (p["aws_access_key_id"] == "") != (p["aws_secret_access_key"] == "") {
+		return fmt.Errorf("aws: profile %q has partial credentials: only one of aws_access_key_id and aws_secret_access_key", name)
+	}
+	if p["role_arn"] != "" && p["mfa_serial"] != "" {
+		// AssumeRole would need a code from the device: not supported, and
+		// better said now than as an AccessDenied from STS.
+		return fmt.Errorf("aws: profile %q sets mfa_serial: assuming a role with MFA is not supported; use temporary credentials from `aws sts get-session-token` instead", name)
+	}
+	return nil
+}
+
+// base returns the credentials the profile's role is assumed with (or the
+// profile's, when it has no role), and what they are; roleDone is true
+// when the source already assumes the role (web identity). nil: the
+// profile names no credentials.
+func (pr *profileResolver) base(name string, p map[string]string, self bool) (src source, what string, roleDone bool, err error) {
+	srcProfile, credSource, roleArn := p["source_profile"], p["credential_source"], p["role_arn"]
+	switch {
+	case srcProfile != "" && !self && roleArn != "":
+		src, what, err = pr.source(srcProfile)
+		if err == nil && src == nil {
+			err = fmt.Errorf("aws: source_profile %q of profile %q names no credentials", srcProfile, name)
+		}
+		return src, what, false, err
+	case srcProfile != "" && roleArn == "":
+		return nil, "", false, fmt.Errorf("aws: profile %q sets source_profile without role_arn", name)
+	case credSource != "" && roleArn == "":
+		return nil, "", false, fmt.Errorf("aws: profile %q sets credential_source without role_arn", name)
+	case credSource != "":
+		src, err = pr.r.credentialSource(name, credSource)
+		return src, "credential_source " + credSource, false, err
+	case p["aws_access_key_id"] != "":
+		return staticProfileSource(name, p), "static keys", false, nil
+	case p["web_identity_token_file"] != "":
+		src, what, err = pr.webIdentity(name, p)
+		return src, what, true, err
+	case p["credential_process"] != "":
+		cmd := p["credential_process"]
+		return func(ctx context.Context) (sigv4.Credentials, error) { return runProcess(ctx, cmd, name) }, "credential_process", false, nil
+	case p["sso_session"] != "" || p["sso_start_url"] != "":
+		return nil, "", false, fmt.Errorf("aws: profile %q uses IAM Identity Center (SSO), which is not supported; use credential_process = aws configure export-credentials --profile %s --format process", name, name)
+	}
+	return nil, "", false, nil
+}
+
+// staticProfileSource returns the profile's keys.
+func staticProfileSource(name string, p map[string]string) source {
+	creds := sigv4.Credentials{AccessKeyID: p["aws_access_key_id"], SecretAccessKey: p["aws_secret_access_key"], SessionToken: p["aws_session_token"], AccountID: p["aws_account_id"], Source: "profile " + name}
+	return func(context.Context) (sigv4.Credentials, error) { return creds, nil }
+}
+
+// webIdentity returns the source of a profile's web_identity_token_file,
+// which assumes the profile's role itself.
+func (pr *profileResolver) webIdentity(name string, p map[string]string) (source, string, error) {
+	roleArn := p["role_arn"]
+	if roleArn == "" {
+		return nil, "", fmt.Errorf("aws: profile %q sets web_identity_token_file without role_arn", name)
+	}
+	src, err := pr.r.webIdentitySource(p["web_identity_token_file"], roleArn, p["role_session_name"])
+	if err != nil {
+		return nil, "", err
+	}
+	return src, "web_identity_token_file, then assume role " + roleArn + " with web identity", nil
+}
+
+// roleOf returns the AssumeRole call of a role profile: role_arn,
+// role_session_name (else one made of the time), external_id and
+// duration_seconds (900 to 43200; 900 when not set).
+func roleOf(name string, p map[string]string, now func() time.Time) (assumeRole, error) {
+	role := assumeRole{arn: p["role_arn"], sessionName: p["role_session_name"], externalID: p["external_id"], duration: 900 * time.Second}
+	if role.sessionName == "" {
+		role.sessionName = fmt.Sprintf("anyblob-%d", now().UnixNano())
+	}
+	if d := p["duration_seconds"]; d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 900 || n > 43200 {
+			return role, fmt.Errorf("aws: profile %q: duration_seconds %q is not a number of seconds from 900 to 43200", name, d)
+		}
+		role.duration = time.Duration(n) * time.Second
+	}
+	return role, nil
 }
 
 // credentialSource is the base of a role profile's credential_source:
@@ -135,16 +173,16 @@ func (r *resolver) credentialSource(profile, name string) (source, error) {
 		creds := sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: r.getenv("AWS_SESSION_TOKEN"), AccountID: r.getenv("AWS_ACCOUNT_ID"), Source: "env"}
 		return func(context.Context) (sigv4.Credentials, error) { return creds, nil }, nil
 	case "Ec2InstanceMetadata":
-		return r.imdsSource(), nil
+		return r.newIMDS().retrieve, nil
 	case "EcsContainer":
-		src, err := r.containerSource()
+		cs, err := r.newContainer()
 		if err != nil {
 			return nil, err
 		}
-		if src == nil {
+		if cs == nil {
 			return nil, fmt.Errorf("aws: profile %q: credential_source EcsContainer, but no container endpoint is set", profile)
 		}
-		return src, nil
+		return cs.retrieve, nil
 	}
 	return nil, fmt.Errorf("aws: profile %q: credential_source %q is not Environment, Ec2InstanceMetadata or EcsContainer", profile, name)
 }
