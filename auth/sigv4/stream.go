@@ -122,60 +122,19 @@ func (s *Signer) SignUnsignedTrailer(req *http.Request, c Credentials, chunkSize
 }
 
 func (s *Signer) signStream(req *http.Request, c *Credentials, m streamMode, chunkSize int, at time.Time) error {
-	if req == nil {
-		return fmt.Errorf("%w: nil request", ErrInvalidRequest)
-	}
-	if chunkSize == 0 {
-		chunkSize = DefaultChunkSize
-	}
-	if chunkSize < MinChunkSize {
-		return fmt.Errorf("%w: chunk size %d is below the minimum of %d bytes", ErrInvalidRequest, chunkSize, MinChunkSize)
-	}
-	decoded := req.ContentLength
-	hasBody := req.Body != nil && req.Body != http.NoBody
-	if decoded < 0 || decoded == 0 && hasBody {
-		return fmt.Errorf("%w: streaming signing needs the body's exact length in req.ContentLength", ErrInvalidRequest)
+	chunkSize, err := checkStream(req, chunkSize)
+	if err != nil {
+		return err
 	}
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
-	h := req.Header
-	enc := "aws-chunked"
-	for _, v := range h.Values("Content-Encoding") {
-		if v != "" && v != enc {
-			enc += "," + v
-		}
-	}
-	payload := StreamingPayload
-	switch m {
-	case streamSignedTrailer:
-		payload = StreamingPayloadTrailer
-	case streamUnsignedTrailer:
-		payload = StreamingUnsignedTrailer
-	}
-	encoded := encodedLength(m, decoded, chunkSize)
-	old := [...]struct {
-		key  string
-		vals []string
-	}{{"Content-Encoding", h["Content-Encoding"]}, {"Content-Length", h["Content-Length"]}, {"X-Amz-Decoded-Content-Length", h["X-Amz-Decoded-Content-Length"]}, {"X-Amz-Trailer", h["X-Amz-Trailer"]}}
-	h.Set("Content-Encoding", enc)
-	h.Set("X-Amz-Decoded-Content-Length", strconv.FormatInt(decoded, 10))
-	h.Set("Content-Length", strconv.FormatInt(encoded, 10))
-	if m != streamSigned {
-		h.Set("X-Amz-Trailer", TrailerChecksum)
-	}
-	oldLen := req.ContentLength
-	req.ContentLength = encoded
-	sig, err := s.sign(req, c, payload, at, nil)
+	decoded := req.ContentLength
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	saved := setStreamHeaders(req, m, chunkSize)
+	sig, err := s.sign(req, c, streamPayload(m), at, nil)
 	if err != nil {
-		for _, o := range old {
-			if o.vals == nil {
-				h.Del(o.key)
-			} else {
-				h[o.key] = o.vals
-			}
-		}
-		req.ContentLength = oldLen
+		saved.restore(req, decoded)
 		return err
 	}
 	date := appendAmzDate(nil, splitTime(at))
@@ -189,6 +148,88 @@ func (s *Signer) signStream(req *http.Request, c *Credentials, m streamMode, chu
 		chunkSize: chunkSize,
 		decoded:   decoded,
 	}
+	seed.wrapBody(req, hasBody)
+	return nil
+}
+
+// checkStream checks the request and the chunk size (0: DefaultChunkSize)
+// of a streaming signing, and returns the chunk size.
+func checkStream(req *http.Request, chunkSize int) (int, error) {
+	if req == nil {
+		return 0, fmt.Errorf("%w: nil request", ErrInvalidRequest)
+	}
+	if chunkSize == 0 {
+		chunkSize = DefaultChunkSize
+	}
+	if chunkSize < MinChunkSize {
+		return 0, fmt.Errorf("%w: chunk size %d is below the minimum of %d bytes", ErrInvalidRequest, chunkSize, MinChunkSize)
+	}
+	decoded := req.ContentLength
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	if decoded < 0 || decoded == 0 && hasBody {
+		return 0, fmt.Errorf("%w: streaming signing needs the body's exact length in req.ContentLength", ErrInvalidRequest)
+	}
+	return chunkSize, nil
+}
+
+// streamPayload is the payload hash signed for mode m.
+func streamPayload(m streamMode) string {
+	switch m {
+	case streamSignedTrailer:
+		return StreamingPayloadTrailer
+	case streamUnsignedTrailer:
+		return StreamingUnsignedTrailer
+	}
+	return StreamingPayload
+}
+
+// streamHeaders are the values of the headers a streaming signing sets, as
+// they were before it, so that a failed signing leaves req as it was.
+type streamHeaders [4]struct {
+	key  string
+	vals []string
+}
+
+// setStreamHeaders sets Content-Encoding (aws-chunked first),
+// X-Amz-Decoded-Content-Length, Content-Length and req.ContentLength (the
+// encoded length) and, with a trailer, X-Amz-Trailer; it returns the
+// headers as they were.
+func setStreamHeaders(req *http.Request, m streamMode, chunkSize int) streamHeaders {
+	h := req.Header
+	enc := "aws-chunked"
+	for _, v := range h.Values("Content-Encoding") {
+		if v != "" && v != enc {
+			enc += "," + v
+		}
+	}
+	old := streamHeaders{{"Content-Encoding", h["Content-Encoding"]}, {"Content-Length", h["Content-Length"]}, {"X-Amz-Decoded-Content-Length", h["X-Amz-Decoded-Content-Length"]}, {"X-Amz-Trailer", h["X-Amz-Trailer"]}}
+	decoded := req.ContentLength
+	encoded := encodedLength(m, decoded, chunkSize)
+	h.Set("Content-Encoding", enc)
+	h.Set("X-Amz-Decoded-Content-Length", strconv.FormatInt(decoded, 10))
+	h.Set("Content-Length", strconv.FormatInt(encoded, 10))
+	if m != streamSigned {
+		h.Set("X-Amz-Trailer", TrailerChecksum)
+	}
+	req.ContentLength = encoded
+	return old
+}
+
+// restore puts back the headers of old and req.ContentLength.
+func (old *streamHeaders) restore(req *http.Request, contentLength int64) {
+	for _, o := range old {
+		if o.vals == nil {
+			req.Header.Del(o.key)
+		} else {
+			req.Header[o.key] = o.vals
+		}
+	}
+	req.ContentLength = contentLength
+}
+
+// wrapBody replaces req.Body (and GetBody) with the aws-chunked encoding
+// of the body.
+func (seed *chunkSeed) wrapBody(req *http.Request, hasBody bool) {
 	body := req.Body
 	if hasBody {
 		req.Body = readCloser{seed.reader(body), body}
@@ -204,7 +245,6 @@ func (s *Signer) signStream(req *http.Request, c *Credentials, m streamMode, chu
 			return readCloser{seed.reader(b), b}, nil
 		}
 	}
-	return nil
 }
 
 type readCloser struct {

@@ -150,51 +150,18 @@ func (d *chunkDecoder) line(what string) ([]byte, error) {
 	return l[:len(l)-2], nil
 }
 
+// next reads the next chunk into d.data, checking its signature; after
+// the final chunk it reads the trailer and the end of the body.
 func (d *chunkDecoder) next() error {
 	d.data, d.pos = d.data[:0], 0
-	head, err := d.line("chunk header")
+	size, sig, err := d.chunkHeader()
 	if err != nil {
 		return err
 	}
-	// head points into the bufio buffer: take what is needed before reading on.
-	sizeHex := head
-	var sig [64]byte
-	if d.seed != nil {
-		i := bytes.Index(head, []byte(chunkSigPrefix))
-		if i < 0 || len(head)-i-len(chunkSigPrefix) != 64 {
-			return verr(CodeSignatureDoesNotMatch, 403, "chunk %d has no chunk-signature", d.chunks)
-		}
-		sizeHex = head[:i]
-		copy(sig[:], head[i+len(chunkSigPrefix):])
-	}
-	size, err := strconv.ParseInt(string(sizeHex), 16, 64)
-	if err != nil || size < 0 || len(sizeHex) > 16 {
-		return incomplete("chunk %d has a malformed size %q", d.chunks, truncate(string(sizeHex)))
-	}
-	if size > maxChunk {
-		return incomplete("chunk %d of %d bytes exceeds the %d-byte limit", d.chunks, size, maxChunk)
-	}
-	if d.got+size > d.declared {
-		return incomplete("the decoded body is longer than X-Amz-Decoded-Content-Length %d", d.declared)
-	}
 	if size > 0 {
-		if cap(d.data) < int(size) {
-			d.data = make([]byte, size)
-		}
-		d.data = d.data[:size]
-		if _, err := io.ReadFull(d.br, d.data); err != nil {
+		if err := d.chunkData(size); err != nil {
 			d.data = d.data[:0]
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return incomplete("the body ended inside chunk %d", d.chunks)
-			}
 			return err
-		}
-		if crlf, err := d.line("chunk data"); err != nil || len(crlf) != 0 {
-			d.data = d.data[:0]
-			if err != nil {
-				return err
-			}
-			return incomplete("chunk %d is longer than its declared size %d", d.chunks, size)
 		}
 	}
 	if d.seed != nil {
@@ -213,7 +180,65 @@ func (d *chunkDecoder) next() error {
 	if size > 0 {
 		return nil
 	}
-	// Final chunk.
+	return d.final()
+}
+
+// chunkHeader reads a chunk header line: the size in hex and, for signed
+// chunks, the chunk signature.
+func (d *chunkDecoder) chunkHeader() (size int64, sig [64]byte, err error) {
+	head, err := d.line("chunk header")
+	if err != nil {
+		return 0, sig, err
+	}
+	// head points into the bufio buffer: take what is needed before reading on.
+	sizeHex := head
+	if d.seed != nil {
+		i := bytes.Index(head, []byte(chunkSigPrefix))
+		if i < 0 || len(head)-i-len(chunkSigPrefix) != 64 {
+			return 0, sig, verr(CodeSignatureDoesNotMatch, 403, "chunk %d has no chunk-signature", d.chunks)
+		}
+		sizeHex = head[:i]
+		copy(sig[:], head[i+len(chunkSigPrefix):])
+	}
+	size, err = strconv.ParseInt(string(sizeHex), 16, 64)
+	if err != nil || size < 0 || len(sizeHex) > 16 {
+		return 0, sig, incomplete("chunk %d has a malformed size %q", d.chunks, truncate(string(sizeHex)))
+	}
+	if size > maxChunk {
+		return 0, sig, incomplete("chunk %d of %d bytes exceeds the %d-byte limit", d.chunks, size, maxChunk)
+	}
+	if d.got+size > d.declared {
+		return 0, sig, incomplete("the decoded body is longer than X-Amz-Decoded-Content-Length %d", d.declared)
+	}
+	return size, sig, nil
+}
+
+// chunkData reads size bytes of chunk data into d.data and the CRLF
+// after them.
+func (d *chunkDecoder) chunkData(size int64) error {
+	if cap(d.data) < int(size) {
+		d.data = make([]byte, size)
+	}
+	d.data = d.data[:size]
+	if _, err := io.ReadFull(d.br, d.data); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return incomplete("the body ended inside chunk %d", d.chunks)
+		}
+		return err
+	}
+	crlf, err := d.line("chunk data")
+	if err != nil {
+		return err
+	}
+	if len(crlf) != 0 {
+		return incomplete("chunk %d is longer than its declared size %d", d.chunks, size)
+	}
+	return nil
+}
+
+// final reads what follows the final chunk (a CRLF, or the trailer) and
+// checks that the body ends there with the declared decoded length.
+func (d *chunkDecoder) final() error {
 	if d.mode == streamSigned {
 		if crlf, err := d.line("final"); err != nil || len(crlf) != 0 {
 			if err != nil {
