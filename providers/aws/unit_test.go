@@ -77,26 +77,6 @@ func TestMetadataEncoding(t *testing.T) {
 	require.Equal(t, "héllo", decodeMetaValue("=?UTF-8?Q?h=C3=A9llo?="), "other clients' Q-encoding decodes")
 }
 
-func TestPartPlan(t *testing.T) {
-	for _, base := range []int64{MinPartSize, 8 << 20, DefaultPartSize, 100 << 20, MaxPartSize} {
-		p := newPartPlan(base)
-		var total int64
-		for i := range MaxParts {
-			s := p.size(i)
-			require.GreaterOrEqual(t, s, int64(MinPartSize))
-			require.LessOrEqual(t, s, int64(MaxPartSize))
-			if i > 0 {
-				require.GreaterOrEqual(t, s, p.size(i-1), "part sizes never shrink")
-			}
-			total += s
-		}
-		require.GreaterOrEqual(t, total, int64(MaxObjectSize), "base %d: 10,000 parts hold 5 TiB", base)
-		require.Equal(t, base, p.size(0))
-		// A 256 MiB stream keeps the requested size.
-		require.Equal(t, base, p.size(int((256<<20)/base)))
-	}
-}
-
 func TestPlanCopy(t *testing.T) {
 	tests := []struct {
 		name     string

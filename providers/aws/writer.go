@@ -7,29 +7,27 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/upload"
 )
 
-// cleanupTimeout bounds AbortMultipartUpload after a failed write.
-const cleanupTimeout = 30 * time.Second
+// s3Limits are S3's multipart limits, for the upload engine.
+var s3Limits = upload.Limits{Service: "S3", MinPart: MinPartSize, MaxPart: MaxPartSize, MaxParts: MaxParts, MaxObject: MaxObjectSize}
 
-// NewWriter starts a write. Data is gathered in part-sized buffers: an
-// object that fits in the first part is sent with one PutObject at Close;
-// a larger one becomes a multipart upload whose parts are sent while the
-// caller keeps writing, at most Concurrency at once, through at most
-// Concurrency reused buffers. Part sizes grow as partPlan says, so a
-// stream of unknown size up to 5 TiB fits in 10,000 parts; past that, Write
-// fails with ErrInvalidArgument. Any failure, Abort, or cancelation of ctx
-// aborts the multipart upload.
+// NewWriter starts a write through the shared upload engine
+// (internal/upload): an object that fits in the first part is sent with
+// one PutObject at Close, from a buffer that grows with the data; a larger
+// one becomes a multipart upload whose parts are sent while the caller keeps
+// writing, at most Concurrency at once, through at most Concurrency reused
+// buffers. Part sizes grow so that a stream of unknown size up to 5 TiB fits
+// in 10,000 parts; past that, Write fails with ErrInvalidArgument. Any
+// failure, Abort, or cancelation of ctx aborts the multipart upload, and the
+// write reports the first failure.
 //
 // PartSize below MinPartSize is raised to it; above MaxPartSize it is
 // lowered to it.
@@ -38,7 +36,6 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if size == 0 {
 		size = d.c.partSize
 	}
-	size = min(max(size, MinPartSize), MaxPartSize)
 	conc := opts.Concurrency
 	if conc == 0 {
 		conc = d.c.conc
@@ -47,35 +44,22 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	w := &writer{
-		d:        d,
-		key:      stored,
-		opts:     *opts,
-		plan:     newPartPlan(size),
-		maxParts: d.c.maxParts(),
-		conc:     conc,
-		cancel:   cancel,
-		parts:    make(chan partMsg),
-		free:     make(chan []byte, conc+1),
-		done:     make(chan struct{}),
-	}
-	go w.run(ctx)
-	return w, nil
+	limits := s3Limits
+	limits.MaxParts = d.c.maxParts()
+	t := &writer{d: d, key: stored, opts: *opts}
+	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, Limits: limits})}, nil
 }
+
+// uploadWriter is the engine's Writer as a blob.Writer.
+type uploadWriter struct{ *upload.Writer }
+
+func (w *uploadWriter) As(any) bool { return false }
 
 func (c *Client) maxParts() int {
 	if c.partLimit > 0 {
 		return c.partLimit
 	}
 	return MaxParts
-}
-
-type partMsg struct {
-	num   int // 1-based part number
-	data  []byte
-	final bool // Close or Abort: data is the last part
-	abort bool
 }
 
 type completedPart struct {
@@ -85,284 +69,50 @@ type completedPart struct {
 	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
 }
 
-// writer is the multipart pipeline. The caller's goroutine fills buffers
-// (Write, ReadFrom); run, started by NewWriter, uploads them.
+// writer is one object as the upload engine's Target: PutObject for a
+// small object, a multipart upload (session) for a large one.
 type writer struct {
-	d        *driver
-	key      string
-	opts     blob.WriterOptions
-	plan     partPlan
-	maxParts int
-	conc     int
-	cancel   context.CancelCauseFunc
-
-	// caller side
-	buf       []byte // the part being filled
-	n         int    // parts handed to run
-	written   int64
-	allocated int // buffers made
-
-	parts chan partMsg
-	free  chan []byte // buffers run is done with
-	done  chan struct{}
-
-	// set by run before done is closed
-	result     error // the write's outcome
-	cleanupErr error // AbortMultipartUpload's failure
+	d    *driver
+	key  string
+	opts blob.WriterOptions
 }
 
-func (w *writer) As(target any) bool { return false }
-
-// nextBuf makes w.buf an empty buffer of at least need bytes: a freed one,
-// a new one while fewer than conc exist, else it waits for one.
-func (w *writer) nextBuf(need int64, small bool) error {
-	for {
-		var b []byte
-		select {
-		case b = <-w.free:
-		default:
-			if w.allocated < w.conc {
-				w.allocated++
-				if small {
-					// The first buffer grows as data comes, so a small
-					// object costs little memory.
-					b = make([]byte, 0, min(need, 64<<10))
-				} else {
-					b = getBuf(need)
-				}
-			} else {
-				select {
-				case b = <-w.free:
-				case <-w.done:
-					return w.result
-				}
-			}
-		}
-		if !small && int64(cap(b)) < need {
-			b = getBuf(need)
-		}
-		w.buf = b[:0]
-		return nil
-	}
+// session is one multipart upload of w.
+type session struct {
+	w  *writer
+	id string
 }
 
-func (w *writer) Write(p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		if err := w.room(int64(len(p))); err != nil {
-			return written, err
-		}
-		size := w.plan.size(w.n)
-		if w.buf == nil {
-			if err := w.nextBuf(size, w.n == 0); err != nil {
-				return written, err
-			}
-		}
-		k := min(int(size)-len(w.buf), len(p))
-		w.buf = append(w.buf, p[:k]...)
-		p = p[k:]
-		written += k
-		w.written += int64(k)
-		if int64(len(w.buf)) == size {
-			if err := w.send(); err != nil {
-				return written, err
-			}
-		}
-	}
-	return written, nil
-}
-
-// room fails when n more bytes cannot fit in the upload.
-func (w *writer) room(n int64) error {
-	if w.n >= w.maxParts || w.written+n > MaxObjectSize {
-		err := errTooLarge(w.n, w.maxParts, w.written+n)
-		w.cancel(err)
-		<-w.done
-		return err
-	}
-	return nil
-}
-
-// ReadFrom reads r straight into part buffers, saving a copy.
-func (w *writer) ReadFrom(r io.Reader) (int64, error) {
-	var total int64
-	for {
-		if w.n >= w.maxParts {
-			// Every part is used: only the end of r may come now.
-			var one [1]byte
-			n, err := io.ReadFull(r, one[:])
-			if n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
-				return total, nil
-			}
-			if err := w.room(1); err != nil {
-				return total, err
-			}
-		}
-		if err := w.room(1); err != nil {
-			return total, err
-		}
-		size := w.plan.size(w.n)
-		if w.buf == nil {
-			if err := w.nextBuf(size, false); err != nil {
-				return total, err
-			}
-		} else if int64(cap(w.buf)) < size {
-			nb := getBuf(size)[:len(w.buf)]
-			copy(nb, w.buf)
-			w.buf = nb
-		}
-		n, err := io.ReadFull(r, w.buf[len(w.buf):size])
-		w.buf = w.buf[:len(w.buf)+n]
-		total += int64(n)
-		w.written += int64(n)
-		if int64(len(w.buf)) == size {
-			if serr := w.send(); serr != nil {
-				return total, serr
-			}
-		}
-		switch {
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
-			return total, nil
-		case err != nil:
-			return total, err
-		}
-	}
-}
-
-// send hands the full buffer to run.
-func (w *writer) send() error {
-	select {
-	case w.parts <- partMsg{num: w.n + 1, data: w.buf}:
-		w.n++
-		w.buf = nil
-		return nil
-	case <-w.done:
-		return w.result
-	}
-}
-
-func (w *writer) Close() error {
-	select {
-	case w.parts <- partMsg{num: w.n + 1, data: w.buf, final: true}:
-	case <-w.done:
-	}
-	<-w.done
-	w.buf = nil
-	return w.result
-}
-
-func (w *writer) Abort(reason error) error {
-	if reason == nil {
-		reason = errAborted
-	}
-	w.cancel(reason)
-	<-w.done
-	w.buf = nil
-	return w.cleanupErr
-}
-
-var errAborted = errors.New("s3: write aborted")
-
-// run uploads what the caller's side hands it, then commits or aborts.
-func (w *writer) run(ctx context.Context) {
-	defer close(w.done)
-	defer w.recycle()
-	defer w.cancel(nil)
-	var (
-		uploadID string
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		done     []completedPart
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-			w.cancel(err)
-		}
-		mu.Unlock()
-	}
-	var last partMsg
-	defer func() {
-		if last.data != nil {
-			putBuf(last.data)
-		}
-	}()
-loop:
-	for {
-		select {
-		case m := <-w.parts:
-			if m.final {
-				last = m
-				break loop
-			}
-			if uploadID == "" {
-				id, err := w.create(ctx)
-				if err != nil {
-					fail(err)
-					break loop
-				}
-				uploadID = id
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				p, err := w.uploadPart(ctx, uploadID, m.num, m.data)
-				w.free <- m.data
-				if err != nil {
-					fail(err)
-					return
-				}
-				mu.Lock()
-				done = append(done, p)
-				mu.Unlock()
-			}()
-		case <-ctx.Done():
-			last = partMsg{final: true, abort: true}
-			break loop
-		}
-	}
-	failed := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return firstErr != nil
-	}
-	if !failed() && !last.abort && uploadID == "" {
-		// Everything fit in one part.
-		w.result = w.put(ctx, last.data)
-		if w.result == nil && ctx.Err() != nil {
-			w.result = context.Cause(ctx)
-		}
-		return
-	}
-	if !failed() && !last.abort && len(last.data) > 0 {
-		p, err := w.uploadPart(ctx, uploadID, last.num, last.data)
-		if err != nil {
-			fail(err)
-		} else {
-			mu.Lock()
-			done = append(done, p)
-			mu.Unlock()
-		}
-	}
-	wg.Wait()
-	mu.Lock()
-	err := firstErr
-	mu.Unlock()
-	if err == nil && ctx.Err() != nil {
-		err = context.Cause(ctx)
-	}
-	if err == nil {
-		sort.Slice(done, func(i, j int) bool { return done[i].PartNumber < done[j].PartNumber })
-		err = w.complete(ctx, uploadID, done)
-	}
+// Start implements upload.Target: CreateMultipartUpload.
+func (w *writer) Start(ctx context.Context) (upload.Session, error) {
+	id, err := w.create(ctx)
 	if err != nil {
-		w.result = err
-		if uploadID != "" {
-			w.cleanupErr = w.abortUpload(context.WithoutCancel(ctx), uploadID)
-		}
+		return nil, err
 	}
+	return &session{w: w, id: id}, nil
+}
+
+// Put implements upload.Target: PutObject.
+func (w *writer) Put(ctx context.Context, data []byte) error { return w.put(ctx, data) }
+
+// Part implements upload.Session: UploadPart.
+func (s *session) Part(ctx context.Context, num int, data []byte) (upload.Part, error) {
+	p, err := s.w.uploadPart(ctx, s.id, num, data)
+	return upload.Part{Num: num, ETag: p.ETag, Checksum: p.ChecksumCRC32C}, err
+}
+
+// Complete implements upload.Session: CompleteMultipartUpload.
+func (s *session) Complete(ctx context.Context, parts []upload.Part) error {
+	done := make([]completedPart, len(parts))
+	for i, p := range parts {
+		done[i] = completedPart{PartNumber: p.Num, ETag: p.ETag, ChecksumCRC32C: p.Checksum}
+	}
+	return s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch)
+}
+
+// Abort implements upload.Session: AbortMultipartUpload.
+func (s *session) Abort(ctx context.Context) error {
+	return s.w.d.c.abortUpload(ctx, s.w.d.name, s.w.key, s.id)
 }
 
 func (w *writer) headers() http.Header {
@@ -471,10 +221,6 @@ type completeRequest struct {
 	Parts   []completedPart `xml:"Part"`
 }
 
-func (w *writer) complete(ctx context.Context, id string, parts []completedPart) error {
-	return w.d.c.completeUpload(ctx, w.d.name, w.key, id, parts, w.opts.IfNotExist, w.opts.IfMatch)
-}
-
 func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, parts []completedPart, ifNotExist bool, ifMatch string) error {
 	body, err := xml.Marshal(completeRequest{Parts: parts})
 	if err != nil {
@@ -501,12 +247,8 @@ func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, par
 	return ifMatchMissing(err, ifMatch)
 }
 
-func (w *writer) abortUpload(ctx context.Context, id string) error {
-	return w.d.c.abortUpload(ctx, w.d.name, w.key, id)
-}
-
 func (c *Client) abortUpload(ctx context.Context, bucket, key, id string) error {
-	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+	ctx, cancel := context.WithTimeout(ctx, upload.CleanupTimeout)
 	defer cancel()
 	_, _, err := c.doRead(ctx, &Request{Method: http.MethodDelete, Bucket: bucket, Key: key, Query: url.Values{"uploadId": {id}}})
 	if kind(err) == blob.ErrNotFound {
@@ -520,41 +262,4 @@ func (c *Client) abortUpload(ctx context.Context, bucket, key, id string) error 
 // the SHA-256 in the signature protects each part already.
 func (c *Client) partChecksums() bool {
 	return c.endpoint.Scheme == "https" || c.creds == nil
-}
-
-// bufPools keeps part buffers between writers, one pool per size, so a
-// program that uploads many objects does not allocate (and zero) PartSize x
-// Concurrency bytes for each.
-var bufPools sync.Map // int64 -> *sync.Pool of *[]byte
-
-func getBuf(size int64) []byte {
-	if p, ok := bufPools.Load(size); ok {
-		if b, ok := p.(*sync.Pool).Get().(*[]byte); ok {
-			return (*b)[:0]
-		}
-	}
-	return make([]byte, 0, size)
-}
-
-func putBuf(b []byte) {
-	size := int64(cap(b))
-	if size < MinPartSize {
-		return
-	}
-	p, _ := bufPools.LoadOrStore(size, &sync.Pool{})
-	b = b[:0]
-	p.(*sync.Pool).Put(&b)
-}
-
-// recycle returns the writer's buffers to the pools once run is done with
-// them: every part has finished by then.
-func (w *writer) recycle() {
-	for {
-		select {
-		case b := <-w.free:
-			putBuf(b)
-		default:
-			return
-		}
-	}
 }

@@ -115,7 +115,8 @@ func TestWriterFailuresLeaveNothing(t *testing.T) {
 		require.NoError(t, err)
 		w, err := sb.NewWriter(context.Background(), "toolarge", opts)
 		require.NoError(t, err)
-		_, err = w.Write(pattern(15<<20, 1))
+		// Two parts grow 5 MiB, then 10 MiB: 16 MiB needs a third.
+		_, err = w.Write(pattern(16<<20, 1))
 		require.ErrorIs(t, err, blob.ErrInvalidArgument)
 		require.Contains(t, err.Error(), "too large")
 		require.Error(t, w.Close())

@@ -1,0 +1,60 @@
+package upload
+
+// Limits are a service's multipart (or block) limits.
+type Limits struct {
+	// Service names the service in errors ("S3", "Azure").
+	Service string
+	// MinPart is the smallest part but the last; MaxPart the largest part.
+	MinPart, MaxPart int64
+	// MaxParts is the most parts one upload may have.
+	MaxParts int
+	// MaxObject is the largest object the service stores.
+	MaxObject int64
+}
+
+// plan sizes the parts of a stream whose length is unknown. Parts start at
+// base and double every step parts (capped at MaxPart), step being the
+// largest that still lets MaxParts parts hold MaxObject: a small upload
+// keeps the part size it asked for, and the largest object the service
+// takes still fits.
+type plan struct {
+	base, max int64
+	step      int
+}
+
+// newPlan returns the plan for parts of base bytes, base within the limits.
+func newPlan(base int64, l Limits) plan {
+	step := l.MaxParts
+	for step > 1 && capacity(base, step, l) < l.MaxObject {
+		step--
+	}
+	return plan{base: base, max: l.MaxPart, step: step}
+}
+
+// capacity is how many bytes MaxParts parts hold when they start at base
+// and double every step parts.
+func capacity(base int64, step int, l Limits) int64 {
+	var total int64
+	for first := 0; first < l.MaxParts; first += step {
+		n := min(step, l.MaxParts-first)
+		total += int64(n) * grow(base, l.MaxPart, first/step)
+		if total >= l.MaxObject {
+			return total
+		}
+	}
+	return total
+}
+
+func grow(base, maxPart int64, doublings int) int64 {
+	s := base
+	for range doublings {
+		if s >= maxPart/2 {
+			return maxPart
+		}
+		s *= 2
+	}
+	return min(s, maxPart)
+}
+
+// size is the size of part i (0-based).
+func (p plan) size(i int) int64 { return grow(p.base, p.max, i/p.step) }

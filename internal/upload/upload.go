@@ -1,0 +1,452 @@
+// Package upload is the one parallel upload engine of the drivers: S3's
+// multipart upload and Azure's staged blocks are the same pipeline with
+// different requests. It plans part sizes (growing so that any object the
+// service accepts fits in its part limit), pools part buffers, bounds the
+// parts in flight, cancels every part on the first failure and reports that
+// failure (not a cancelation), and sends an object that fits in one part as
+// a single request at Close, from a buffer that grows with the data, so a
+// small write never takes a part-sized buffer.
+package upload
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/anyblob/anyblob/blob"
+)
+
+// Target is one object being written, as the service sees it.
+type Target interface {
+	// Put writes the whole object in one request: it fit in the first part.
+	Put(ctx context.Context, data []byte) error
+	// Start begins a multipart (or staged) upload, once the object turns
+	// out larger than one part.
+	Start(ctx context.Context) (Session, error)
+}
+
+// Session is one multipart upload.
+type Session interface {
+	// Part sends part num (1-based). It may be called from several
+	// goroutines at once, and must not keep data after it returns.
+	Part(ctx context.Context, num int, data []byte) (Part, error)
+	// Complete commits the parts, sorted by Num.
+	Complete(ctx context.Context, parts []Part) error
+	// Abort discards the upload; ctx is not canceled (but bounded by
+	// CleanupTimeout), so cleanup runs after the write's context is gone.
+	Abort(ctx context.Context) error
+}
+
+// Part is what the service answered for one part.
+type Part struct {
+	Num int
+	// ID, ETag and Checksum are the service's: S3 uses ETag and Checksum,
+	// Azure ID.
+	ID, ETag, Checksum string
+}
+
+// Config sets up a Writer. PartSize is moved into [MinPart, MaxPart];
+// Concurrency below 1 is 1.
+type Config struct {
+	PartSize    int64
+	Concurrency int
+	Limits      Limits
+}
+
+// CleanupTimeout bounds Session.Abort after a failed write.
+const CleanupTimeout = 30 * time.Second
+
+// smallStart is the first buffer's capacity: it grows with the data up to
+// a part, so a small object costs about its own size.
+const smallStart = 64 << 10
+
+// ErrAborted is the reason of an Abort called with a nil reason.
+var ErrAborted = errors.New("write aborted")
+
+// Writer streams an object to a Target: the caller's goroutine fills
+// buffers (Write, ReadFrom), a goroutine started by New uploads them, at
+// most Concurrency at once through at most Concurrency buffers. Memory is
+// at most about PartSize x Concurrency (more as parts grow). Close commits;
+// Abort, a failed part or cancelation of ctx discards the upload.
+type Writer struct {
+	t        Target
+	limits   Limits
+	plan     plan
+	conc     int
+	cancel   context.CancelCauseFunc
+	allocMax int
+
+	// caller side
+	buf       []byte // the part being filled
+	n         int    // parts handed to run
+	written   int64
+	allocated int // part buffers made
+
+	parts chan partMsg
+	free  chan []byte // buffers run is done with
+	done  chan struct{}
+
+	// set by run before done is closed
+	result     error // the write's outcome
+	cleanupErr error // Session.Abort's failure
+}
+
+type partMsg struct {
+	num   int // 1-based part number
+	data  []byte
+	final bool // Close or Abort: data is the last part
+	abort bool
+}
+
+// New starts a Writer for t. ctx governs the whole write.
+func New(ctx context.Context, t Target, cfg Config) *Writer {
+	l := cfg.Limits
+	size := min(max(cfg.PartSize, l.MinPart), l.MaxPart)
+	conc := max(cfg.Concurrency, 1)
+	ctx, cancel := context.WithCancelCause(ctx)
+	w := &Writer{
+		t: t, limits: l, plan: newPlan(size, l), conc: conc, cancel: cancel,
+		parts: make(chan partMsg),
+		free:  make(chan []byte, conc+1),
+		done:  make(chan struct{}),
+	}
+	go w.run(ctx)
+	return w
+}
+
+// Write copies p into part buffers, handing each full one to the uploader.
+func (w *Writer) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		if err := w.room(int64(len(p))); err != nil {
+			return written, err
+		}
+		size := w.plan.size(w.n)
+		if err := w.ensureBuf(size, int64(len(p))); err != nil {
+			return written, err
+		}
+		k := min(int(size)-len(w.buf), len(p))
+		w.buf = append(w.buf, p[:k]...)
+		p = p[k:]
+		written += k
+		w.written += int64(k)
+		if int64(len(w.buf)) == size {
+			if err := w.send(); err != nil {
+				return written, err
+			}
+		}
+	}
+	return written, nil
+}
+
+// ReadFrom reads r straight into part buffers, saving a copy. The first
+// part's buffer grows as data comes, as with Write.
+func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if err := w.roomForMore(r); err != nil || w.n >= w.limits.MaxParts {
+			return total, err
+		}
+		size := w.plan.size(w.n)
+		if err := w.ensureBuf(size, 0); err != nil {
+			return total, err
+		}
+		if len(w.buf) == cap(w.buf) {
+			w.buf = growBuf(w.buf, int64(len(w.buf))+1, size) // only the first part's can be short
+		}
+		n, err := io.ReadFull(r, w.buf[len(w.buf):min(int64(cap(w.buf)), size)])
+		w.buf = w.buf[:len(w.buf)+n]
+		total += int64(n)
+		w.written += int64(n)
+		if int64(len(w.buf)) == size {
+			if serr := w.send(); serr != nil {
+				return total, serr
+			}
+		}
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return total, nil
+		case err != nil:
+			return total, err
+		}
+	}
+}
+
+// roomForMore checks there is room for more of r: when every part is used,
+// only the end of r may come.
+func (w *Writer) roomForMore(r io.Reader) error {
+	if w.n >= w.limits.MaxParts {
+		var one [1]byte
+		n, err := io.ReadFull(r, one[:])
+		if n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+			return nil
+		}
+	}
+	return w.room(1)
+}
+
+// ensureBuf makes w.buf a buffer for the current part, of size bytes: the
+// first part's starts small and grows; others come from the free list, new
+// while fewer than Concurrency exist, else it waits for one.
+func (w *Writer) ensureBuf(size, need int64) error {
+	if w.buf != nil {
+		if int64(len(w.buf))+need > int64(cap(w.buf)) && int64(cap(w.buf)) < size {
+			w.buf = growBuf(w.buf, int64(len(w.buf))+need, size)
+		}
+		return nil
+	}
+	if w.n == 0 {
+		w.allocated++ // the first part's buffer counts against Concurrency
+		w.buf = make([]byte, 0, min(size, max(need, smallStart)))
+		return nil
+	}
+	for {
+		var b []byte
+		select {
+		case b = <-w.free:
+		default:
+			if w.allocated < w.conc {
+				w.allocated++
+				b = getBuf(size)
+			} else {
+				select {
+				case b = <-w.free:
+				case <-w.done:
+					return w.result
+				}
+			}
+		}
+		if int64(cap(b)) < size {
+			putBuf(b, w.limits.MinPart)
+			b = getBuf(size)
+		}
+		w.buf = b[:0]
+		return nil
+	}
+}
+
+// growBuf returns b's data in a buffer of at least want bytes and at most
+// limit (the part size), doubling, so that filling it costs amortized linear
+// time.
+func growBuf(b []byte, want, limit int64) []byte {
+	c := min(limit, max(int64(cap(b))*2, want))
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
+}
+
+// room fails when n more bytes cannot fit in the upload.
+func (w *Writer) room(n int64) error {
+	if w.n >= w.limits.MaxParts || w.written+n > w.limits.MaxObject {
+		err := blob.Errorf(blob.ErrInvalidArgument, "object too large: %d bytes or more would need more than %s's limit of %d parts (%d full parts written; %d bytes at most)",
+			w.written+n, w.limits.Service, w.limits.MaxParts, w.n, w.limits.MaxObject)
+		w.cancel(err)
+		<-w.done
+		return err
+	}
+	return nil
+}
+
+// send hands the full buffer to run.
+func (w *Writer) send() error {
+	select {
+	case w.parts <- partMsg{num: w.n + 1, data: w.buf}:
+		w.n++
+		w.buf = nil
+		return nil
+	case <-w.done:
+		return w.result
+	}
+}
+
+// Close commits the object and returns the write's outcome: the first
+// failure (of a part, the commit, or the caller's context) when there was
+// one.
+func (w *Writer) Close() error {
+	select {
+	case w.parts <- partMsg{num: w.n + 1, data: w.buf, final: true}:
+	case <-w.done:
+	}
+	<-w.done
+	w.buf = nil
+	return w.result
+}
+
+// Abort discards the upload; it returns only a cleanup failure.
+func (w *Writer) Abort(reason error) error {
+	if reason == nil {
+		reason = ErrAborted
+	}
+	w.cancel(reason)
+	<-w.done
+	w.buf = nil
+	return w.cleanupErr
+}
+
+// Written is how many bytes the caller has handed over so far.
+func (w *Writer) Written() int64 { return w.written }
+
+// run uploads what the caller's side hands it, then commits or aborts.
+func (w *Writer) run(ctx context.Context) {
+	defer close(w.done)
+	defer w.recycle()
+	defer w.cancel(nil)
+	u := &uploader{w: w, ctx: ctx}
+	last := u.receive()
+	defer func() {
+		if cap(last.data) >= int(w.limits.MinPart) {
+			putBuf(last.data, w.limits.MinPart)
+		}
+	}()
+	if u.err() == nil && !last.abort && u.session == nil {
+		// Everything fit in one part.
+		w.result = w.t.Put(ctx, last.data)
+		if w.result == nil && ctx.Err() != nil {
+			w.result = context.Cause(ctx)
+		}
+		return
+	}
+	if u.err() == nil && !last.abort && len(last.data) > 0 {
+		u.part(last.num, last.data, false)
+	}
+	u.wg.Wait()
+	err := u.err()
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	if err == nil {
+		sort.Slice(u.done, func(i, j int) bool { return u.done[i].Num < u.done[j].Num })
+		err = u.session.Complete(ctx, u.done)
+	}
+	if err != nil {
+		w.result = err
+		if u.session != nil {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+			w.cleanupErr = u.session.Abort(cctx)
+			cancel()
+		}
+	}
+}
+
+// uploader is run's state: the session, the parts in flight and done, and
+// the first failure.
+type uploader struct {
+	w       *Writer
+	ctx     context.Context
+	session Session
+	wg      sync.WaitGroup
+
+	mu       sync.Mutex
+	firstErr error
+	done     []Part
+}
+
+// receive takes parts until the final message, starting the session at
+// the first full part, and returns the final message.
+func (u *uploader) receive() partMsg {
+	for {
+		select {
+		case m := <-u.w.parts:
+			if m.final {
+				return m
+			}
+			if u.session == nil {
+				s, err := u.w.t.Start(u.ctx)
+				if err != nil {
+					u.fail(err)
+					u.w.free <- m.data
+					return partMsg{final: true, abort: true}
+				}
+				u.session = s
+			}
+			u.part(m.num, m.data, true)
+		case <-u.ctx.Done():
+			return partMsg{final: true, abort: true}
+		}
+	}
+}
+
+// part sends one part, in its own goroutine when async.
+func (u *uploader) part(num int, data []byte, async bool) {
+	send := func() {
+		p, err := u.session.Part(u.ctx, num, data)
+		if async {
+			u.w.free <- data
+		}
+		if err != nil {
+			u.fail(err)
+			return
+		}
+		p.Num = num
+		u.mu.Lock()
+		u.done = append(u.done, p)
+		u.mu.Unlock()
+	}
+	if !async {
+		send()
+		return
+	}
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		send()
+	}()
+}
+
+// fail records the first failure and cancels the rest with it as the
+// cause, so the write reports the failure, never "context canceled".
+func (u *uploader) fail(err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.firstErr == nil {
+		u.firstErr = err
+		u.w.cancel(err)
+	}
+}
+
+func (u *uploader) err() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.firstErr
+}
+
+// bufPools keeps part buffers between writers, one pool per size, so a
+// program that uploads many objects does not allocate (and zero) PartSize x
+// Concurrency bytes for each.
+var bufPools sync.Map // int64 -> *sync.Pool of *[]byte
+
+func getBuf(size int64) []byte {
+	if p, ok := bufPools.Load(size); ok {
+		if b, ok := p.(*sync.Pool).Get().(*[]byte); ok {
+			return (*b)[:0]
+		}
+	}
+	return make([]byte, 0, size)
+}
+
+// putBuf returns a part buffer to its pool; smaller ones are dropped.
+func putBuf(b []byte, minPart int64) {
+	size := int64(cap(b))
+	if size < minPart {
+		return
+	}
+	p, _ := bufPools.LoadOrStore(size, &sync.Pool{})
+	b = b[:0]
+	p.(*sync.Pool).Put(&b)
+}
+
+// recycle returns the writer's buffers to the pools once run is done with
+// them: every part has finished by then.
+func (w *Writer) recycle() {
+	for {
+		select {
+		case b := <-w.free:
+			putBuf(b, w.limits.MinPart)
+		default:
+			return
+		}
+	}
+}

@@ -1,0 +1,225 @@
+package upload
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+)
+
+var testLimits = Limits{Service: "Test", MinPart: 1 << 10, MaxPart: 1 << 20, MaxParts: 1000, MaxObject: 4 << 20}
+
+// fakeTarget stores what the engine sends, and fails where told.
+type fakeTarget struct {
+	mu        sync.Mutex
+	put       []byte
+	puts      int
+	parts     map[int][]byte
+	committed []byte
+	aborted   bool
+	failPart  int   // part number whose upload fails
+	failErr   error // the failure
+	inFlight  atomic.Int32
+	maxFlight atomic.Int32
+}
+
+func (f *fakeTarget) Put(_ context.Context, data []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.puts++
+	f.put = bytes.Clone(data)
+	return nil
+}
+
+func (f *fakeTarget) Start(context.Context) (Session, error) {
+	f.parts = map[int][]byte{}
+	return f, nil
+}
+
+func (f *fakeTarget) Part(ctx context.Context, num int, data []byte) (Part, error) {
+	n := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for {
+		m := f.maxFlight.Load()
+		if n <= m || f.maxFlight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	if num == f.failPart {
+		return Part{}, f.failErr
+	}
+	if err := ctx.Err(); err != nil {
+		return Part{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.parts[num] = bytes.Clone(data)
+	return Part{ID: fmt.Sprint(num)}, nil
+}
+
+func (f *fakeTarget) Complete(_ context.Context, parts []Part) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var all []byte
+	for i, p := range parts {
+		if p.Num != i+1 || p.ID != fmt.Sprint(p.Num) {
+			return fmt.Errorf("part %d out of order: %+v", i, p)
+		}
+		all = append(all, f.parts[p.Num]...)
+	}
+	f.committed = all
+	return nil
+}
+
+func (f *fakeTarget) Abort(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return errors.New("cleanup got a canceled context")
+	}
+	f.aborted = true
+	return nil
+}
+
+func data(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}
+
+func TestSmallObjectIsOnePut(t *testing.T) {
+	f := &fakeTarget{}
+	w := New(context.Background(), f, Config{PartSize: 1 << 20, Concurrency: 4, Limits: testLimits})
+	_, err := w.Write([]byte("hello"))
+	require.NoError(t, err)
+	require.Less(t, cap(w.buf), 1<<20, "a small write does not take a part-sized buffer")
+	require.NoError(t, w.Close())
+	require.Equal(t, "hello", string(f.put))
+	require.Equal(t, 1, f.puts)
+	require.Nil(t, f.parts, "no multipart session")
+}
+
+func TestLargeObjectInParts(t *testing.T) {
+	for _, via := range []string{"Write", "ReadFrom"} {
+		t.Run(via, func(t *testing.T) {
+			f := &fakeTarget{}
+			w := New(context.Background(), f, Config{PartSize: 4 << 10, Concurrency: 3, Limits: testLimits})
+			want := data(100<<10 + 17)
+			var err error
+			if via == "Write" {
+				for p := want; len(p) > 0; p = p[min(len(p), 3000):] {
+					_, err = w.Write(p[:min(len(p), 3000)])
+					require.NoError(t, err)
+				}
+			} else {
+				n, err := w.ReadFrom(struct{ io.Reader }{bytes.NewReader(want)})
+				require.NoError(t, err)
+				require.Equal(t, int64(len(want)), n)
+			}
+			require.NoError(t, w.Close())
+			require.True(t, bytes.Equal(want, f.committed))
+			require.Equal(t, 26, len(f.parts), "4 KiB parts, the last short")
+			require.LessOrEqual(t, f.maxFlight.Load(), int32(3), "at most Concurrency parts in flight")
+			require.Zero(t, f.puts)
+		})
+	}
+}
+
+func TestSmallReadFromStaysSmall(t *testing.T) {
+	f := &fakeTarget{}
+	w := New(context.Background(), f, Config{PartSize: 1 << 20, Limits: testLimits})
+	_, err := w.ReadFrom(bytes.NewReader(data(100)))
+	require.NoError(t, err)
+	require.Less(t, cap(w.buf), 1<<20)
+	require.NoError(t, w.Close())
+	require.Equal(t, data(100), f.put)
+}
+
+func TestFailedPartIsTheResult(t *testing.T) {
+	boom := errors.New("part 2 refused")
+	f := &fakeTarget{failPart: 2, failErr: boom}
+	w := New(context.Background(), f, Config{PartSize: 1 << 10, Concurrency: 2, Limits: testLimits})
+	_, werr := w.Write(data(10 << 10))
+	err := w.Close()
+	if werr != nil {
+		err = werr
+	}
+	require.ErrorIs(t, err, boom, "the cause, not a cancelation")
+	require.False(t, errors.Is(err, context.Canceled))
+	require.True(t, f.aborted, "the session is aborted, with a live context")
+	require.Nil(t, f.committed)
+}
+
+func TestCancelAborts(t *testing.T) {
+	f := &fakeTarget{}
+	ctx, cancel := context.WithCancel(context.Background())
+	w := New(ctx, f, Config{PartSize: 1 << 10, Limits: testLimits})
+	_, err := w.Write(data(5 << 10))
+	require.NoError(t, err)
+	cancel()
+	require.ErrorIs(t, w.Close(), context.Canceled)
+	require.True(t, f.aborted)
+	require.Nil(t, f.committed)
+}
+
+func TestAbortBeforeAnyPart(t *testing.T) {
+	f := &fakeTarget{}
+	w := New(context.Background(), f, Config{PartSize: 1 << 10, Limits: testLimits})
+	_, err := w.Write([]byte("x"))
+	require.NoError(t, err)
+	require.NoError(t, w.Abort(nil))
+	require.Zero(t, f.puts)
+	require.Nil(t, f.committed)
+}
+
+func TestTooLarge(t *testing.T) {
+	l := testLimits
+	l.MaxParts = 2
+	f := &fakeTarget{}
+	w := New(context.Background(), f, Config{PartSize: 1 << 10, Limits: l})
+	// Two parts grow 1 KiB, then 2 KiB: 4 KiB needs a third.
+	_, err := w.Write(data(4 << 10))
+	require.ErrorIs(t, err, blob.ErrInvalidArgument)
+	require.Contains(t, err.Error(), "Test's limit of 2 parts")
+	require.Error(t, w.Close())
+	require.Nil(t, f.committed)
+}
+
+func TestPlan(t *testing.T) {
+	s3 := Limits{MinPart: 5 << 20, MaxPart: 5 << 30, MaxParts: 10000, MaxObject: 5 << 40}
+	azure := Limits{MinPart: 64 << 10, MaxPart: 4000 << 20, MaxParts: 50000, MaxObject: 190 << 40}
+	for name, l := range map[string]Limits{"S3": s3, "Azure": azure} {
+		for _, base := range []int64{l.MinPart, 4 << 20, 16 << 20, 100 << 20, l.MaxPart} {
+			if base < l.MinPart {
+				continue
+			}
+			p := newPlan(base, l)
+			var total int64
+			for i := range l.MaxParts {
+				s := p.size(i)
+				require.GreaterOrEqual(t, s, l.MinPart)
+				require.LessOrEqual(t, s, l.MaxPart)
+				if i > 0 {
+					require.GreaterOrEqual(t, s, p.size(i-1), "part sizes never shrink")
+				}
+				total += s
+			}
+			require.GreaterOrEqual(t, total, l.MaxObject, "%s base %d: every part holds the largest object", name, base)
+			require.Equal(t, base, p.size(0))
+			if name == "S3" {
+				// S3 has room to spare: parts grow only for large streams.
+				// Azure's 190 TiB in 50,000 blocks needs nearly every block
+				// at its largest, so its parts grow early.
+				require.Equal(t, base, p.size(int((256<<20)/base)), "%s: a 256 MiB stream keeps the requested size", name)
+			}
+		}
+	}
+}
