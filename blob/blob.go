@@ -36,6 +36,9 @@ type Bucket interface {
 	// negative offset is ErrInvalidArgument; an absent key is ErrNotFound; an
 	// IfMatch that does not match the object's ETag is ErrPreconditionFailed.
 	NewRangeReader(ctx context.Context, key string, offset, length int64, opts *ReaderOptions) (Reader, error)
+	// NewReader reads the whole object: NewRangeReader(ctx, key, 0, -1,
+	// opts), with the same errors.
+	NewReader(ctx context.Context, key string, opts *ReaderOptions) (Reader, error)
 	// NewWriter streams a new object; nothing is visible until Close returns nil.
 	// ctx governs the whole write: canceling it aborts the write.
 	NewWriter(ctx context.Context, key string, opts *WriterOptions) (Writer, error)
@@ -95,6 +98,14 @@ type ReaderOptions struct {
 	// IfMatch pins the read to one version: when it is not "" and not the
 	// object's current ETag, the read fails with ErrPreconditionFailed.
 	IfMatch string
+	// BeforeRead, when not nil, is called once before the read's first
+	// request with asFunc, which sets a pointer to the provider's native
+	// request or options (each provider documents the types) and reports
+	// whether it could; it is the per-call escape hatch for what the
+	// portable options do not cover. An error from it fails the read, as
+	// it is. Backends with no request (mem, file) call it with an asFunc
+	// that sets nothing.
+	BeforeRead func(asFunc func(any) bool) error
 }
 
 // WriterOptions controls a write. nil means the defaults.
@@ -126,6 +137,11 @@ type WriterOptions struct {
 	// Concurrency is how many parts are uploaded at once; 0 lets the backend
 	// choose. Memory held by a writer is at most about PartSize x Concurrency.
 	Concurrency int
+	// BeforeWrite, when not nil, is called once before the request that
+	// creates the object (a single upload, or the start of a multipart one),
+	// as ReaderOptions.BeforeRead is. An error from it fails the write and
+	// nothing is written.
+	BeforeWrite func(asFunc func(any) bool) error
 }
 
 // CopyOptions controls Copy. nil means the defaults: copy the source's
@@ -140,6 +156,9 @@ type CopyOptions struct {
 	Metadata map[string]string
 	// ContentType, when not "", replaces the source's content type.
 	ContentType string
+	// BeforeCopy, when not nil, is called once before the request that
+	// starts the copy, as ReaderOptions.BeforeRead is.
+	BeforeCopy func(asFunc func(any) bool) error
 }
 
 // ListOptions controls List. nil means the defaults: every key, no
@@ -158,6 +177,9 @@ type ListOptions struct {
 	// PageToken continues a listing: pass the previous page's
 	// NextPageToken. "" starts from the beginning.
 	PageToken string
+	// BeforeList, when not nil, is called once before the page's request,
+	// as ReaderOptions.BeforeRead is.
+	BeforeList func(asFunc func(any) bool) error
 }
 
 // ListPage is one page of a listing. Objects and Prefixes each come in
@@ -213,6 +235,9 @@ type SignedURLOptions struct {
 	Expiry time.Duration
 	// ContentType, for PUT only, is the Content-Type the upload must carry.
 	ContentType string
+	// BeforeSign, when not nil, is called once before the URL is signed,
+	// as ReaderOptions.BeforeRead is.
+	BeforeSign func(asFunc func(any) bool) error
 }
 
 // Aser is implemented by buckets, readers and writers that can expose a
@@ -246,3 +271,17 @@ type BatchDeleter interface {
 	// the first error met, after trying every key.
 	DeleteKeys(ctx context.Context, keys []string) error
 }
+
+// CallHook calls hook (a Before field of an options struct) with asFunc,
+// when hook is not nil, and returns its error. Drivers call it where the
+// hook's doc says; asFunc is NoNative for a driver with no native request.
+func CallHook(hook func(asFunc func(any) bool) error, asFunc func(any) bool) error {
+	if hook == nil {
+		return nil
+	}
+	return hook(asFunc)
+}
+
+// NoNative is the asFunc of backends that have no native request to give a
+// Before hook: it sets nothing and reports false.
+func NoNative(any) bool { return false }

@@ -121,6 +121,10 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 	return r, nil
 }
 
+func (b *bucket) NewReader(ctx context.Context, key string, opts *ReaderOptions) (Reader, error) {
+	return b.NewRangeReader(ctx, key, 0, -1, opts)
+}
+
 func (b *bucket) newRangeReader(ctx context.Context, key string, offset, length int64, opts *ReaderOptions) (*reader, error) {
 	if err := b.check(ctx, OpRead, key, true); err != nil {
 		return nil, err

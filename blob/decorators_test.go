@@ -138,7 +138,7 @@ func TestReadOnlyRefusesEveryChange(t *testing.T) {
 // of the interface, including any added later, must be refused by ReadOnly:
 // TestReadOnlyRefusesEveryWriteMethod calls them all by reflection.
 var readMethods = map[string]bool{
-	"NewRangeReader": true, "Attributes": true, "List": true,
+	"NewRangeReader": true, "NewReader": true, "Attributes": true, "List": true,
 	"SignedURL": true, // GET only; PUT and DELETE are checked in TestReadOnlyRefusesEveryChange
 	"Close":     true,
 }

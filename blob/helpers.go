@@ -12,7 +12,7 @@ import (
 // ReadAll reads the whole object at key. Errors are those of
 // NewRangeReader and Read: ErrNotFound for an absent key, and so on.
 func ReadAll(ctx context.Context, b Bucket, key string) ([]byte, error) {
-	r, err := b.NewRangeReader(ctx, key, 0, -1, nil)
+	r, err := b.NewReader(ctx, key, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s sourceReader) Read(p []byte) (int, error) {
 // Download copies the whole object at key to w. A failure to write to w is
 // a *Error whose cause is w's error.
 func Download(ctx context.Context, b Bucket, key string, w io.Writer) error {
-	r, err := b.NewRangeReader(ctx, key, 0, -1, nil)
+	r, err := b.NewReader(ctx, key, nil)
 	if err != nil {
 		return err
 	}

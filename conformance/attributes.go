@@ -88,7 +88,7 @@ var attributeChecks = []check{
 		a, err := b.Attributes(t.Context(), "obj")
 		require.NoError(t, err)
 		require.NotEmpty(t, a.ETag)
-		r, err := b.NewRangeReader(t.Context(), "obj", 0, -1, nil)
+		r, err := b.NewReader(t.Context(), "obj", nil)
 		require.NoError(t, err)
 		require.Equal(t, a.ETag, r.Attrs().ETag, "Reader.Attrs")
 		require.NoError(t, r.Close())

@@ -15,7 +15,7 @@ var deleteChecks = []check{
 		put(t, b, "obj", []byte("x"), nil)
 		require.NoError(t, b.Delete(t.Context(), "obj"))
 		require.False(t, exists(t, b, "obj"))
-		_, err := b.NewRangeReader(t.Context(), "obj", 0, -1, nil)
+		_, err := b.NewReader(t.Context(), "obj", nil)
 		requireKind(t, err, blob.ErrNotFound)
 	}},
 	{"absent key is not an error", func(t *testing.T, s *suite) {

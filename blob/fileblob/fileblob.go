@@ -267,6 +267,9 @@ func (d *driver) open(key string) (*os.File, *meta, error) {
 }
 
 func (d *driver) NewRangeReader(_ context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
+	if err := blob.CallHook(opts.BeforeRead, blob.NoNative); err != nil {
+		return nil, err
+	}
 	f, m, err := d.open(key)
 	if err != nil {
 		return nil, err
@@ -342,6 +345,9 @@ func (d *driver) createTemp(dir string) (*os.File, string, error) {
 }
 
 func (d *driver) NewWriter(_ context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
+	if err := blob.CallHook(opts.BeforeWrite, blob.NoNative); err != nil {
+		return nil, err
+	}
 	dir, file := keyPath(key)
 	f, tmp, err := d.createTemp(dir)
 	if err != nil {
@@ -469,6 +475,9 @@ func (d *driver) checkPrecondition(dir, file string, ifNotExist bool, ifMatch st
 }
 
 func (d *driver) List(_ context.Context, opts *blob.ListOptions) (*blob.ListPage, error) {
+	if err := blob.CallHook(opts.BeforeList, blob.NoNative); err != nil {
+		return nil, err
+	}
 	if _, _, err := pager.After(opts.PageToken); err != nil {
 		return nil, err
 	}
@@ -594,6 +603,9 @@ func (d *driver) DeleteKeys(_ context.Context, keys []string) error {
 }
 
 func (d *driver) Copy(_ context.Context, dstKey, srcKey string, opts *blob.CopyOptions) error {
+	if err := blob.CallHook(opts.BeforeCopy, blob.NoNative); err != nil {
+		return err
+	}
 	src, m, err := d.open(srcKey)
 	if err != nil {
 		if errors.Is(err, blob.ErrNotFound) {

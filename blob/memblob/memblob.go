@@ -107,6 +107,9 @@ func (d *driver) get(key string) (*object, error) {
 }
 
 func (d *driver) NewRangeReader(_ context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
+	if err := blob.CallHook(opts.BeforeRead, blob.NoNative); err != nil {
+		return nil, err
+	}
 	o, err := d.get(key)
 	if err != nil {
 		return nil, err
@@ -139,6 +142,9 @@ func (r *reader) Close() error                       { return nil }
 func (r *reader) Attrs() blob.ReaderAttrs            { return r.attrs }
 
 func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
+	if err := blob.CallHook(opts.BeforeWrite, blob.NoNative); err != nil {
+		return nil, err
+	}
 	return &writer{ctx: ctx, d: d, key: key, opts: *opts}, nil
 }
 
@@ -220,6 +226,9 @@ func (d *driver) Attributes(_ context.Context, key string) (*blob.Attributes, er
 // opaque (it records the last key or prefix returned), so listing goes on
 // correctly after the objects of earlier pages are deleted.
 func (d *driver) List(_ context.Context, opts *blob.ListOptions) (*blob.ListPage, error) {
+	if err := blob.CallHook(opts.BeforeList, blob.NoNative); err != nil {
+		return nil, err
+	}
 	if _, _, err := pager.After(opts.PageToken); err != nil {
 		return nil, err
 	}
@@ -256,6 +265,9 @@ func (d *driver) DeleteKeys(_ context.Context, keys []string) error {
 }
 
 func (d *driver) Copy(_ context.Context, dstKey, srcKey string, opts *blob.CopyOptions) error {
+	if err := blob.CallHook(opts.BeforeCopy, blob.NoNative); err != nil {
+		return err
+	}
 	d.s.mu.Lock()
 	defer d.s.mu.Unlock()
 	src, ok := d.s.objects[srcKey]

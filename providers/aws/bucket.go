@@ -303,7 +303,11 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 	if opts.PageToken != "" {
 		q.Set("continuation-token", opts.PageToken)
 	}
-	_, body, err := d.c.doRead(ctx, &Request{Method: http.MethodGet, Bucket: d.name, Query: q})
+	req := &Request{Method: http.MethodGet, Bucket: d.name, Query: q}
+	if err := blob.CallHook(opts.BeforeList, asRequest(req)); err != nil {
+		return nil, err
+	}
+	_, body, err := d.c.doRead(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -376,3 +380,15 @@ func conditionalHeaders(h http.Header, ifNotExist bool, ifMatch string) {
 }
 
 func emptyBody() io.ReadCloser { return io.NopCloser(bytes.NewReader(nil)) }
+
+// asRequest is the asFunc of the Before hooks: it sets a **Request to r,
+// the request about to be sent, whose Header and Query the hook may change.
+func asRequest(r *Request) func(any) bool {
+	return func(target any) bool {
+		if p, ok := target.(**Request); ok {
+			*p = r
+			return true
+		}
+		return false
+	}
+}

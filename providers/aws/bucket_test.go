@@ -320,3 +320,43 @@ func TestStaleCredentialsAreRefreshed(t *testing.T) {
 	require.Equal(t, "InvalidAccessKeyId", be.Code)
 	require.NotContains(t, err.Error(), "old-secret")
 }
+
+func TestHooksReachTheNativeRequest(t *testing.T) {
+	testEnv(t)
+	ep := emulator.MinIO(t)
+	c := newClient(t, minioOptions(ep))
+	b, _ := newBucket(t, c)
+	ctx := context.Background()
+	setMeta := func(as func(any) bool) error {
+		var r *Request
+		if !as(&r) {
+			return errors.New("no *Request")
+		}
+		r.Header.Set("X-Amz-Meta-Hooked", "yes")
+		return nil
+	}
+	require.NoError(t, blob.WriteAll(ctx, b, "hooked", []byte("x"), &blob.WriterOptions{BeforeWrite: setMeta}))
+	a, err := b.Attributes(ctx, "hooked")
+	require.NoError(t, err)
+	require.Equal(t, "yes", a.Metadata["hooked"], "the header the hook set was sent")
+
+	var seen string
+	_, err = b.List(ctx, &blob.ListOptions{Prefix: "h", BeforeList: func(as func(any) bool) error {
+		var r *Request
+		require.True(t, as(&r))
+		seen = r.Query.Get("prefix")
+		return nil
+	}})
+	require.NoError(t, err)
+	require.Equal(t, "h", seen)
+
+	_, err = b.SignedURL(ctx, "hooked", &blob.SignedURLOptions{BeforeSign: func(as func(any) bool) error {
+		var r *http.Request
+		require.True(t, as(&r))
+		require.Equal(t, http.MethodGet, r.Method)
+		var other *Request
+		require.False(t, as(&other), "a presign has no *Request")
+		return nil
+	}})
+	require.NoError(t, err)
+}

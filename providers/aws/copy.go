@@ -42,7 +42,7 @@ func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptio
 	if sa.Size > d.c.copyThreshold || opts.IfNotExist {
 		// CopyObject ignores If-None-Match on some servers (MinIO);
 		// CompleteMultipartUpload honours it, atomically.
-		return d.multipartCopy(ctx, dst, src, &a, opts.IfNotExist)
+		return d.multipartCopy(ctx, dst, src, &a, opts)
 	}
 	h := http.Header{}
 	h.Set("X-Amz-Copy-Source", d.copySource(src))
@@ -52,7 +52,11 @@ func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptio
 		writeHeaders(h, a.ContentType, a.ContentEncoding, a.ContentDisposition, a.ContentLanguage, a.CacheControl, a.Metadata)
 	}
 	conditionalHeaders(h, opts.IfNotExist, "")
-	_, _, err = d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: d.name, Key: dst, Header: h})
+	req := &Request{Method: http.MethodPut, Bucket: d.name, Key: dst, Header: h}
+	if err := blob.CallHook(opts.BeforeCopy, asRequest(req)); err != nil {
+		return err
+	}
+	_, _, err = d.c.doRead(ctx, req)
 	return err
 }
 
@@ -65,14 +69,19 @@ type copyPartResult struct {
 	ETag string `xml:"ETag"`
 }
 
-func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Attributes, ifNotExist bool) error {
+func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Attributes, opts *blob.CopyOptions) error {
+	ifNotExist := opts.IfNotExist
 	ranges, err := planCopy(a.Size, d.c.copyPartSize)
 	if err != nil {
 		return err
 	}
 	h := http.Header{}
 	writeHeaders(h, a.ContentType, a.ContentEncoding, a.ContentDisposition, a.ContentLanguage, a.CacheControl, a.Metadata)
-	_, body, err := d.c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: d.name, Key: dst, Query: url.Values{"uploads": {""}}, Header: h})
+	req := &Request{Method: http.MethodPost, Bucket: d.name, Key: dst, Query: url.Values{"uploads": {""}}, Header: h}
+	if err := blob.CallHook(opts.BeforeCopy, asRequest(req)); err != nil {
+		return err
+	}
+	_, body, err := d.c.doRead(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -162,6 +171,16 @@ func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURL
 	req.URL = u
 	if opts.ContentType != "" {
 		req.Header.Set("Content-Type", opts.ContentType)
+	}
+	err = blob.CallHook(opts.BeforeSign, func(target any) bool {
+		if p, ok := target.(**http.Request); ok {
+			*p = req
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		return "", err
 	}
 	pu, err := d.c.signer.Presign(req, creds, unsignedPayload, opts.Expiry, d.c.clock())
 	if err != nil {

@@ -54,14 +54,24 @@
 // ExpiredToken → ErrUnauthenticated; SlowDown and the throttling codes →
 // ErrThrottled; InvalidArgument, InvalidRange, EntityTooLarge, ... →
 // ErrInvalidArgument; NotImplemented → ErrNotImplemented; anything else by
-// its HTTP status. The *blob.Error keeps S3's code, status and request ID,
-// and errors.As reaches the *Error with S3's message.
+// its HTTP status, by the table every HTTP driver shares. The *blob.Error
+// keeps S3's code, status and request ID, and errors.As reaches the *Error
+// with S3's message. The Client itself returns only its own errors (*Error,
+// ErrInvalidOptions, ErrInvalidRequest, ErrCredentials), never blob's, so it
+// can be used on its own.
 //
 // # Escape hatch
 //
 // blob.As(bucket, &client) with client of type *aws.Client reaches the
 // Client, whose Do sends any S3 request signed and retried, and which has
 // CreateBucket, DeleteBucket and ListMultipartUploads.
+//
+// The Before hooks of the options (BeforeRead, BeforeWrite, BeforeList,
+// BeforeCopy) reach the *Request about to be sent (target type
+// **aws.Request), whose Header and Query they may change: a GetObject, a
+// PutObject or CreateMultipartUpload, a ListObjectsV2, a CopyObject or
+// CreateMultipartUpload. BeforeSign reaches the *http.Request about to be
+// presigned (target type **http.Request).
 //
 // # Emulators
 //

@@ -25,7 +25,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		return d.emptyReader(ctx, key, opts.IfMatch)
 	}
 	full := offset == 0 && length < 0
-	resp, err := d.get(ctx, key, offset, length, opts.IfMatch, full)
+	resp, err := d.get(ctx, key, offset, length, opts.IfMatch, full, opts.BeforeRead)
 	if err != nil {
 		var s3err *Error
 		if errors.As(err, &s3err) && s3err.Status == http.StatusRequestedRangeNotSatisfiable {
@@ -65,7 +65,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		if etag == "" {
 			return nil, blob.Errorf(blob.ErrInternal, "s3: cannot resume a read without an ETag")
 		}
-		resp, err := d.get(ctx, key, pos, n, etag, false)
+		resp, err := d.get(ctx, key, pos, n, etag, false, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -76,7 +76,9 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	return r, nil
 }
 
-func (d *driver) get(ctx context.Context, key string, offset, length int64, ifMatch string, checksum bool) (*http.Response, error) {
+// get sends the GET of a read; hook (nil on resumed requests) is the
+// caller's BeforeRead.
+func (d *driver) get(ctx context.Context, key string, offset, length int64, ifMatch string, checksum bool, hook func(func(any) bool) error) (*http.Response, error) {
 	h := http.Header{}
 	switch {
 	case length > 0:
@@ -92,7 +94,11 @@ func (d *driver) get(ctx context.Context, key string, offset, length int64, ifMa
 	}
 	// Explicit, so no http.Client decompresses the object behind our back.
 	h.Set("Accept-Encoding", "identity")
-	resp, err := d.c.Do(ctx, &Request{Method: http.MethodGet, Bucket: d.name, Key: key, Header: h})
+	req := &Request{Method: http.MethodGet, Bucket: d.name, Key: key, Header: h}
+	if err := blob.CallHook(hook, asRequest(req)); err != nil {
+		return nil, err
+	}
+	resp, err := d.c.Do(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -126,7 +126,11 @@ func (w *writer) put(ctx context.Context, data []byte) error {
 	h := w.headers()
 	conditionalHeaders(h, w.opts.IfNotExist, w.opts.IfMatch)
 	var attempts int
-	_, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Header: h, Body: data, attempts: &attempts})
+	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Header: h, Body: data, attempts: &attempts}
+	if err := blob.CallHook(w.opts.BeforeWrite, asRequest(req)); err != nil {
+		return err
+	}
+	_, _, err := w.d.c.doRead(ctx, req)
 	if attempts > 1 && w.opts.IfNotExist && kind(err) == blob.ErrPreconditionFailed {
 		// An earlier attempt may have written the object and lost its
 		// answer: then the object is ours, byte for byte.
@@ -190,7 +194,11 @@ func (w *writer) create(ctx context.Context) (string, error) {
 	if w.d.c.partChecksums() {
 		h.Set("X-Amz-Checksum-Algorithm", "CRC32C")
 	}
-	_, body, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: w.d.name, Key: w.key, Query: url.Values{"uploads": {""}}, Header: h})
+	req := &Request{Method: http.MethodPost, Bucket: w.d.name, Key: w.key, Query: url.Values{"uploads": {""}}, Header: h}
+	if err := blob.CallHook(w.opts.BeforeWrite, asRequest(req)); err != nil {
+		return "", err
+	}
+	_, body, err := w.d.c.doRead(ctx, req)
 	if err != nil {
 		return "", err
 	}
