@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/stretchr/testify/require"
 
 	"github.com/anyblob/anyblob/blob"
@@ -17,18 +16,17 @@ import (
 
 var containerSeq atomic.Int64
 
-// harness runs the suite on one Azurite, a new container per check, with
-// the shared key of its connection string.
+// harness runs the suite on one Azurite, a new container per check, all
+// through one Client with the shared key of its connection string.
 func harness(t *testing.T) conformance.Harness {
 	srv := emulator.Azurite(t, nil)
-	sc, err := service.NewClientFromConnectionString(srv.ConnectionString, nil)
+	c, err := azure.New(context.Background(), azure.Options{ConnectionString: srv.ConnectionString})
 	require.NoError(t, err)
 	return conformance.Harness{
 		Open: func(t *testing.T) blob.Bucket {
 			name := fmt.Sprintf("conformance-%d", containerSeq.Add(1))
-			_, err := sc.CreateContainer(context.Background(), name, nil)
-			require.NoError(t, err)
-			b, err := azure.OpenBucket(context.Background(), name, azure.Options{ConnectionString: srv.ConnectionString})
+			require.NoError(t, c.CreateContainer(context.Background(), name))
+			b, err := c.Bucket(name)
 			require.NoError(t, err)
 			return b
 		},

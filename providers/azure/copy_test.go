@@ -10,7 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/stretchr/testify/require"
 
 	"github.com/anyblob/anyblob/blob"
@@ -62,9 +61,9 @@ func (p *copyProxy) start(t *testing.T, target string) string {
 
 func TestCopyWaitsForPendingCopies(t *testing.T) {
 	az := emulator.Azurite(t, nil)
-	sc, err := service.NewClientFromConnectionString(az.ConnectionString, nil)
-	require.NoError(t, err)
 	ctx := context.Background()
+	admin, err := azure.New(ctx, azure.Options{ConnectionString: az.ConnectionString})
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		name    string
 		pending int
@@ -77,8 +76,7 @@ func TestCopyWaitsForPendingCopies(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			container := "copy-" + strings.ReplaceAll(tc.name, " ", "-")
-			_, err := sc.CreateContainer(ctx, container, nil)
-			require.NoError(t, err)
+			require.NoError(t, admin.CreateContainer(ctx, container))
 			p := &copyProxy{pending: tc.pending, final: tc.final}
 			b, err := azure.OpenBucket(ctx, container, azure.Options{ServiceURL: p.start(t, az.BlobEndpoint), Account: az.Account, SharedKey: az.Key})
 			require.NoError(t, err)

@@ -23,6 +23,7 @@ var codes = map[string]error{
 	"CannotVerifyCopySource":            blob.ErrNotFound,
 	"ConditionNotMet":                   blob.ErrPreconditionFailed,
 	"BlobAlreadyExists":                 blob.ErrPreconditionFailed,
+	"ContainerAlreadyExists":            blob.ErrPreconditionFailed,
 	"TargetConditionNotMet":             blob.ErrPreconditionFailed,
 	"SourceConditionNotMet":             blob.ErrPreconditionFailed,
 	"AuthorizationFailure":              blob.ErrPermissionDenied,

@@ -118,10 +118,9 @@ func TestManagedIdentityAgainstAzuriteOAuth(t *testing.T) {
 
 	chain, err := azurecred.NewChain(&azurecred.Options{DisableCLI: true})
 	require.NoError(t, err)
-	sc, err := service.NewClient(az.BlobEndpoint+"/", chain, co)
+	admin, err := azure.New(context.Background(), azure.Options{ServiceURL: az.BlobEndpoint, Credential: chain, ClientOptions: co})
 	require.NoError(t, err)
-	_, err = sc.CreateContainer(context.Background(), "mi-test", nil)
-	require.NoError(t, err, "Azurite accepts the managed identity's token")
+	require.NoError(t, admin.CreateContainer(context.Background(), "mi-test"), "Azurite accepts the managed identity's token")
 	used, ok := chain.Report().Used()
 	require.True(t, ok)
 	require.Equal(t, "managed identity", used.Source)

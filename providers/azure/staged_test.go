@@ -50,17 +50,16 @@ func (c *counter) take() []string {
 // that the service then refuses it: another library once dropped them.
 func TestStagedUploadsKeepTheirPreconditions(t *testing.T) {
 	srv := emulator.Azurite(t, nil)
-	sc, err := service.NewClientFromConnectionString(srv.ConnectionString, nil)
-	require.NoError(t, err)
-	_, err = sc.CreateContainer(context.Background(), "staged", nil)
-	require.NoError(t, err)
+	ctx := context.Background()
 	cnt := &counter{}
-	b, err := azure.OpenBucket(context.Background(), "staged", azure.Options{
+	c, err := azure.New(ctx, azure.Options{
 		ConnectionString: srv.ConnectionString,
 		ClientOptions:    &service.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: cnt}},
 	})
 	require.NoError(t, err)
-	ctx := context.Background()
+	require.NoError(t, c.CreateContainer(ctx, "staged"))
+	b, err := c.Bucket("staged")
+	require.NoError(t, err)
 	body := bytes.Repeat([]byte("0123456789abcdef"), (10<<20)/16) // 10 MiB: three 4 MiB blocks
 	staged := &blob.WriterOptions{PartSize: 4 << 20, Concurrency: 2}
 

@@ -1,0 +1,77 @@
+// Package azure is the Azure Blob Storage provider of anyblob, on
+// github.com/Azure/azure-sdk-for-go/sdk/storage/azblob.
+//
+// # URLs
+//
+// Importing the package registers the azblob scheme with blob.Register:
+//
+//	azblob://CONTAINER?account=ACCOUNT&endpoint=URL
+//
+// With blob.OpenFromEnv, CLOUD_PROVIDER=azure (alias azblob) opens the same
+// container. See FromURL for the parameters and the environment variables
+// read. Credentials, first that applies: a connection string
+// (AZURE_STORAGE_CONNECTION_STRING), a shared key (AZURE_STORAGE_KEY), a SAS
+// token (AZURE_STORAGE_SAS_TOKEN), else a token credential from the Azure
+// chain (managed identity first; see Options.Credential).
+//
+// In code: New(ctx, Options{...}) returns a *Client, which holds the service
+// client and credentials and opens any number of containers with
+// Client.Bucket; OpenBucket does both, for one container. Client also
+// creates and deletes containers (CreateContainer, DeleteContainer).
+//
+// # Writes
+//
+// Objects up to one part (WriterOptions.PartSize, default 8 MiB) go in one
+// Put Blob at Close. Larger ones are staged as blocks, Concurrency (default
+// 4) at a time, from at most PartSize x Concurrency bytes of reused buffers,
+// and committed with Put Block List at Close; nothing is visible before.
+// IfNotExist (If-None-Match: *) and IfMatch (If-Match) go on the request
+// that commits, Put Blob or Put Block List alike, so the service checks them
+// atomically for staged uploads too. Abort, a failed part or a canceled
+// context commit nothing; uncommitted blocks are dropped by the service
+// (after a week, or at the next commit).
+//
+// # Metadata
+//
+// Azure metadata names must be C# identifiers. Keys (letters, digits, '-'
+// and '_', see blob.WriterOptions) are mapped the same way every time,
+// reversibly: '_' is stored as "__" and '-' as "_h", so "content-id" is
+// stored as "content_hid" and read back as "content-id". Values that are not
+// printable ASCII without surrounding spaces, or that look like an encoded
+// word, are stored as one RFC 2047 "B" word and decoded on read.
+//
+// # Signed URLs
+//
+// SignedURL returns a service SAS signed with the shared key, or, with a
+// token credential, a user delegation SAS (the credential needs the
+// Storage Blob Delegator role). A container opened with a SAS token cannot
+// sign (ErrNotImplemented). The user delegation SAS is not verified against
+// Azurite: azblob 1.8.3 signs the newest string-to-sign (with the signed
+// request header and query lines), which Azurite 3.35 does not know.
+//
+// # Errors
+//
+// Azure's error codes map to the blob sentinels in one table (codes, in
+// errors.go): BlobNotFound, ContainerNotFound → ErrNotFound;
+// ConditionNotMet, BlobAlreadyExists, ContainerAlreadyExists →
+// ErrPreconditionFailed; AuthorizationFailure and the other authorization
+// codes → ErrPermissionDenied; AuthenticationFailed →
+// ErrUnauthenticated; ServerBusy → ErrThrottled; anything else by its HTTP
+// status. The *blob.Error keeps Azure's code, status and request ID, and
+// errors.As reaches the *azcore.ResponseError. Client's own calls
+// (CreateContainer, DeleteContainer) return the SDK's errors unchanged.
+//
+// # Escape hatch (As)
+//
+// blob.As reaches, from a bucket, **azure.Client and **container.Client;
+// from a Reader, **blob.DownloadStreamResponse (of the azblob/blob
+// package).
+//
+// # Emulators
+//
+// conformance/emulator.Azurite starts a local Azurite. Pass its connection
+// string (AzuriteServer.ConnectionString), or use the URL
+// azblob://CONTAINER?endpoint=http://127.0.0.1:10000/devstoreaccount1 with
+// AZURE_STORAGE_ACCOUNT=devstoreaccount1 and AZURE_STORAGE_KEY set to its
+// well-known key.
+package azure
