@@ -1,7 +1,6 @@
 package blob
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,23 +16,60 @@ func ReadAll(ctx context.Context, b Bucket, key string) ([]byte, error) {
 		return nil, err
 	}
 	defer r.Close()
-	var buf bytes.Buffer
-	if n := r.Attrs().Size; n > 0 && n < 1<<30 {
-		buf.Grow(int(n))
+	data, err := readSized(r, r.Attrs().Size)
+	if err == io.ErrUnexpectedEOF {
+		err = wrapError(ctx, Errorf(ErrInternal, "the object ended before its size, %d bytes", r.Attrs().Size), nil, "", "", OpRead, key)
 	}
-	if _, err := buf.ReadFrom(r); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if err := r.Close(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return data, nil
+}
+
+// readSized reads r to its end into one allocation of size bytes when size
+// is known (and under 1 GiB), growing only if r holds more than it said.
+func readSized(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size >= 1<<30 {
+		return io.ReadAll(r)
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	var one [1]byte
+	n, err := io.ReadFull(r, one[:])
+	if n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+		return data, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(data, one[0]), rest...), nil
 }
 
 // WriteAll writes data as the object at key, with opts (nil means the
 // defaults). On any failure the write is aborted and nothing is visible.
 func WriteAll(ctx context.Context, b Bucket, key string, data []byte, opts *WriterOptions) error {
-	return Upload(ctx, b, key, bytes.NewReader(data), opts)
+	w, err := b.NewWriter(ctx, key, opts)
+	if err != nil {
+		return err
+	}
+	// One Write of the whole: the driver can size its buffer exactly.
+	if _, err := w.Write(data); err != nil {
+		_ = w.Abort(err)
+		return err
+	}
+	return w.Close()
 }
 
 // Upload streams r into the object at key, with opts (nil means the

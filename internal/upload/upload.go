@@ -59,9 +59,10 @@ type Config struct {
 // CleanupTimeout bounds Session.Abort after a failed write.
 const CleanupTimeout = 30 * time.Second
 
-// smallStart is the first buffer's capacity: it grows with the data up to
-// a part, so a small object costs about its own size.
-const smallStart = 64 << 10
+// readStart is the first buffer's capacity for ReadFrom, which cannot know
+// how much comes; Write starts at the size of its first write. Either grows
+// by doubling up to a part, so a small object costs about its own size.
+const readStart = 16 << 10
 
 // ErrAborted is the reason of an Abort called with a nil reason.
 var ErrAborted = errors.New("write aborted")
@@ -200,7 +201,10 @@ func (w *Writer) ensureBuf(size, need int64) error {
 	}
 	if w.n == 0 {
 		w.allocated++ // the first part's buffer counts against Concurrency
-		w.buf = make([]byte, 0, min(size, max(need, smallStart)))
+		if need == 0 {
+			need = readStart
+		}
+		w.buf = make([]byte, 0, min(size, need))
 		return nil
 	}
 	for {

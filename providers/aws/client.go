@@ -198,8 +198,12 @@ func defaultHTTPClient() *http.Client {
 		t.MaxIdleConns = 256
 		t.MaxIdleConnsPerHost = 64
 		t.DisableCompression = true
-		t.WriteBufferSize = 256 << 10
-		t.ReadBufferSize = 256 << 10
+		// 64 KiB, not more: each kept connection holds both buffers, and
+		// 16 busy connections at 256 KiB held 8 MiB for nothing (measured:
+		// no throughput change on 256 MiB PUT and GET, the small-object
+		// peak from 17 to 7 MiB).
+		t.WriteBufferSize = 64 << 10
+		t.ReadBufferSize = 64 << 10
 		dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 		t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := dialer.DialContext(ctx, network, addr)
