@@ -20,7 +20,7 @@ var bucketSeq atomic.Int64
 func harness(t *testing.T) conformance.Harness {
 	srv := emulator.FakeGCS(t)
 	c, err := gcp.New(context.Background(), gcp.Options{
-		Endpoint: srv.Endpoint, Anonymous: true,
+		Endpoint: srv.Endpoint, Anonymous: true, Project: "test-project",
 		SignerEmail: testSignerEmail, SignerKey: testKeyPEM(t),
 	})
 	require.NoError(t, err)
@@ -28,8 +28,10 @@ func harness(t *testing.T) conformance.Harness {
 	return conformance.Harness{
 		Open: func(t *testing.T) blob.Bucket {
 			name := fmt.Sprintf("conformance-%d", bucketSeq.Add(1))
-			require.NoError(t, c.Storage().Bucket(name).Create(context.Background(), "test-project", nil))
-			return c.Bucket(name)
+			require.NoError(t, c.CreateBucket(context.Background(), name))
+			b, err := c.Bucket(name)
+			require.NoError(t, err)
+			return b
 		},
 		UncheckedSignedURLs: "fake-gcs-server serves signed URLs without checking signature or expiry; signing is checked against the V4 algorithm in signedurl_test.go",
 	}

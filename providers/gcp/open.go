@@ -13,10 +13,12 @@ func init() {
 	blob.Register(blob.Provider{Name: "gcp", Scheme: Scheme, Aliases: []string{"gcs", "gs"}, Open: openURL})
 }
 
+// openURL is the gs:// opener: it reads the environment, then opens the
+// bucket as OpenBucket does.
 func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 	name, opts, err := FromURL(u, os.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, blob.OpenError(Scheme, u.Host, err)
 	}
 	return OpenBucket(ctx, name, opts)
 }
@@ -27,8 +29,9 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 //	gs://BUCKET?project=P&endpoint=URL&anonymous=true
 //
 // With no endpoint parameter, STORAGE_EMULATOR_HOST ("host:port" or a URL)
-// selects an emulator, reached without credentials. An unknown parameter
-// or a bad value is ErrInvalidArgument naming it.
+// selects an emulator, reached without credentials; project falls back to
+// GOOGLE_CLOUD_PROJECT. An unknown parameter or a bad value is
+// ErrInvalidArgument naming it.
 func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	var opts Options
 	name, err := urlopt.Bucket(u, "bucket")

@@ -1,0 +1,195 @@
+package gcp
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"strings"
+
+	"cloud.google.com/go/storage"
+	"golang.org/x/oauth2/google"
+	"google.golang.org/api/option"
+
+	"github.com/anyblob/anyblob/auth/gcpcred"
+	"github.com/anyblob/anyblob/blob"
+)
+
+// Scheme is the URL scheme this driver registers: "gs".
+const Scheme = "gs"
+
+// DefaultPartSize is the chunk size of uploads when WriterOptions.PartSize
+// is 0.
+const DefaultPartSize = 16 << 20
+
+// Options configure a Client. The zero value uses Application Default
+// Credentials against Google Cloud Storage. Options are read once, by New:
+// nothing here reads the environment (see FromURL).
+type Options struct {
+	// Endpoint, when set, is the JSON API endpoint, such as an emulator's
+	// "http://127.0.0.1:4443/storage/v1/". "" means Google's.
+	Endpoint string
+	// Anonymous sends no credentials (for emulators and public buckets).
+	Anonymous bool
+	// Credentials are used when set; nil means the GCP chain of
+	// auth/gcpcred (Application Default Credentials), unless Anonymous.
+	Credentials *google.Credentials
+	// AllowInsecureCredentials lets credentials go to an http:// endpoint.
+	// Without it, an http endpoint with credentials is ErrInvalidArgument:
+	// bearer tokens travel over https only.
+	AllowInsecureCredentials bool
+	// Project is the project buckets are created in (Client.CreateBucket);
+	// "" is enough for everything else.
+	Project string
+	// ClientOptions are passed to storage.NewClient after the ones Options
+	// makes, so they win (credentials, HTTP client, ...); nil adds none.
+	ClientOptions []option.ClientOption
+	// SignerEmail is the service account SignerKey belongs to.
+	SignerEmail string
+	// SignerKey (a PEM private key) and SignerEmail sign URLs locally. nil
+	// means SignedURL uses the credentials' own key, or IAM signBlob.
+	SignerKey []byte
+}
+
+// Client is a GCS client: it holds the storage client and credentials, so
+// every bucket opened with Bucket shares them. It is safe for concurrent
+// use. blob.As reaches it from a bucket of this package (target type
+// **gcp.Client).
+type Client struct {
+	sc   *storage.Client
+	opts Options
+	// insecure is true for an http:// endpoint, so signed URLs use http.
+	insecure bool
+}
+
+// New returns a Client for opts. It does not contact the service unless
+// the credentials need to (the metadata server, say). Errors are
+// *blob.Error with Op blob.OpOpen: ErrInvalidArgument for an endpoint that
+// is not an http(s) URL, or an http one with credentials (without
+// AllowInsecureCredentials); ErrUnauthenticated when no credentials are
+// found, with the chain's report, or the storage client refuses them.
+func New(ctx context.Context, opts Options) (*Client, error) {
+	c := &Client{opts: opts}
+	co, err := c.clientOptions(ctx)
+	if err != nil {
+		return nil, blob.OpenError(Scheme, "", err)
+	}
+	sc, err := storage.NewClient(ctx, co...)
+	if err != nil {
+		return nil, blob.OpenError(Scheme, "", &blob.Error{Kind: blob.ErrUnauthenticated, Err: err})
+	}
+	c.sc = sc
+	return c, nil
+}
+
+// clientOptions are the storage client's options for c.opts: the endpoint,
+// the credentials (or none), then Options.ClientOptions.
+func (c *Client) clientOptions(ctx context.Context) ([]option.ClientOption, error) {
+	opts := c.opts
+	var co []option.ClientOption
+	if opts.Endpoint != "" {
+		u, err := url.Parse(opts.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, blob.Errorf(blob.ErrInvalidArgument, "gs: endpoint %q is not an http(s) URL", opts.Endpoint)
+		}
+		if u.Path == "" || u.Path == "/" {
+			u.Path = "/storage/v1/"
+		}
+		c.insecure = u.Scheme == "http"
+		co = append(co, option.WithEndpoint(u.String()))
+	}
+	switch {
+	case opts.Anonymous:
+		co = append(co, option.WithoutAuthentication())
+	case c.insecure && !opts.AllowInsecureCredentials:
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "gs: endpoint %q is http: credentials are only sent over https (set Anonymous, or AllowInsecureCredentials for a test server)", opts.Endpoint)
+	default:
+		creds := opts.Credentials
+		if creds == nil {
+			found, _, err := gcpcred.Find(ctx, &gcpcred.Options{Scopes: []string{storage.ScopeFullControl}})
+			if err != nil {
+				return nil, &blob.Error{Kind: blob.ErrUnauthenticated, Err: err}
+			}
+			creds = found
+		}
+		co = append(co, option.WithCredentials(creds))
+	}
+	return append(co, opts.ClientOptions...), nil
+}
+
+// Storage returns the underlying storage client, never nil. It is closed
+// by Close.
+func (c *Client) Storage() *storage.Client { return c.sc }
+
+// Close closes the storage client; buckets opened through c fail after it.
+// Its error is the storage client's.
+func (c *Client) Close() error { return c.sc.Close() }
+
+// Bucket returns the bucket name through c as a blob.Bucket. It does not
+// contact the service, so a bucket that does not exist shows as
+// ErrNotFound on the first call. A name GCS cannot have (see
+// validateBucketName) is a *blob.Error of kind ErrInvalidArgument. Closing
+// the bucket does not close c.
+func (c *Client) Bucket(name string) (blob.Bucket, error) {
+	return c.bucket(name, false)
+}
+
+func (c *Client) bucket(name string, owns bool) (blob.Bucket, error) {
+	if err := validateBucketName(name); err != nil {
+		return nil, blob.OpenError(Scheme, name, err)
+	}
+	return blob.NewBucket(Scheme, name, &driver{c: c, bkt: c.sc.Bucket(name), name: name, owns: owns}), nil
+}
+
+// OpenBucket is New followed by Client.Bucket: it returns the bucket name
+// with a Client of its own, closed when the bucket is. Its errors are
+// New's and Bucket's.
+func OpenBucket(ctx context.Context, name string, opts Options) (blob.Bucket, error) {
+	c, err := New(ctx, opts)
+	if err != nil {
+		return nil, blob.OpenError(Scheme, name, err)
+	}
+	b, err := c.bucket(name, true)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// validateBucketName checks GCS's bucket naming rules: lower-case letters,
+// digits, '-', '_' and '.'; starting and ending with a letter or digit;
+// 3 to 63 characters, or up to 222 with dots, each dot-separated part 1 to
+// 63 characters; not an IP address in dotted-decimal form; not starting
+// with "goog" and not containing "google". (GCS also refuses close
+// misspellings of "google", which are not listed anywhere: the service
+// checks those.) A bad name is ErrInvalidArgument.
+func validateBucketName(name string) error {
+	bad := func(why string) error {
+		return blob.Errorf(blob.ErrInvalidArgument, "gs: bucket name %q %s", name, why)
+	}
+	switch {
+	case len(name) < 3 || len(name) > 222:
+		return bad("must be 3 to 63 characters (222 with dots)")
+	case len(name) > 63 && !strings.Contains(name, "."):
+		return bad("must be 3 to 63 characters (222 with dots)")
+	case !isAlnum(name[0]) || !isAlnum(name[len(name)-1]):
+		return bad("must start and end with a letter or digit")
+	case strings.HasPrefix(name, "goog") || strings.Contains(name, "google"):
+		return bad(`must not start with "goog" nor contain "google"`)
+	case net.ParseIP(name) != nil:
+		return bad("must not be an IP address")
+	}
+	for i := 0; i < len(name); i++ {
+		if ch := name[i]; !isAlnum(ch) && ch != '-' && ch != '_' && ch != '.' {
+			return bad("may hold only lower-case letters, digits, '-', '_' and '.'")
+		}
+	}
+	for part := range strings.SplitSeq(name, ".") {
+		if len(part) == 0 || len(part) > 63 {
+			return bad("must have dot-separated parts of 1 to 63 characters")
+		}
+	}
+	return nil
+}
+
+func isAlnum(ch byte) bool { return 'a' <= ch && ch <= 'z' || '0' <= ch && ch <= '9' }

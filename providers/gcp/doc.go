@@ -1,0 +1,81 @@
+// Package gcp is the Google Cloud Storage provider of anyblob, on
+// cloud.google.com/go/storage.
+//
+// # URLs
+//
+// Importing the package registers the gs scheme with blob.Register:
+//
+//	gs://BUCKET?project=PROJECT&endpoint=URL&anonymous=true
+//
+// With blob.OpenFromEnv, CLOUD_PROVIDER=gcp (aliases gcs, gs) opens the
+// same bucket. STORAGE_EMULATOR_HOST, when set, is read once, by the URL
+// opener, and points the bucket at an emulator (fake-gcs-server) without
+// credentials. Otherwise credentials come from auth/gcpcred: Application
+// Default Credentials in their standard order
+// (GOOGLE_APPLICATION_CREDENTIALS, the gcloud well-known file, the metadata
+// server), with service-account keys, authorized users, impersonation and
+// external accounts (AWS workload identity federation included). When none
+// is found, opening fails with ErrUnauthenticated and the chain's report of
+// every source. See FromURL.
+//
+// In code: New(ctx, Options{...}) returns a *Client, which holds the
+// storage client and credentials and opens any number of buckets with
+// Client.Bucket; OpenBucket does both, for one bucket. Client also creates
+// and deletes buckets (CreateBucket, DeleteBucket).
+//
+// # Versions and ETags
+//
+// The ETag this provider exposes is the object's generation, quoted:
+// "1700000000123456". It is the same from Attributes, List and
+// Reader.Attrs. IfMatch (on reads and writes) is a generation match on that
+// number; IfNotExist is the DoesNotExist precondition (ifGenerationMatch=0);
+// both are checked by the service, atomically. A read is pinned to the
+// generation it starts on; with IfMatch, to that generation.
+//
+// # Integrity
+//
+// A full read verifies the object's CRC32C when the service sends it (the
+// storage client does it and fails the read on a mismatch); a ranged read
+// cannot.
+//
+// # Writes
+//
+// A Writer streams with a resumable upload in chunks of
+// WriterOptions.PartSize (default 16 MiB, rounded up to 256 KiB), holding
+// one chunk in memory; an object smaller than a chunk goes in one request at
+// Close. Nothing is visible before Close; Abort or a canceled context
+// cancels the upload.
+//
+// # Signed URLs
+//
+// SignedURL signs V4 URLs with the service account key of Options.SignerKey
+// (or of the credentials file), or, with no key, through the IAM
+// Credentials signBlob call for the credentials' service account.
+//
+// # Errors
+//
+// The storage client's errors map to the blob sentinels in one place
+// (errorDetail, in errors.go): storage.ErrObjectNotExist and
+// ErrBucketNotExist are ErrNotFound; a JSON API error (*googleapi.Error) is
+// mapped by its HTTP status with the table every HTTP provider shares (404
+// ErrNotFound, 409 and 412 ErrPreconditionFailed, 401 ErrUnauthenticated,
+// 403 ErrPermissionDenied, 429 and 503 ErrThrottled, 400 ErrInvalidArgument,
+// ...), its first reason being the code. errors.As reaches the
+// *googleapi.Error. Client's own calls (CreateBucket, DeleteBucket) return
+// the storage client's errors unchanged.
+//
+// # Escape hatch (As)
+//
+// blob.As reaches, from a bucket, **gcp.Client, **storage.Client and
+// **storage.BucketHandle; from a Reader, **storage.Reader; from a Writer,
+// **storage.Writer.
+//
+// # Emulators
+//
+// conformance/emulator.FakeGCS starts a local fake-gcs-server: open its
+// buckets with Options{Endpoint: srv.Endpoint, Anonymous: true}, or with
+// STORAGE_EMULATOR_HOST=srv.Host and a gs:// URL. fake-gcs-server serves
+// signed URLs without checking their signature or expiry, and ignores
+// maxResults with a delimiter and preconditions on rewrites; the provider
+// copes with the last two.
+package gcp
