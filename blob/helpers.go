@@ -82,7 +82,13 @@ func Upload(ctx context.Context, b Bucket, key string, r io.Reader, opts *Writer
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(w, sourceReader{r}); err != nil {
+	var src io.Reader = sourceReader{r}
+	if ra, ok := r.(seekReaderAt); ok {
+		// Keep ReadAt and Seek visible: a driver may then send a file or
+		// a bytes.Reader in sections, without part buffers.
+		src = sourceReaderAt{sourceReader{r}, ra}
+	}
+	if _, err := io.Copy(w, src); err != nil {
 		_ = w.Abort(err)
 		var se sourceError
 		if errors.As(err, &se) {
@@ -101,6 +107,35 @@ type sourceError struct{ err error }
 
 func (e sourceError) Error() string { return e.err.Error() }
 func (e sourceError) Unwrap() error { return e.err }
+
+// seekReaderAt is a source a driver can read in sections.
+type seekReaderAt interface {
+	io.ReaderAt
+	io.Seeker
+}
+
+// sourceReaderAt is a sourceReader that also marks ReadAt's and Seek's
+// errors as the source's.
+type sourceReaderAt struct {
+	sourceReader
+	ra seekReaderAt
+}
+
+func (s sourceReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := s.ra.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		err = sourceError{err}
+	}
+	return n, err
+}
+
+func (s sourceReaderAt) Seek(offset int64, whence int) (int64, error) {
+	n, err := s.ra.Seek(offset, whence)
+	if err != nil {
+		err = sourceError{err}
+	}
+	return n, err
+}
 
 func (s sourceReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)

@@ -40,6 +40,14 @@ type Session interface {
 	Abort(ctx context.Context) error
 }
 
+// SectionSession is a Session that can send a part straight from a
+// section of a ReaderAt (a file, a bytes.Reader), reading it as it sends,
+// so a source of known size is uploaded without part buffers.
+type SectionSession interface {
+	Session
+	PartFrom(ctx context.Context, num int, section *io.SectionReader) (Part, error)
+}
+
 // Part is what the service answered for one part.
 type Part struct {
 	Num int
@@ -87,7 +95,8 @@ type Writer struct {
 	allocated int // part buffers made
 
 	parts chan partMsg
-	free  chan []byte // buffers run is done with
+	free  chan []byte   // buffers run is done with
+	slots chan struct{} // section parts in flight, at most Concurrency
 	done  chan struct{}
 
 	// set by run before done is closed
@@ -96,10 +105,11 @@ type Writer struct {
 }
 
 type partMsg struct {
-	num   int // 1-based part number
-	data  []byte
-	final bool // Close or Abort: data is the last part
-	abort bool
+	num     int // 1-based part number
+	data    []byte
+	section *io.SectionReader // the part instead of data, when set
+	final   bool              // Close or Abort: data is the last part
+	abort   bool
 }
 
 // New starts a Writer for t. ctx governs the whole write.
@@ -112,6 +122,7 @@ func New(ctx context.Context, t Target, cfg Config) *Writer {
 		t: t, limits: l, plan: newPlan(size, l), conc: conc, cancel: cancel,
 		parts: make(chan partMsg),
 		free:  make(chan []byte, conc+1),
+		slots: make(chan struct{}, conc),
 		done:  make(chan struct{}),
 	}
 	go w.run(ctx)
@@ -145,7 +156,16 @@ func (w *Writer) Write(p []byte) (int, error) {
 
 // ReadFrom reads r straight into part buffers, saving a copy. The first
 // part's buffer grows as data comes, as with Write.
+//
+// A source that is an io.ReaderAt and io.Seeker (a file, a bytes.Reader)
+// larger than one part, handed over before any other data, is sent in
+// sections read as they go out: no part buffers, memory independent of the
+// part size. ReadFrom then returns once every part has been sent, leaving
+// r at its end, so r may be closed after it returns.
 func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
+	if n, ok, err := w.readSections(r); ok || err != nil {
+		return n, err
+	}
 	var total int64
 	for {
 		if err := w.roomForMore(r); err != nil || w.n >= w.limits.MaxParts {
@@ -174,6 +194,64 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 			return total, err
 		}
 	}
+}
+
+// readSections sends a seekable ReaderAt in sections; ok is false when r
+// is not one, is not larger than a part, or data came before it.
+func (w *Writer) readSections(r io.Reader) (int64, bool, error) {
+	ra, ok1 := r.(io.ReaderAt)
+	sk, ok2 := r.(io.Seeker)
+	if !ok1 || !ok2 || w.n > 0 || len(w.buf) > 0 {
+		return 0, false, nil
+	}
+	off, err := sk.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, false, nil
+	}
+	end, err := sk.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, false, nil
+	}
+	if _, err := sk.Seek(off, io.SeekStart); err != nil {
+		return 0, true, err
+	}
+	if end-off <= w.plan.size(0) {
+		return 0, false, nil
+	}
+	var total int64
+	for pos := off; pos < end; {
+		if err := w.room(min(end-pos, w.plan.size(w.n))); err != nil {
+			return total, true, err
+		}
+		n := min(end-pos, w.plan.size(w.n))
+		select {
+		case w.slots <- struct{}{}:
+		case <-w.done:
+			return total, true, w.result
+		}
+		select {
+		case w.parts <- partMsg{num: w.n + 1, section: io.NewSectionReader(ra, pos, n)}:
+			w.n++
+		case <-w.done:
+			return total, true, w.result
+		}
+		pos += n
+		total += n
+		w.written += n
+	}
+	// Every section sent: wait until none is in flight, so r is free.
+	for range cap(w.slots) {
+		select {
+		case w.slots <- struct{}{}:
+		case <-w.done:
+			return total, true, w.result
+		}
+	}
+	for range cap(w.slots) {
+		<-w.slots
+	}
+	_, err = sk.Seek(end, io.SeekStart)
+	return total, true, err
 }
 
 // roomForMore checks there is room for more of r: when every part is used,
@@ -361,12 +439,20 @@ func (u *uploader) receive() partMsg {
 				s, err := u.w.t.Start(u.ctx)
 				if err != nil {
 					u.fail(err)
-					u.w.free <- m.data
+					if m.section != nil {
+						<-u.w.slots
+					} else {
+						u.w.free <- m.data
+					}
 					return partMsg{final: true, abort: true}
 				}
 				u.session = s
 			}
-			u.part(m.num, m.data, true)
+			if m.section != nil {
+				u.sectionPart(m.num, m.section)
+			} else {
+				u.part(m.num, m.data, true)
+			}
 		case <-u.ctx.Done():
 			return partMsg{final: true, abort: true}
 		}
@@ -397,6 +483,35 @@ func (u *uploader) part(num int, data []byte, async bool) {
 	go func() {
 		defer u.wg.Done()
 		send()
+	}()
+}
+
+// sectionPart sends a part read from a section, in its own goroutine,
+// freeing its slot when done. A session that cannot send sections gets
+// the section read into a buffer.
+func (u *uploader) sectionPart(num int, section *io.SectionReader) {
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		defer func() { <-u.w.slots }()
+		var p Part
+		var err error
+		if ss, ok := u.session.(SectionSession); ok {
+			p, err = ss.PartFrom(u.ctx, num, section)
+		} else {
+			data := make([]byte, section.Size())
+			if _, err = io.ReadFull(section, data); err == nil {
+				p, err = u.session.Part(u.ctx, num, data)
+			}
+		}
+		if err != nil {
+			u.fail(err)
+			return
+		}
+		p.Num = num
+		u.mu.Lock()
+		u.done = append(u.done, p)
+		u.mu.Unlock()
 	}()
 }
 

@@ -223,3 +223,81 @@ func TestPlan(t *testing.T) {
 		}
 	}
 }
+
+// sectionFake is a fakeTarget whose sessions take sections.
+type sectionFake struct {
+	*fakeTarget
+	sections atomic.Int32
+}
+
+func (s *sectionFake) Start(ctx context.Context) (Session, error) {
+	if _, err := s.fakeTarget.Start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *sectionFake) PartFrom(ctx context.Context, num int, sec *io.SectionReader) (Part, error) {
+	s.sections.Add(1)
+	data := make([]byte, sec.Size())
+	if _, err := io.ReadFull(sec, data); err != nil {
+		return Part{}, err
+	}
+	return s.fakeTarget.Part(ctx, num, data)
+}
+
+func TestReaderAtGoesInSections(t *testing.T) {
+	want := data(100<<10 + 17)
+	for name, target := range map[string]func() (Target, *fakeTarget, func() int32){
+		"sections": func() (Target, *fakeTarget, func() int32) {
+			f := &fakeTarget{}
+			s := &sectionFake{fakeTarget: f}
+			return s, f, s.sections.Load
+		},
+		"a session without sections": func() (Target, *fakeTarget, func() int32) {
+			f := &fakeTarget{}
+			return f, f, func() int32 { return 26 }
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tg, f, sections := target()
+			w := New(context.Background(), tg, Config{PartSize: 4 << 10, Concurrency: 3, Limits: testLimits})
+			src := bytes.NewReader(want)
+			_, err := src.Seek(0, io.SeekStart)
+			require.NoError(t, err)
+			n, err := w.ReadFrom(src)
+			require.NoError(t, err)
+			require.Equal(t, int64(len(want)), n)
+			require.Zero(t, src.Len(), "the source is left at its end")
+			require.Zero(t, w.allocated, "no part buffer")
+			require.NoError(t, w.Close())
+			require.True(t, bytes.Equal(want, f.committed))
+			require.Equal(t, int32(26), sections())
+			require.LessOrEqual(t, f.maxFlight.Load(), int32(3))
+		})
+	}
+	t.Run("from the middle", func(t *testing.T) {
+		f := &fakeTarget{}
+		w := New(context.Background(), &sectionFake{fakeTarget: f}, Config{PartSize: 4 << 10, Limits: testLimits})
+		src := bytes.NewReader(want)
+		_, err := src.Seek(1000, io.SeekStart)
+		require.NoError(t, err)
+		_, err = w.ReadFrom(src)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		require.True(t, bytes.Equal(want[1000:], f.committed))
+	})
+	t.Run("a failed section part", func(t *testing.T) {
+		boom := errors.New("part 3 refused")
+		f := &fakeTarget{failPart: 3, failErr: boom}
+		w := New(context.Background(), &sectionFake{fakeTarget: f}, Config{PartSize: 4 << 10, Concurrency: 2, Limits: testLimits})
+		_, rerr := w.ReadFrom(bytes.NewReader(want))
+		err := w.Close()
+		if rerr != nil {
+			err = rerr
+		}
+		require.ErrorIs(t, err, boom)
+		require.True(t, f.aborted)
+		require.Nil(t, f.committed)
+	})
+}

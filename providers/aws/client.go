@@ -323,6 +323,59 @@ type Request struct {
 	signedOnly bool
 	// attempts, when set, receives how many times the request was sent.
 	attempts *int
+	// section, when set, is the body instead of Body: bytes read from a
+	// ReaderAt as they are sent, never held in memory whole (upload parts
+	// of a file or a bytes.Reader).
+	section *io.SectionReader
+}
+
+// sectionBufs carry section bodies from the source to the hash and the
+// connection: 64 KiB, so parts in flight hold little memory (a 256 MiB
+// upload from a file peaks near 1 MiB).
+var sectionBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// bodyLen is the length of r's body.
+func (r *Request) bodyLen() int64 {
+	if r.section != nil {
+		return r.section.Size()
+	}
+	return int64(len(r.Body))
+}
+
+// bodySums returns the SHA-256 (when sha) and CRC32C (when crc) of r's
+// body, reading a section once for both.
+func (r *Request) bodySums(sha, crc bool) (shaHex, crcB64 string, err error) {
+	if r.section == nil {
+		if sha {
+			sum := sha256.Sum256(r.Body)
+			shaHex = hex.EncodeToString(sum[:])
+		}
+		if crc {
+			crcB64 = crc32cBase64(r.Body)
+		}
+		return shaHex, crcB64, nil
+	}
+	h := sha256.New()
+	c := crc32.New(castagnoli)
+	var ws []io.Writer
+	if sha {
+		ws = append(ws, h)
+	}
+	if crc {
+		ws = append(ws, c)
+	}
+	bp := sectionBufs.Get().(*[]byte)
+	defer sectionBufs.Put(bp)
+	if _, err := io.CopyBuffer(io.MultiWriter(ws...), io.NewSectionReader(r.section, 0, r.section.Size()), *bp); err != nil {
+		return "", "", fmt.Errorf("%w: reading the body: %w", ErrInvalidRequest, err)
+	}
+	if sha {
+		shaHex = hex.EncodeToString(h.Sum(nil))
+	}
+	if crc {
+		crcB64 = crc32cString(c.Sum32())
+	}
+	return shaHex, crcB64, nil
 }
 
 // Do signs and sends r, retrying as Options.Retry says. On a 2xx status it
@@ -364,21 +417,32 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 	for k, v := range r.Header {
 		p.header[k] = v
 	}
+	n := r.bodyLen()
+	signBody := false
 	switch {
 	case c.creds == nil:
 		p.payloadHash = ""
-	case len(r.Body) == 0:
+	case n == 0:
 		p.payloadHash = emptyPayloadHash
 	case c.endpoint.Scheme == "https":
 		// TLS protects the body in transit; the checksum makes the server
 		// verify it arrived whole.
 		p.payloadHash = unsignedPayload
 	default:
-		sum := sha256.Sum256(r.Body)
-		p.payloadHash = hex.EncodeToString(sum[:])
+		signBody = true
 	}
-	if len(r.Body) > 0 && !hasChecksum(p.header) && !(r.signedOnly && c.endpoint.Scheme == "http" && c.creds != nil) {
-		p.header.Set("X-Amz-Checksum-Crc32c", crc32cBase64(r.Body))
+	crc := n > 0 && !hasChecksum(p.header) && !(r.signedOnly && c.endpoint.Scheme == "http" && c.creds != nil)
+	if signBody || crc {
+		sha, sum, err := r.bodySums(signBody, crc)
+		if err != nil {
+			return nil, &fatalError{err}
+		}
+		if signBody {
+			p.payloadHash = sha
+		}
+		if crc {
+			p.header.Set("X-Amz-Checksum-Crc32c", sum)
+		}
 	}
 	return p, nil
 }
@@ -546,14 +610,18 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *Request, p *prepared, wd
 	}
 	req.URL = &u
 	req.Host = u.Host
-	req.ContentLength = int64(len(r.Body))
-	if len(r.Body) > 0 {
+	req.ContentLength = r.bodyLen()
+	if req.ContentLength > 0 {
 		// A ReadCloser of our own, so net/http hands it (inside an
 		// io.LimitedReader) to bigWriteConn, which writes it straight
-		// from r.Body.
+		// from r.Body (or from the section, through one pooled buffer).
 		newBody := func() *progressReader {
 			bodies.Add(1)
-			return &progressReader{b: r.Body, wd: wd, done: bodies.Done}
+			pr := &progressReader{b: r.Body, wd: wd, done: bodies.Done}
+			if r.section != nil {
+				pr.section = io.NewSectionReader(r.section, 0, r.section.Size())
+			}
+			return pr
 		}
 		req.Body = newBody()
 		req.GetBody = func() (io.ReadCloser, error) { return newBody(), nil }
@@ -673,14 +741,22 @@ func (w *watchdog) stop() { w.t.Stop() }
 // progressReader is a request body: b from off, kicking the watchdog as it
 // is sent.
 type progressReader struct {
-	b    []byte
-	off  int
-	wd   *watchdog
-	done func() // called once, at the first Close
-	once sync.Once
+	b       []byte
+	section *io.SectionReader // the body instead of b, when set
+	off     int
+	wd      *watchdog
+	done    func() // called once, at the first Close
+	once    sync.Once
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
+	if p.section != nil {
+		n, err := p.section.Read(b)
+		if n > 0 {
+			p.wd.kick()
+		}
+		return n, err
+	}
 	if p.off >= len(p.b) {
 		return 0, io.EOF
 	}
@@ -697,6 +773,11 @@ func (p *progressReader) Close() error {
 
 // writeTo writes up to limit bytes of the body to w in large writes.
 func (p *progressReader) writeTo(w io.Writer, limit int64) (int64, error) {
+	if p.section != nil {
+		bp := sectionBufs.Get().(*[]byte)
+		defer sectionBufs.Put(bp)
+		return io.CopyBuffer(struct{ io.Writer }{w}, io.LimitReader(struct{ io.Reader }{p}, limit), *bp)
+	}
 	var total int64
 	for p.off < len(p.b) && total < limit {
 		end := min(len(p.b), p.off+writeChunk, p.off+int(min(limit-total, writeChunk)))

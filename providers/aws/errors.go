@@ -92,12 +92,20 @@ var s3Codes = map[string]error{
 	"TooManyRequests":          blob.ErrThrottled,
 	"TooManyRequestsException": blob.ErrThrottled,
 
-	"InvalidArgument":                    blob.ErrInvalidArgument,
-	"InvalidRequest":                     blob.ErrInvalidArgument,
-	"InvalidRange":                       blob.ErrInvalidArgument,
-	"InvalidBucketName":                  blob.ErrInvalidArgument,
-	"InvalidObjectName":                  blob.ErrInvalidArgument,
-	"XMinioInvalidObjectName":            blob.ErrInvalidArgument,
+	"InvalidArgument":           blob.ErrInvalidArgument,
+	"InvalidRequest":            blob.ErrInvalidArgument,
+	"InvalidRange":              blob.ErrInvalidArgument,
+	"InvalidBucketName":         blob.ErrInvalidArgument,
+	"InvalidObjectName":         blob.ErrInvalidArgument,
+	"XMinioInvalidObjectName":   blob.ErrInvalidArgument,
+	"XMinioInvalidResourceName": blob.ErrInvalidArgument,
+	// Keys a file-backed server cannot store beside another (a file where a
+	// directory is, or the reverse): the key cannot be stored, which is no
+	// precondition the caller set, whatever status (often 409) it comes with.
+	"XMinioParentIsObject":               blob.ErrInvalidArgument,
+	"XMinioObjectExistsAsDirectory":      blob.ErrInvalidArgument,
+	"ObjectParentIsFile":                 blob.ErrInvalidArgument,
+	"ExistingObjectIsDirectory":          blob.ErrInvalidArgument,
 	"KeyTooLongError":                    blob.ErrInvalidArgument,
 	"EntityTooLarge":                     blob.ErrInvalidArgument,
 	"EntityTooSmall":                     blob.ErrInvalidArgument,
@@ -194,8 +202,17 @@ func kind(err error) error {
 	return blob.KindOf(err)
 }
 
-// ErrorDetail implements blob.Driver.
-func (d *driver) ErrorDetail(err error) blob.ErrorDetail { return errorDetail(err) }
+// ErrorDetail implements blob.Driver. An anonymous client refused with
+// AccessDenied sent no credentials at all: that is ErrUnauthenticated, as
+// it is on every backend, not a policy's ErrPermissionDenied.
+func (d *driver) ErrorDetail(err error) blob.ErrorDetail {
+	det := errorDetail(err)
+	if d.c.creds == nil && det.Code == "AccessDenied" {
+		det.Kind = blob.ErrUnauthenticated
+		det.Message += " (the request was anonymous: no credentials were sent)"
+	}
+	return det
+}
 
 // openErr is err as the error OpenBucket and the URL opener return.
 func openErr(name string, err error) error {

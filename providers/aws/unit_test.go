@@ -28,6 +28,12 @@ func TestErrorMapping(t *testing.T) {
 		{404, `<Error><Code>NoSuchBucket</Code></Error>`, blob.ErrNotFound, "NoSuchBucket"},
 		{412, `<Error><Code>PreconditionFailed</Code></Error>`, blob.ErrPreconditionFailed, "PreconditionFailed"},
 		{409, `<Error><Code>ConditionalRequestConflict</Code></Error>`, blob.ErrPreconditionFailed, "ConditionalRequestConflict"},
+		// A key the server cannot store is no precondition the caller set.
+		{409, `<Error><Code>ObjectParentIsFile</Code></Error>`, blob.ErrInvalidArgument, "ObjectParentIsFile"},
+		{409, `<Error><Code>ExistingObjectIsDirectory</Code></Error>`, blob.ErrInvalidArgument, "ExistingObjectIsDirectory"},
+		{409, `<Error><Code>XMinioObjectExistsAsDirectory</Code></Error>`, blob.ErrInvalidArgument, "XMinioObjectExistsAsDirectory"},
+		{400, `<Error><Code>XMinioInvalidObjectName</Code></Error>`, blob.ErrInvalidArgument, "XMinioInvalidObjectName"},
+		{409, `<Error><Code>SomethingElse</Code></Error>`, blob.ErrPreconditionFailed, "SomethingElse"},
 		{403, `<Error><Code>AccessDenied</Code></Error>`, blob.ErrPermissionDenied, "AccessDenied"},
 		{403, `<Error><Code>InvalidAccessKeyId</Code></Error>`, blob.ErrUnauthenticated, "InvalidAccessKeyId"},
 		{403, `<Error><Code>SignatureDoesNotMatch</Code></Error>`, blob.ErrUnauthenticated, "SignatureDoesNotMatch"},

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -98,6 +99,13 @@ func (w *writer) Put(ctx context.Context, data []byte) error { return w.put(ctx,
 // Part implements upload.Session: UploadPart.
 func (s *session) Part(ctx context.Context, num int, data []byte) (upload.Part, error) {
 	p, err := s.w.uploadPart(ctx, s.id, num, data)
+	return upload.Part{Num: num, ETag: p.ETag, Checksum: p.ChecksumCRC32C}, err
+}
+
+// PartFrom implements upload.SectionSession: UploadPart read from a
+// section of the caller's file or buffer as it is sent.
+func (s *session) PartFrom(ctx context.Context, num int, section *io.SectionReader) (upload.Part, error) {
+	p, err := s.w.sendPart(ctx, s.id, num, &Request{section: section})
 	return upload.Part{Num: num, ETag: p.ETag, Checksum: p.ChecksumCRC32C}, err
 }
 
@@ -210,14 +218,23 @@ func (w *writer) create(ctx context.Context) (string, error) {
 }
 
 func (w *writer) uploadPart(ctx context.Context, id string, num int, data []byte) (completedPart, error) {
+	return w.sendPart(ctx, id, num, &Request{Body: data})
+}
+
+// sendPart sends UploadPart with body's Body or section.
+func (w *writer) sendPart(ctx context.Context, id string, num int, body *Request) (completedPart, error) {
 	h := http.Header{}
 	var sum string
 	if w.d.c.partChecksums() {
-		sum = crc32cBase64(data)
+		var err error
+		if _, sum, err = body.bodySums(false, true); err != nil {
+			return completedPart{}, err
+		}
 		h.Set("X-Amz-Checksum-Crc32c", sum)
 	}
 	q := url.Values{"partNumber": {strconv.Itoa(num)}, "uploadId": {id}}
-	hdr, _, err := w.d.c.doRead(ctx, &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: data, signedOnly: true})
+	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: body.Body, section: body.section, signedOnly: true}
+	hdr, _, err := w.d.c.doRead(ctx, req)
 	if err != nil {
 		return completedPart{}, annotate(err, fmt.Sprintf("part %d", num))
 	}

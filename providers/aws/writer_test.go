@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -144,4 +145,32 @@ func TestWriterFailuresLeaveNothing(t *testing.T) {
 		require.Equal(t, "first", string(got))
 		requireNoUploads(t, c, name)
 	})
+}
+
+func TestUploadFromReaderAtInSections(t *testing.T) {
+	testEnv(t)
+	ep := emulator.MinIO(t)
+	c := newClient(t, minioOptions(ep))
+	b, name := newBucket(t, c)
+	ctx := context.Background()
+	want := pattern(12<<20+5, 7)
+	opts := &blob.WriterOptions{PartSize: MinPartSize, Concurrency: 2}
+
+	require.NoError(t, blob.Upload(ctx, b, "from-bytes", bytes.NewReader(want), opts))
+	got, err := blob.ReadAll(ctx, b, "from-bytes")
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(want, got))
+
+	f, err := os.CreateTemp(t.TempDir(), "src")
+	require.NoError(t, err)
+	_, err = f.Write(want)
+	require.NoError(t, err)
+	_, err = f.Seek(0, io.SeekStart)
+	require.NoError(t, err)
+	require.NoError(t, blob.Upload(ctx, b, "from-file", f, opts))
+	require.NoError(t, f.Close())
+	got, err = blob.ReadAll(ctx, b, "from-file")
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(want, got))
+	requireNoUploads(t, c, name)
 }
