@@ -180,6 +180,10 @@ func (c *Client) bucket(name string, owns bool) (blob.Bucket, error) {
 // name with a Client of its own, closed when the bucket is. Its errors are
 // New's and Bucket's; it does not contact the service.
 func OpenBucket(ctx context.Context, name string, opts Options) (blob.Bucket, error) {
+	// The name first: a bad one fails before any credential is looked up.
+	if err := validateContainerName(name); err != nil {
+		return nil, blob.OpenError(Scheme, name, err)
+	}
 	c, err := New(ctx, opts)
 	if err != nil {
 		return nil, blob.OpenError(Scheme, name, err)

@@ -144,16 +144,15 @@ func (c *Client) bucket(name string, owns bool) (blob.Bucket, error) {
 // with a Client of its own, closed when the bucket is. Its errors are
 // New's and Bucket's.
 func OpenBucket(ctx context.Context, name string, opts Options) (blob.Bucket, error) {
+	// The name first: a bad one fails before any credential is looked up.
+	if err := validateBucketName(name); err != nil {
+		return nil, blob.OpenError(Scheme, name, err)
+	}
 	c, err := New(ctx, opts)
 	if err != nil {
 		return nil, blob.OpenError(Scheme, name, err)
 	}
-	b, err := c.bucket(name, true)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	return b, nil
+	return c.bucket(name, true)
 }
 
 // validateBucketName checks GCS's bucket naming rules: lower-case letters,
