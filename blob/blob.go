@@ -282,6 +282,20 @@ func CallHook(hook func(asFunc func(any) bool) error, asFunc func(any) bool) err
 	return hook(asFunc)
 }
 
+// NativeAs returns the asFunc a driver passes to a Before hook to reach
+// p: given a target of type **T (a hook declares var x *T and calls
+// asFunc(&x)), it sets it to p and reports true; any other target, false.
+// Several natives: call each NativeAs and report whether one matched.
+func NativeAs[T any](p *T) func(any) bool {
+	return func(target any) bool {
+		if pp, ok := target.(**T); ok {
+			*pp = p
+			return true
+		}
+		return false
+	}
+}
+
 // NoNative is the asFunc of backends that have no native request to give a
 // Before hook: it sets nothing and reports false.
 func NoNative(any) bool { return false }

@@ -100,6 +100,7 @@ func Run(t *testing.T, h Harness) {
 		{"signedurl", signedURLChecks},
 		{"large", largeChecks},
 		{"concurrency", concurrencyChecks},
+		{"hooks", hookChecks},
 	} {
 		t.Run(g.name, func(t *testing.T) {
 			for _, c := range g.checks {
@@ -114,7 +115,7 @@ func Checks() int {
 	n := 0
 	for _, g := range [][]check{
 		readChecks, writeChecks, attributeChecks, listChecks, conditionalChecks, copyChecks,
-		deleteChecks, errorChecks, signedURLChecks, largeChecks, concurrencyChecks,
+		deleteChecks, errorChecks, signedURLChecks, largeChecks, concurrencyChecks, hookChecks,
 	} {
 		n += len(g)
 	}

@@ -304,7 +304,7 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 		q.Set("continuation-token", opts.PageToken)
 	}
 	req := &Request{Method: http.MethodGet, Bucket: d.name, Query: q}
-	if err := blob.CallHook(opts.BeforeList, asRequest(req)); err != nil {
+	if err := blob.CallHook(opts.BeforeList, blob.NativeAs(req)); err != nil {
 		return nil, err
 	}
 	_, body, err := d.c.doRead(ctx, req)
@@ -380,15 +380,3 @@ func conditionalHeaders(h http.Header, ifNotExist bool, ifMatch string) {
 }
 
 func emptyBody() io.ReadCloser { return io.NopCloser(bytes.NewReader(nil)) }
-
-// asRequest is the asFunc of the Before hooks: it sets a **Request to r,
-// the request about to be sent, whose Header and Query the hook may change.
-func asRequest(r *Request) func(any) bool {
-	return func(target any) bool {
-		if p, ok := target.(**Request); ok {
-			*p = r
-			return true
-		}
-		return false
-	}
-}

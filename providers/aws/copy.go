@@ -53,7 +53,7 @@ func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptio
 	}
 	conditionalHeaders(h, opts.IfNotExist, "")
 	req := &Request{Method: http.MethodPut, Bucket: d.name, Key: dst, Header: h}
-	if err := blob.CallHook(opts.BeforeCopy, asRequest(req)); err != nil {
+	if err := blob.CallHook(opts.BeforeCopy, blob.NativeAs(req)); err != nil {
 		return err
 	}
 	_, _, err = d.c.doRead(ctx, req)
@@ -78,7 +78,7 @@ func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Att
 	h := http.Header{}
 	writeHeaders(h, a.ContentType, a.ContentEncoding, a.ContentDisposition, a.ContentLanguage, a.CacheControl, a.Metadata)
 	req := &Request{Method: http.MethodPost, Bucket: d.name, Key: dst, Query: url.Values{"uploads": {""}}, Header: h}
-	if err := blob.CallHook(opts.BeforeCopy, asRequest(req)); err != nil {
+	if err := blob.CallHook(opts.BeforeCopy, blob.NativeAs(req)); err != nil {
 		return err
 	}
 	_, body, err := d.c.doRead(ctx, req)
@@ -172,14 +172,7 @@ func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURL
 	if opts.ContentType != "" {
 		req.Header.Set("Content-Type", opts.ContentType)
 	}
-	err = blob.CallHook(opts.BeforeSign, func(target any) bool {
-		if p, ok := target.(**http.Request); ok {
-			*p = req
-			return true
-		}
-		return false
-	})
-	if err != nil {
+	if err := blob.CallHook(opts.BeforeSign, blob.NativeAs(req)); err != nil {
 		return "", err
 	}
 	pu, err := d.c.signer.Presign(req, creds, unsignedPayload, opts.Expiry, d.c.clock())

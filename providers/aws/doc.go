@@ -67,8 +67,9 @@
 // CreateBucket, DeleteBucket and ListMultipartUploads.
 //
 // The Before hooks of the options (BeforeRead, BeforeWrite, BeforeList,
-// BeforeCopy) reach the *Request about to be sent (target type
-// **aws.Request), whose Header and Query they may change: a GetObject, a
+// BeforeCopy) reach the *Request about to be sent (a hook declares
+// var r *aws.Request and calls asFunc(&r)), whose Header and Query it may
+// change: a GetObject, a
 // PutObject or CreateMultipartUpload, a ListObjectsV2, a CopyObject or
 // CreateMultipartUpload. BeforeSign reaches the *http.Request about to be
 // presigned (target type **http.Request).

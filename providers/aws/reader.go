@@ -95,7 +95,7 @@ func (d *driver) get(ctx context.Context, key string, offset, length int64, ifMa
 	// Explicit, so no http.Client decompresses the object behind our back.
 	h.Set("Accept-Encoding", "identity")
 	req := &Request{Method: http.MethodGet, Bucket: d.name, Key: key, Header: h}
-	if err := blob.CallHook(hook, asRequest(req)); err != nil {
+	if err := blob.CallHook(hook, blob.NativeAs(req)); err != nil {
 		return nil, err
 	}
 	resp, err := d.c.Do(ctx, req)

@@ -135,7 +135,7 @@ func (w *writer) put(ctx context.Context, data []byte) error {
 	conditionalHeaders(h, w.opts.IfNotExist, w.opts.IfMatch)
 	var attempts int
 	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Header: h, Body: data, attempts: &attempts}
-	if err := blob.CallHook(w.opts.BeforeWrite, asRequest(req)); err != nil {
+	if err := blob.CallHook(w.opts.BeforeWrite, blob.NativeAs(req)); err != nil {
 		return err
 	}
 	_, _, err := w.d.c.doRead(ctx, req)
@@ -203,7 +203,7 @@ func (w *writer) create(ctx context.Context) (string, error) {
 		h.Set("X-Amz-Checksum-Algorithm", "CRC32C")
 	}
 	req := &Request{Method: http.MethodPost, Bucket: w.d.name, Key: w.key, Query: url.Values{"uploads": {""}}, Header: h}
-	if err := blob.CallHook(w.opts.BeforeWrite, asRequest(req)); err != nil {
+	if err := blob.CallHook(w.opts.BeforeWrite, blob.NativeAs(req)); err != nil {
 		return "", err
 	}
 	_, body, err := w.d.c.doRead(ctx, req)

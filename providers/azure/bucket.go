@@ -73,7 +73,11 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 		prefix = &p
 	}
 	if opts.Delimiter == "" {
-		resp, err := d.cc.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: prefix, Marker: marker, MaxResults: &max}).NextPage(ctx)
+		lo := &container.ListBlobsFlatOptions{Prefix: prefix, Marker: marker, MaxResults: &max}
+		if err := blob.CallHook(opts.BeforeList, blob.NativeAs(lo)); err != nil {
+			return nil, err
+		}
+		resp, err := d.cc.NewListBlobsFlatPager(lo).NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +87,11 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 		page.NextPageToken = deref(resp.NextMarker)
 		return page, nil
 	}
-	resp, err := d.cc.NewListBlobsHierarchyPager(stored(opts.Delimiter), &container.ListBlobsHierarchyOptions{Prefix: prefix, Marker: marker, MaxResults: &max}).NextPage(ctx)
+	ho := &container.ListBlobsHierarchyOptions{Prefix: prefix, Marker: marker, MaxResults: &max}
+	if err := blob.CallHook(opts.BeforeList, blob.NativeAs(ho)); err != nil {
+		return nil, err
+	}
+	resp, err := d.cc.NewListBlobsHierarchyPager(stored(opts.Delimiter), ho).NextPage(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +147,9 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 			return err
 		}
 		so.Metadata = md
+	}
+	if err := blob.CallHook(opts.BeforeCopy, blob.NativeAs(so)); err != nil {
+		return err
 	}
 	resp, err := dst.StartCopyFromURL(ctx, src.URL(), so)
 	if err != nil {

@@ -67,6 +67,14 @@
 // from a Reader, **blob.DownloadStreamResponse (of the azblob/blob
 // package).
 //
+// The Before hooks of the options reach the SDK's options for the request
+// about to be sent, which they may change: BeforeRead
+// **blob.DownloadStreamOptions; BeforeWrite **blockblob.UploadOptions (one
+// request) or **blockblob.CommitBlockListOptions (staged blocks, before the
+// first is staged); BeforeList **container.ListBlobsFlatOptions, or
+// **container.ListBlobsHierarchyOptions with a delimiter; BeforeCopy
+// **blob.StartCopyFromURLOptions; BeforeSign **sas.BlobSignatureValues.
+//
 // # Emulators
 //
 // conformance/emulator.Azurite starts a local Azurite. Pass its connection

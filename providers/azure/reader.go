@@ -43,6 +43,9 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	if length > 0 {
 		o.Range.Count = length
 	}
+	if err := blob.CallHook(opts.BeforeRead, blob.NativeAs(o)); err != nil {
+		return nil, err
+	}
 	resp, err := bc.DownloadStream(ctx, o)
 	if err != nil {
 		if bloberrorCode(err) == "InvalidRange" {

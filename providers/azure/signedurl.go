@@ -35,6 +35,9 @@ func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURL
 	if opts.ContentType != "" {
 		v.ContentType = opts.ContentType
 	}
+	if err := blob.CallHook(opts.BeforeSign, blob.NativeAs(&v)); err != nil {
+		return "", err
+	}
 	var qp sas.QueryParameters
 	var err error
 	switch {

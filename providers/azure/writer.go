@@ -3,9 +3,10 @@ package azure
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
-	"sync"
+	"io"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
@@ -13,14 +14,39 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/upload"
 )
 
+// MinBlockSize is the smallest block size the writer uses: a PartSize below
+// it is raised to it (the service takes smaller blocks, but 50,000 tiny
+// blocks hold little).
+const MinBlockSize = 64 << 10
+
+// MaxBlobSize is the largest block blob the writer plans for: 190 TiB, just
+// under the service's 50,000 blocks of 4000 MiB, so that blocks growing from
+// PartSize still reach it.
+const MaxBlobSize = 190 << 40
+
+// azureLimits are the block limits, for the upload engine.
+var azureLimits = upload.Limits{Service: "Azure", MinPart: MinBlockSize, MaxPart: MaxBlockSize, MaxParts: MaxBlocks, MaxObject: MaxBlobSize}
+
+// NewWriter starts a write through the shared upload engine
+// (internal/upload): an object that fits in one block is sent with one Put
+// Blob at Close; a larger one is staged as blocks while the caller writes,
+// at most Concurrency at once, then committed with Put Block List. Block
+// sizes grow from PartSize so that a stream of unknown size up to
+// MaxBlobSize fits in 50,000 blocks. Every block and every single upload
+// carries its MD5 (transactional validation), which the service checks.
+// Nothing is visible before the commit; uncommitted blocks of an aborted
+// write are never committed, and the service discards them within a week.
+//
+// BeforeWrite reaches *blockblob.UploadOptions for a single upload, or
+// *blockblob.CommitBlockListOptions before the first block is staged.
 func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
 	part := opts.PartSize
 	if part == 0 {
 		part = DefaultPartSize
 	}
-	part = min(part, MaxBlockSize)
 	conc := opts.Concurrency
 	if conc == 0 {
 		conc = DefaultConcurrency
@@ -29,9 +55,8 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	w := &writer{
-		ctx: ctx, cancel: cancel, bb: d.cc.NewBlockBlobClient(stored(key)), part: int(part), conc: conc,
+	t := &target{
+		bb: d.cc.NewBlockBlobClient(stored(key)),
 		headers: azblobblob.HTTPHeaders{
 			BlobContentType:        nonEmpty(opts.ContentType, "application/octet-stream"),
 			BlobContentEncoding:    nonEmpty(opts.ContentEncoding, ""),
@@ -40,18 +65,17 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 			BlobCacheControl:       nonEmpty(opts.CacheControl, ""),
 		},
 		metadata: md,
-		sem:      make(chan struct{}, conc),
+		hook:     opts.BeforeWrite,
 	}
-	w.free = make(chan []byte, conc)
 	switch {
 	case opts.IfNotExist:
 		any := azcore.ETagAny
-		w.cond = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfNoneMatch: &any}}
+		t.cond = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfNoneMatch: &any}}
 	case opts.IfMatch != "":
 		e := azcore.ETag(opts.IfMatch)
-		w.cond = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &e}}
+		t.cond = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &e}}
 	}
-	return w, nil
+	return &writer{Writer: upload.New(ctx, t, upload.Config{PartSize: part, Concurrency: conc, Limits: azureLimits})}, nil
 }
 
 func nonEmpty(s, def string) *string {
@@ -64,125 +88,95 @@ func nonEmpty(s, def string) *string {
 	return &s
 }
 
-// writer buffers one part; full parts are staged as blocks in the
-// background, at most conc at once, their buffers recycled.
-type writer struct {
-	ctx      context.Context
-	cancel   context.CancelFunc
+// writer is the engine's Writer as a blob.Writer.
+type writer struct{ *upload.Writer }
+
+func (w *writer) As(any) bool { return false }
+
+// target is one blob as the upload engine's Target: Put Blob for a small
+// object, staged blocks for a large one.
+type target struct {
 	bb       *blockblob.Client
-	part     int
-	conc     int
 	headers  azblobblob.HTTPHeaders
 	metadata map[string]*string
 	cond     *azblobblob.AccessConditions
-
-	buf  []byte
-	ids  []string
-	sem  chan struct{}
-	free chan []byte
-	wg   sync.WaitGroup
-
-	mu  sync.Mutex
-	err error // first staging error
+	hook     func(func(any) bool) error
+	commit   blockblob.CommitBlockListOptions
 }
 
-func (w *writer) failed() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.err
-}
-
-func (w *writer) Write(p []byte) (int, error) {
-	n := 0
-	for len(p) > 0 {
-		if err := w.failed(); err != nil {
-			return n, err
-		}
-		if w.buf == nil {
-			select {
-			case b := <-w.free:
-				w.buf = b[:0]
-			default:
-				w.buf = make([]byte, 0, w.part)
-			}
-		}
-		c := min(len(p), w.part-len(w.buf))
-		w.buf = append(w.buf, p[:c]...)
-		p, n = p[c:], n+c
-		if len(w.buf) == w.part {
-			if err := w.stage(); err != nil {
-				return n, err
-			}
-		}
+// Put implements upload.Target: Put Blob, with the content's MD5.
+func (t *target) Put(ctx context.Context, data []byte) error {
+	sum := md5.Sum(data)
+	o := &blockblob.UploadOptions{
+		HTTPHeaders: &t.headers, Metadata: t.metadata, AccessConditions: t.cond,
+		TransactionalValidation: azblobblob.TransferValidationTypeMD5(sum[:]),
 	}
-	return n, nil
-}
-
-// stage sends the buffered part as the next block.
-func (w *writer) stage() error {
-	if len(w.ids) >= MaxBlocks {
-		return blob.Errorf(blob.ErrInvalidArgument, "azblob: more than %d blocks of %d bytes; raise PartSize", MaxBlocks, w.part)
-	}
-	var raw [8]byte
-	binary.BigEndian.PutUint64(raw[:], uint64(len(w.ids)))
-	id := base64.StdEncoding.EncodeToString(append([]byte("anyblob-"), raw[:]...))
-	w.ids = append(w.ids, id)
-	data := w.buf
-	w.buf = nil
-	select {
-	case w.sem <- struct{}{}:
-	case <-w.ctx.Done():
-		return w.ctx.Err()
-	}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		defer func() { <-w.sem }()
-		_, err := w.bb.StageBlock(w.ctx, id, streaming.NopCloser(bytes.NewReader(data)), nil)
-		select {
-		case w.free <- data:
-		default:
-		}
-		if err != nil {
-			w.mu.Lock()
-			if w.err == nil {
-				w.err = err
-			}
-			w.mu.Unlock()
-			w.cancel()
-		}
-	}()
-	return nil
-}
-
-func (w *writer) Close() error {
-	defer w.cancel()
-	if len(w.ids) == 0 {
-		// One request: Put Blob with the conditions.
-		_, err := w.bb.Upload(w.ctx, streaming.NopCloser(bytes.NewReader(w.buf)), &blockblob.UploadOptions{
-			HTTPHeaders: &w.headers, Metadata: w.metadata, AccessConditions: w.cond,
-		})
+	if err := blob.CallHook(t.hook, blob.NativeAs(o)); err != nil {
 		return err
 	}
-	if len(w.buf) > 0 {
-		if err := w.stage(); err != nil {
-			w.wg.Wait()
-			return err
-		}
-	}
-	w.wg.Wait()
-	if err := w.failed(); err != nil {
-		return err
-	}
-	_, err := w.bb.CommitBlockList(w.ctx, w.ids, &blockblob.CommitBlockListOptions{
-		HTTPHeaders: &w.headers, Metadata: w.metadata, AccessConditions: w.cond,
-	})
+	_, err := t.bb.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), o)
 	return err
 }
 
-// Abort cancels staging; nothing is committed.
-func (w *writer) Abort(error) error {
-	w.cancel()
-	w.wg.Wait()
-	return nil
+// Start implements upload.Target: blocks are staged against the blob's
+// name, with nothing to create first.
+func (t *target) Start(context.Context) (upload.Session, error) {
+	t.commit = blockblob.CommitBlockListOptions{HTTPHeaders: &t.headers, Metadata: t.metadata, AccessConditions: t.cond}
+	if err := blob.CallHook(t.hook, blob.NativeAs(&t.commit)); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
+
+// blockID is the ID of block num: the same length for every block, as the
+// service requires.
+func blockID(num int) string {
+	var raw [8]byte
+	binary.BigEndian.PutUint64(raw[:], uint64(num-1))
+	return base64.StdEncoding.EncodeToString(append([]byte("anyblob-"), raw[:]...))
+}
+
+// Part implements upload.Session: Put Block, with the block's MD5.
+func (t *target) Part(ctx context.Context, num int, data []byte) (upload.Part, error) {
+	sum := md5.Sum(data)
+	id := blockID(num)
+	_, err := t.bb.StageBlock(ctx, id, streaming.NopCloser(bytes.NewReader(data)), &blockblob.StageBlockOptions{
+		TransactionalValidation: azblobblob.TransferValidationTypeMD5(sum[:]),
+	})
+	return upload.Part{Num: num, ID: id}, err
+}
+
+// PartFrom implements upload.SectionSession: Put Block read from a
+// section of the caller's file or buffer (read once for its MD5, then as
+// it is sent).
+func (t *target) PartFrom(ctx context.Context, num int, section *io.SectionReader) (upload.Part, error) {
+	h := md5.New()
+	if _, err := io.Copy(h, io.NewSectionReader(section, 0, section.Size())); err != nil {
+		return upload.Part{}, err
+	}
+	id := blockID(num)
+	_, err := t.bb.StageBlock(ctx, id, readSeekNopCloser{io.NewSectionReader(section, 0, section.Size())}, &blockblob.StageBlockOptions{
+		TransactionalValidation: azblobblob.TransferValidationTypeMD5(h.Sum(nil)),
+	})
+	return upload.Part{Num: num, ID: id}, err
+}
+
+// readSeekNopCloser is a section as the io.ReadSeekCloser the SDK takes.
+type readSeekNopCloser struct{ *io.SectionReader }
+
+func (readSeekNopCloser) Close() error { return nil }
+
+// Complete implements upload.Session: Put Block List, in order.
+func (t *target) Complete(ctx context.Context, parts []upload.Part) error {
+	ids := make([]string, len(parts))
+	for i, p := range parts {
+		ids[i] = p.ID
+	}
+	_, err := t.bb.CommitBlockList(ctx, ids, &t.commit)
+	return err
+}
+
+// Abort implements upload.Session. Uncommitted blocks cannot be deleted
+// without committing a blob; they are never committed, and the service
+// discards them.
+func (t *target) Abort(context.Context) error { return nil }

@@ -74,6 +74,9 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 	if err := q.SetAttrSelection([]string{"Name", "Size", "Updated", "Generation"}); err != nil {
 		return nil, err
 	}
+	if err := blob.CallHook(opts.BeforeList, blob.NativeAs(q)); err != nil {
+		return nil, err
+	}
 	var objs []*storage.ObjectAttrs
 	// One more than a page tells whether another page follows.
 	next, err := iterator.NewPager(d.bkt.Objects(ctx, q), opts.PageSize+1, "").NextPage(&objs)
@@ -164,6 +167,9 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 	c.Metadata = a.Metadata
 	if opts.Metadata != nil {
 		c.Metadata = opts.Metadata
+	}
+	if err := blob.CallHook(opts.BeforeCopy, blob.NativeAs(c)); err != nil {
+		return err
 	}
 	_, err = c.Run(ctx)
 	return err

@@ -70,6 +70,13 @@
 // **storage.BucketHandle; from a Reader, **storage.Reader; from a Writer,
 // **storage.Writer.
 //
+// The Before hooks of the options reach what the request is made from
+// (a hook declares var x *T and calls asFunc(&x)): BeforeWrite
+// *storage.Writer (set KMSKeyName, ...); BeforeRead *storage.ObjectHandle,
+// or *(*storage.ObjectHandle) to replace the handle (with Key, for a
+// customer-supplied key); BeforeList *storage.Query; BeforeCopy
+// *storage.Copier; BeforeSign *storage.SignedURLOptions.
+//
 // # Emulators
 //
 // conformance/emulator.FakeGCS starts a local fake-gcs-server: open its

@@ -28,6 +28,13 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		}
 		return emptyReader(a), nil
 	}
+	// Declared var h *storage.ObjectHandle, a hook sees the handle; declared
+	// var h **storage.ObjectHandle, it can replace it (obj.Key for CSEK).
+	objp := &obj
+	err := blob.CallHook(opts.BeforeRead, func(t any) bool { return blob.NativeAs(obj)(t) || blob.NativeAs(objp)(t) })
+	if err != nil {
+		return nil, err
+	}
 	r, err := obj.NewRangeReader(ctx, offset, length)
 	if err != nil {
 		if status(err) == http.StatusRequestedRangeNotSatisfiable {

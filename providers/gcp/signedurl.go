@@ -30,6 +30,9 @@ func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURL
 		so.GoogleAccessID = d.c.opts.SignerEmail
 		so.PrivateKey = d.c.opts.SignerKey
 	}
+	if err := blob.CallHook(opts.BeforeSign, blob.NativeAs(so)); err != nil {
+		return "", err
+	}
 	u, err := d.bkt.SignedURL(key, so)
 	if err != nil {
 		return "", blob.Errorf(blob.ErrUnauthenticated, "gs: cannot sign: %v", err)

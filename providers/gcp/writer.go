@@ -36,6 +36,10 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	w.ContentLanguage = opts.ContentLanguage
 	w.CacheControl = opts.CacheControl
 	w.Metadata = maps.Clone(opts.Metadata)
+	if err := blob.CallHook(opts.BeforeWrite, blob.NativeAs(w)); err != nil {
+		cancel()
+		return nil, err
+	}
 	return &writer{w: w, cancel: cancel}, nil
 }
 
