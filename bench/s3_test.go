@@ -52,7 +52,7 @@ func newS3Clients(b *testing.B) *s3Clients {
 	ctx := context.Background()
 	c := &s3Clients{bucket: "bench"}
 
-	ac, err := anyaws.New(anyaws.Options{
+	ac, err := anyaws.New(context.Background(), anyaws.Options{
 		Region: ep.Region, Endpoint: ep.Endpoint, UsePathStyle: true,
 		Credentials: sigv4.StaticCredentials{AccessKeyID: ep.AccessKey, SecretAccessKey: ep.SecretKey},
 		PartSize:    partSize, Concurrency: concurrency,

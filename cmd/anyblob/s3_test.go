@@ -19,7 +19,7 @@ import (
 // fetches a presigned URL it prints with plain net/http.
 func TestOnMinIO(t *testing.T) {
 	s := emulator.MinIO(t)
-	c, err := aws.New(aws.Options{Region: s.Region, Endpoint: s.Endpoint,
+	c, err := aws.New(context.Background(), aws.Options{Region: s.Region, Endpoint: s.Endpoint,
 		Credentials: sigv4.StaticCredentials{AccessKeyID: s.AccessKey, SecretAccessKey: s.SecretKey}})
 	require.NoError(t, err)
 	require.NoError(t, c.CreateBucket(context.Background(), "cli"))

@@ -24,7 +24,7 @@ import (
 func TestAssumeRoleThenList(t *testing.T) {
 	minio := emulator.MinIO(t)
 	ctx := context.Background()
-	admin, err := aws.New(aws.Options{Region: minio.Region, Endpoint: minio.Endpoint,
+	admin, err := aws.New(context.Background(), aws.Options{Region: minio.Region, Endpoint: minio.Endpoint,
 		Credentials: sigv4.StaticCredentials{AccessKeyID: minio.AccessKey, SecretAccessKey: minio.SecretKey}})
 	require.NoError(t, err)
 	require.NoError(t, admin.CreateBucket(ctx, "reports"))

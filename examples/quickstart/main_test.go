@@ -50,7 +50,7 @@ func TestQuickstartInMemory(t *testing.T) {
 // by the environment alone.
 func TestQuickstartOnMinIO(t *testing.T) {
 	s := emulator.MinIO(t)
-	c, err := aws.New(aws.Options{
+	c, err := aws.New(context.Background(), aws.Options{
 		Region: s.Region, Endpoint: s.Endpoint,
 		Credentials: sigv4.StaticCredentials{AccessKeyID: s.AccessKey, SecretAccessKey: s.SecretKey},
 	})

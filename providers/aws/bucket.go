@@ -37,7 +37,7 @@ func (c *Client) Bucket(name string) (blob.Bucket, error) {
 // not contact S3. ctx is not kept; it bounds nothing here, and is there so
 // every provider's OpenBucket has the same shape.
 func OpenBucket(ctx context.Context, name string, opts Options) (blob.Bucket, error) {
-	c, err := New(opts)
+	c, err := New(ctx, opts)
 	if err != nil {
 		return nil, openErr(name, err)
 	}

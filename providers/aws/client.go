@@ -118,11 +118,12 @@ type Client struct {
 	partLimit int
 }
 
-// New returns a Client for opts. It fails with ErrInvalidArgument naming
-// the bad option: a missing region, an endpoint that is not an http(s)
-// URL, missing credentials, a part size outside S3's limits, a negative
-// retry count or concurrency.
-func New(opts Options) (*Client, error) {
+// New returns a Client for opts. It sends no request, and ctx is not kept
+// (it is there so every provider's New has one shape). It fails with an
+// error matching ErrInvalidOptions that names the bad option: a missing
+// region, an endpoint that is not an http(s) URL, missing credentials, a
+// part size outside S3's limits, a negative retry count or concurrency.
+func New(ctx context.Context, opts Options) (*Client, error) {
 	if opts.Region == "" {
 		return nil, fmt.Errorf("%w: no region: set Options.Region (or ?region=, AWS_REGION)", ErrInvalidOptions)
 	}
@@ -216,6 +217,11 @@ func defaultHTTPClient() *http.Client {
 	})
 	return defaultClient
 }
+
+// Close releases the client. It has nothing of its own to release (idle
+// connections belong to the HTTP client, shared or the caller's) and
+// returns nil; it is there so every provider's Client has one shape.
+func (c *Client) Close() error { return nil }
 
 // requestSigner is what the client needs of auth/sigv4's Signer.
 type requestSigner interface {

@@ -39,7 +39,7 @@ func minioOptions(ep *emulator.MinIOServer) Options {
 
 func newClient(t testing.TB, opts Options) *Client {
 	t.Helper()
-	c, err := New(opts)
+	c, err := New(context.Background(), opts)
 	require.NoError(t, err)
 	return c
 }

@@ -154,7 +154,7 @@ func TestNewOptionErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.opts)
+			_, err := New(context.Background(), tt.opts)
 			require.ErrorIs(t, err, ErrInvalidOptions, "the client's own error")
 			require.NotErrorIs(t, err, blob.ErrInvalidArgument, "the client stands alone")
 			_, err = OpenBucket(context.Background(), "bkt", tt.opts)

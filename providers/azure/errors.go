@@ -72,6 +72,11 @@ func errorDetail(err error) blob.ErrorDetail {
 		if d.Message == "" {
 			d.Message = http.StatusText(re.StatusCode)
 		}
+		if strings.HasPrefix(d.Message, authFailedMessage) {
+			// A signature or key the service could not verify, whatever
+			// code it came with (Azurite says AuthorizationFailure).
+			d.Kind = blob.ErrUnauthenticated
+		}
 		return d
 	}
 	var afe *azidentity.AuthenticationFailedError
@@ -83,6 +88,10 @@ func errorDetail(err error) blob.ErrorDetail {
 	}
 	return blob.ErrorDetail{}
 }
+
+// authFailedMessage starts the service's message for a request whose
+// signature or key it could not verify.
+const authFailedMessage = "Server failed to authenticate the request"
 
 // reason is the reason phrase of an HTTP status line ("404 The specified
 // blob does not exist." gives "The specified blob does not exist.").
