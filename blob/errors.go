@@ -138,13 +138,29 @@ func (e *Error) causeText() string {
 	return msg
 }
 
-// oneLine folds every run of white space that holds a line break into one
-// space.
+// oneLine folds a many-line message onto one line: its lines, trimmed and
+// without the empty ones, joined by "; " (by a space after a line that
+// ends in ':'), so a report of several entries stays readable.
 func oneLine(s string) string {
 	if !strings.ContainsAny(s, "\r\n") {
 		return strings.TrimSpace(s)
 	}
-	return strings.Join(strings.Fields(s), " ")
+	var b strings.Builder
+	for line := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		line = strings.Join(strings.Fields(line), " ")
+		if line == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			if strings.HasSuffix(b.String(), ":") {
+				b.WriteString(" ")
+			} else {
+				b.WriteString("; ")
+			}
+		}
+		b.WriteString(line)
+	}
+	return b.String()
 }
 
 // writeKey writes key quoted, cut to maxKeyInMessage bytes (on a rune

@@ -94,7 +94,9 @@ func TestErrorMessageShapes(t *testing.T) {
 		{"a cause that only says the kind", &Error{Kind: ErrNotFound, Op: OpOpen, Provider: "file", Bucket: "/d", Err: errors.New("not found")},
 			`blob: open file:///d: not found`},
 		{"a many-line cause on one line", &Error{Kind: ErrInternal, Op: OpWrite, Provider: "azblob", Bucket: "c", Key: "k", Err: errors.New("PUT x\n----\nRESPONSE 500\n  boom")},
-			`blob: write azblob://c "k": internal error: PUT x ---- RESPONSE 500 boom`},
+			`blob: write azblob://c "k": internal error: PUT x; ----; RESPONSE 500; boom`},
+		{"a report of several lines", &Error{Kind: ErrUnauthenticated, Op: OpOpen, Provider: "s3", Bucket: "b", Err: errors.New("no credentials found: aws chain:\n  env: skipped\n  imds: skipped\n")},
+			`blob: open s3://b: unauthenticated: no credentials found: aws chain: env: skipped; imds: skipped`},
 		{"a long key is cut with its length", &Error{Kind: ErrInvalidArgument, Op: OpWrite, Provider: "s3", Bucket: "b", Key: long},
 			`blob: write s3://b "` + strings.Repeat("k", 100) + `"... (2000 bytes): invalid argument`},
 		{"no bucket", &Error{Kind: ErrInvalidArgument, Op: OpOpen, Err: errors.New("bad URL")},
@@ -121,7 +123,7 @@ func TestErrorDetailFromDriver(t *testing.T) {
 	require.Equal(t, 404, be.Status)
 	require.Equal(t, "R1", be.RequestID)
 	require.ErrorIs(t, err, errNative, "the native cause stays reachable")
-	require.Equal(t, `blob: read test://b "k": not found (NoSuchThing, status 404, request id R1): no such thing`, err.Error())
+	require.Equal(t, `blob: read test://b "k": not found (NoSuchThing, status 404, request id R1): no such; thing`, err.Error())
 	// What the driver does not know falls back to KindOf.
 	requireOnlyKind(t, wrapError(context.Background(), errors.New("x"), d, "test", "b", OpRead, "k"), ErrInternal)
 }

@@ -481,7 +481,9 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 	}
 	var last error
 	invalidated := false
+	sent := 0
 	for attempt := 1; ; attempt++ {
+		sent = attempt
 		if r.attempts != nil {
 			*r.attempts = attempt
 		}
@@ -518,8 +520,16 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 	}
 	var s3err *Error
 	if !isFatal && !errors.As(last, &s3err) {
-		// A transport error: say what was sent and how often.
-		last = fmt.Errorf("s3: %s %s: %w", r.Method, p.url.Redacted(), last)
+		// A transport error: say what was sent and how often, once (a
+		// *url.Error would repeat the method and URL).
+		if ue, ok := last.(*url.Error); ok {
+			last = ue.Err
+		}
+		tries := ""
+		if sent > 1 {
+			tries = fmt.Sprintf(" (%d attempts)", sent)
+		}
+		last = fmt.Errorf("s3: %s %s%s: %w", r.Method, p.url.Redacted(), tries, last)
 	}
 	return nil, nil, last
 }
