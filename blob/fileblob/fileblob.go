@@ -154,8 +154,16 @@ func Open(dir string, opts *Options) (blob.Bucket, error) {
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, wrap(blob.Errorf(blob.ErrNotFound, "directory %s does not exist (set create_dir=true to create it)", dir))
+	case errors.Is(err, fs.ErrPermission):
+		return nil, wrap(blob.Errorf(blob.ErrPermissionDenied, "cannot reach the directory: %v", err))
 	case err != nil:
-		return nil, wrap(fsError(err))
+		// A file where a directory of the path should be, a name too long:
+		// the path cannot be a bucket.
+		what := "use"
+		if opts.CreateDir {
+			what = "create"
+		}
+		return nil, wrap(blob.Errorf(blob.ErrInvalidArgument, "cannot %s the directory: %v", what, err))
 	case !st.IsDir():
 		return nil, wrap(blob.Errorf(blob.ErrInvalidArgument, "%s is not a directory", dir))
 	}

@@ -189,6 +189,9 @@ func TestOpen(t *testing.T) {
 		{u(dir, "create_dir=maybe"), blob.ErrInvalidArgument, "not a boolean"},
 		{u(dir, "colour=red"), blob.ErrInvalidArgument, `unknown file URL parameter "colour"`},
 		{"file://otherhost/x", blob.ErrInvalidArgument, "host must be empty or localhost"},
+		// A directory that cannot be made (a file stands in its path) is
+		// not "not found".
+		{u(filepath.Join(file, "sub"), "create_dir=true"), blob.ErrInvalidArgument, "cannot create the directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -198,8 +201,10 @@ func TestOpen(t *testing.T) {
 				require.NoError(t, b.Close())
 				return
 			}
-			require.ErrorIs(t, err, tt.kind)
+			require.Equal(t, tt.kind, blob.KindOf(err))
 			require.ErrorContains(t, err, tt.msg)
+			require.Equal(t, 1, strings.Count(err.Error(), "blob: "), "no nested error: %v", err)
+			require.Contains(t, err.Error(), "blob: open file://")
 		})
 	}
 }

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strconv"
 
 	"github.com/anyblob/anyblob/auth"
 	"github.com/anyblob/anyblob/auth/awscred"
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/urlopt"
 )
 
 func init() {
@@ -52,40 +52,29 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	if u.Scheme != Scheme {
 		return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: URL scheme %q is not %q", u.Scheme, Scheme)
 	}
-	name := u.Host
-	if name == "" {
-		return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: URL %q names no bucket (want s3://BUCKET)", u.Redacted())
-	}
-	if u.Path != "" && u.Path != "/" {
-		return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: URL %q has a path; name only the bucket (use blob.Prefixed for a prefix)", u.Redacted())
+	name, err := urlopt.Bucket(u, "bucket")
+	if err != nil {
+		return "", opts, err
 	}
 	anonymous := false
-	for k, vs := range u.Query() {
-		v := ""
-		if len(vs) > 0 {
-			v = vs[len(vs)-1]
-		}
+	err = urlopt.Params(u, []string{"region", "endpoint", "use_path_style", "escape_keys", "anonymous"}, func(k, v string) error {
+		var err error
 		switch k {
 		case "region":
 			opts.Region = v
 		case "endpoint":
 			opts.Endpoint = v
-		case "use_path_style", "anonymous", "escape_keys":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: URL parameter %s=%q is not a boolean", k, v)
-			}
-			switch k {
-			case "anonymous":
-				anonymous = b
-			case "escape_keys":
-				opts.EscapeKeys = b
-			default:
-				opts.UsePathStyle = b
-			}
-		default:
-			return "", opts, blob.Errorf(blob.ErrInvalidArgument, "s3: unknown URL parameter %q (known: region, endpoint, use_path_style, escape_keys, anonymous)", k)
+		case "use_path_style":
+			opts.UsePathStyle, err = urlopt.Bool(u.Scheme, k, v)
+		case "escape_keys":
+			opts.EscapeKeys, err = urlopt.Bool(u.Scheme, k, v)
+		case "anonymous":
+			anonymous, err = urlopt.Bool(u.Scheme, k, v)
 		}
+		return err
+	})
+	if err != nil {
+		return "", opts, err
 	}
 	chain, err := awscred.NewChain(&awscred.Options{Getenv: getenv})
 	switch {
