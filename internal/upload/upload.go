@@ -466,14 +466,7 @@ func (u *uploader) part(num int, data []byte, async bool) {
 		if async {
 			u.w.free <- data
 		}
-		if err != nil {
-			u.fail(err)
-			return
-		}
-		p.Num = num
-		u.mu.Lock()
-		u.done = append(u.done, p)
-		u.mu.Unlock()
+		u.record(num, p, err)
 	}
 	if !async {
 		send()
@@ -504,15 +497,20 @@ func (u *uploader) sectionPart(num int, section *io.SectionReader) {
 				p, err = u.session.Part(u.ctx, num, data)
 			}
 		}
-		if err != nil {
-			u.fail(err)
-			return
-		}
-		p.Num = num
-		u.mu.Lock()
-		u.done = append(u.done, p)
-		u.mu.Unlock()
+		u.record(num, p, err)
 	}()
+}
+
+// record notes part num's outcome: the part, or the write's failure.
+func (u *uploader) record(num int, p Part, err error) {
+	if err != nil {
+		u.fail(err)
+		return
+	}
+	p.Num = num
+	u.mu.Lock()
+	u.done = append(u.done, p)
+	u.mu.Unlock()
 }
 
 // fail records the first failure and cancels the rest with it as the
