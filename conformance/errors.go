@@ -32,7 +32,7 @@ var errorChecks = []check{
 			require.Equal(t, 1, strings.Count(msg, be.RequestID), "the request ID once: %s", msg)
 		}
 		if be.Status != 0 {
-			require.Equal(t, 1, strings.Count(msg, strconv.Itoa(be.Status)), "the status once: %s", msg)
+			require.Equal(t, 1, strings.Count(msg, "status "+strconv.Itoa(be.Status)), "the status once: %s", msg)
 		}
 		if be.Code != "" {
 			require.Equal(t, 1, strings.Count(msg, be.Code), "the code once: %s", msg)
