@@ -176,6 +176,15 @@ func (b *bucket) newWriter(ctx context.Context, key string, opts *WriterOptions)
 }
 
 func checkWriterOptions(o *WriterOptions) error {
+	for _, h := range []struct{ what, v string }{
+		{"ContentType", o.ContentType}, {"ContentEncoding", o.ContentEncoding},
+		{"ContentDisposition", o.ContentDisposition}, {"ContentLanguage", o.ContentLanguage},
+		{"CacheControl", o.CacheControl},
+	} {
+		if err := ValidateHeader(h.what, h.v); err != nil {
+			return err
+		}
+	}
 	if o.IfNotExist && o.IfMatch != "" {
 		return Errorf(ErrInvalidArgument, "IfNotExist and IfMatch cannot both be set")
 	}
@@ -330,6 +339,9 @@ func (b *bucket) copy(ctx context.Context, dstKey, srcKey string, opts *CopyOpti
 	if opts != nil {
 		o = *opts
 	}
+	if err := ValidateHeader("ContentType", o.ContentType); err != nil {
+		return b.err(ctx, err, OpCopy, dstKey)
+	}
 	if o.Metadata != nil {
 		md, err := ValidateMetadata(o.Metadata)
 		if err != nil {
@@ -387,6 +399,9 @@ func checkSignedURLOptions(o *SignedURLOptions) error {
 	if o.ContentType != "" && o.Method != http.MethodPut {
 		return Errorf(ErrInvalidArgument, "signed URL ContentType is only for PUT, not %s", o.Method)
 	}
+	if err := ValidateHeader("ContentType", o.ContentType); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -414,7 +429,13 @@ type reader struct {
 	end func(int64, error) // the observers' end of the read
 }
 
+// Read checks the read's context before each call into the driver, so a
+// canceled read stops within one buffer on every backend, those that hold
+// the object in memory or a local file included.
 func (r *reader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, r.b.err(r.ctx, err, OpRead, r.key)
+	}
 	n, err := r.r.Read(p)
 	r.n += int64(n)
 	if err != nil && err != io.EOF {
@@ -436,10 +457,11 @@ func (r *reader) Attrs() ReaderAttrs { return r.r.Attrs() }
 
 func (r *reader) As(target any) bool { return As(r.r, target) }
 
-// WriteTo lets io.Copy use the driver's WriteTo when it has one.
+// WriteTo lets io.Copy use the driver's WriteTo when it has one; each of
+// its writes checks the read's context, as Read does.
 func (r *reader) WriteTo(w io.Writer) (int64, error) {
 	if wt, ok := r.r.(io.WriterTo); ok {
-		n, err := wt.WriteTo(w)
+		n, err := wt.WriteTo(ctxWriter{r.ctx, w})
 		r.n += n
 		if err != nil {
 			err = r.b.err(r.ctx, err, OpRead, r.key)
@@ -447,6 +469,33 @@ func (r *reader) WriteTo(w io.Writer) (int64, error) {
 		return n, err
 	}
 	return io.Copy(w, struct{ io.Reader }{r})
+}
+
+// ctxWriter passes writes on in pieces of at most ctxChunk bytes, and
+// fails once ctx is done: a driver's WriteTo that hands over a whole object
+// in one write (memory) still stops within one piece.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+// ctxChunk is the most a ctxWriter writes between two checks of ctx.
+const ctxChunk = 256 << 10
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		if err := c.ctx.Err(); err != nil {
+			return written, err
+		}
+		n, err := c.w.Write(p[:min(len(p), ctxChunk)])
+		written += n
+		if err != nil {
+			return written, err
+		}
+		p = p[n:]
+	}
+	return written, nil
 }
 
 type writer struct {

@@ -75,3 +75,41 @@ func validateMetadataKey(k string) error {
 	}
 	return nil
 }
+
+// MaxHeaderLen is the longest content header value (ContentType,
+// CacheControl, ...) a write, copy or signed URL accepts.
+const MaxHeaderLen = 1024
+
+// ValidateHeader checks a content header value (what names it, such as
+// "ContentType", for the error): printable ASCII and tabs, at most
+// MaxHeaderLen bytes. A CR or LF would split the HTTP header (net/http
+// refuses it on S3 and Azure, GCS silently cut the value), other control
+// characters are refused by the services, and bytes past ASCII are not
+// carried the same way by every cloud (Azure's signature does not match
+// them), so every backend refuses them alike, before any request. "" is
+// valid (the default). Errors are ErrInvalidArgument, naming the header and
+// the first bad byte's position, never quoting a value longer than 100
+// bytes.
+func ValidateHeader(what, v string) error {
+	if len(v) > MaxHeaderLen {
+		return Errorf(ErrInvalidArgument, "%s is %d bytes, more than the %d allowed", what, len(v), MaxHeaderLen)
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '\t' || c >= 0x20 && c < 0x7f {
+			continue
+		}
+		shown := v
+		if len(shown) > 100 {
+			shown = shown[:100] + "..."
+		}
+		switch {
+		case c == '\r' || c == '\n':
+			return Errorf(ErrInvalidArgument, "%s %q has a line break at byte %d: a header value is one line", what, shown, i)
+		case c >= 0x80:
+			return Errorf(ErrInvalidArgument, "%s %q has a non-ASCII byte at %d: header values are ASCII on every backend", what, shown, i)
+		}
+		return Errorf(ErrInvalidArgument, "%s %q has the control character %#02x at byte %d", what, shown, c, i)
+	}
+	return nil
+}
