@@ -40,12 +40,13 @@ go vet ./...
 (cd bench && go vet ./...)
 
 # Every package runs once: those with goroutines (the buckets, the auth
-# caches, the suite and the drivers, emulators included) under the race
-# detector, the rest (command, examples) without it.
-race=(./blob/... ./auth/... ./conformance/... ./providers/...)
+# caches, the suite, the drivers and their shared machinery, emulators
+# included) under the race detector, the rest (command, examples) without
+# it.
+race=(./blob/... ./auth/... ./conformance/... ./providers/... ./internal/...)
 echo "== go test -race (packages with goroutines, emulators included)"
 go test -race -count=1 -timeout 40m "${race[@]}"
 
 echo "== go test (the rest)"
-rest=$(go list ./... | grep -v -e '/blob' -e '/auth' -e '/conformance' -e '/providers')
+rest=$(go list ./... | grep -v -e '/blob' -e '/auth' -e '/conformance' -e '/providers' -e '/internal')
 go test -count=1 -timeout 20m $rest
