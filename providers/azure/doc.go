@@ -29,7 +29,17 @@
 // that commits, Put Blob or Put Block List alike, so the service checks them
 // atomically for staged uploads too. Abort, a failed part or a canceled
 // context commit nothing; uncommitted blocks are dropped by the service
-// (after a week, or at the next commit).
+// (after a week, or at the next commit). Block sizes grow from PartSize so
+// that 50,000 blocks hold 190 TiB (the upload engine of internal/upload).
+//
+// # Integrity
+//
+// On write, every block and every single upload carries its MD5
+// (transactional validation): the service refuses a body that arrived
+// changed. On read, a whole-blob read is checked against the Content-MD5
+// the service sends (it keeps one for blobs written in one Put Blob; a
+// blob committed from blocks has none, and is not checked): a mismatch
+// fails the read at its end with ErrInternal. Ranged reads are not checked.
 //
 // # Metadata
 //

@@ -1,7 +1,11 @@
 package azure
 
 import (
+	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"hash"
 	"io"
 	"strconv"
 	"strings"
@@ -61,10 +65,44 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 			}
 		}
 	}
-	return &reader{body: resp.Body, resp: &resp, attrs: blob.ReaderAttrs{
+	body := resp.Body
+	if offset == 0 && length < 0 && len(resp.ContentMD5) == md5.Size {
+		body = &md5Checked{rc: body, want: resp.ContentMD5, h: md5.New()}
+	}
+	return &reader{body: body, resp: &resp, attrs: blob.ReaderAttrs{
 		Size: size, ContentType: deref(resp.ContentType), ModTime: deref(resp.LastModified), ETag: etag(resp.ETag),
 	}}, nil
 }
+
+// md5Checked verifies a whole blob against the Content-MD5 the service
+// sent for it: at the end of the body, a mismatch fails the read with
+// ErrInternal instead of io.EOF. The bytes before the end have been handed
+// over already; a caller that must not act on bad data reads to the end
+// (ReadAll, Download) before using it.
+type md5Checked struct {
+	rc   io.ReadCloser
+	want []byte
+	h    hash.Hash
+	err  error
+}
+
+func (m *md5Checked) Read(p []byte) (int, error) {
+	if m.err != nil {
+		return 0, m.err
+	}
+	n, err := m.rc.Read(p)
+	m.h.Write(p[:n])
+	if err == io.EOF {
+		if got := m.h.Sum(nil); !bytes.Equal(got, m.want) {
+			m.err = blob.Errorf(blob.ErrInternal, "azblob: checksum mismatch: the blob's Content-MD5 is %s, the data read has %s",
+				base64.StdEncoding.EncodeToString(m.want), base64.StdEncoding.EncodeToString(got))
+			return n, m.err
+		}
+	}
+	return n, err
+}
+
+func (m *md5Checked) Close() error { return m.rc.Close() }
 
 type reader struct {
 	body  io.ReadCloser // nil for an empty read

@@ -1,0 +1,75 @@
+package azure_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/conformance/emulator"
+	"github.com/anyblob/anyblob/providers/azure"
+)
+
+// flipProxy forwards to target and, while flip is set, flips one byte in
+// the middle of every GET response body of at least 1 KiB: a corruption
+// on the wire that TCP did not catch.
+func flipProxy(t *testing.T, target string) (*httptest.Server, *atomic.Bool) {
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	var flip atomic.Bool
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if !flip.Load() || resp.Request.Method != http.MethodGet || resp.ContentLength < 1024 {
+			return nil
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		body[len(body)/2] ^= 0x01
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return nil
+	}
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	return srv, &flip
+}
+
+func TestFlippedByteFailsTheRead(t *testing.T) {
+	ctx := context.Background()
+	az := emulator.Azurite(t, nil)
+	proxy, flip := flipProxy(t, az.BlobEndpoint)
+	c, err := azure.New(ctx, azure.Options{ServiceURL: proxy.URL + "/" + az.Account, Account: az.Account, SharedKey: az.Key})
+	require.NoError(t, err)
+	require.NoError(t, c.CreateContainer(ctx, "integrity"))
+	b, err := c.Bucket("integrity")
+	require.NoError(t, err)
+
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // 64 KiB, one Put Blob
+	require.NoError(t, blob.WriteAll(ctx, b, "obj", data, nil))
+	got, err := blob.ReadAll(ctx, b, "obj")
+	require.NoError(t, err, "an honest wire reads back")
+	require.Equal(t, data, got)
+
+	flip.Store(true)
+	_, err = blob.ReadAll(ctx, b, "obj")
+	require.ErrorIs(t, err, blob.ErrInternal, "a flipped byte is never good data")
+	require.ErrorContains(t, err, "checksum mismatch")
+
+	// A ranged read cannot be checked against the whole blob's MD5: it
+	// still reads, as the package doc says.
+	r, err := b.NewRangeReader(ctx, "obj", 10, 2000, nil)
+	require.NoError(t, err)
+	_, err = io.ReadAll(r)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+}
