@@ -108,8 +108,8 @@ func (b *bucket) check(ctx context.Context, op, key string, checkKey bool) error
 }
 
 func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *ReaderOptions) (Reader, error) {
-	if ctx == nil {
-		return nil, b.check(ctx, OpRead, key, true)
+	if err := b.check(ctx, OpRead, key, true); err != nil {
+		return nil, err
 	}
 	ctx, end := b.observe(ctx, OpRead, key)
 	r, err := b.newRangeReader(ctx, key, offset, length, opts)
@@ -126,9 +126,6 @@ func (b *bucket) NewReader(ctx context.Context, key string, opts *ReaderOptions)
 }
 
 func (b *bucket) newRangeReader(ctx context.Context, key string, offset, length int64, opts *ReaderOptions) (*reader, error) {
-	if err := b.check(ctx, OpRead, key, true); err != nil {
-		return nil, err
-	}
 	if offset < 0 {
 		return nil, b.err(ctx, Errorf(ErrInvalidArgument, "negative offset %d", offset), OpRead, key)
 	}
@@ -144,8 +141,8 @@ func (b *bucket) newRangeReader(ctx context.Context, key string, offset, length 
 }
 
 func (b *bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions) (Writer, error) {
-	if ctx == nil {
-		return nil, b.check(ctx, OpWrite, key, true)
+	if err := b.check(ctx, OpWrite, key, true); err != nil {
+		return nil, err
 	}
 	ctx, end := b.observe(ctx, OpWrite, key)
 	w, err := b.newWriter(ctx, key, opts)
@@ -158,9 +155,6 @@ func (b *bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions)
 }
 
 func (b *bucket) newWriter(ctx context.Context, key string, opts *WriterOptions) (*writer, error) {
-	if err := b.check(ctx, OpWrite, key, true); err != nil {
-		return nil, err
-	}
 	o := WriterOptions{}
 	if opts != nil {
 		o = *opts

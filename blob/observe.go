@@ -8,8 +8,10 @@ import (
 // Observer sees every operation of a Bucket: the one seam that tracing,
 // metrics and logging hang from. Observe adds one to a bucket.
 //
-// Start is called when an operation begins, after the bucket and context
-// checks, with the context the caller passed; the context it returns is the
+// Start is called when an operation begins, after the checks of the
+// bucket, the context and the key (an operation that fails those is not
+// observed; one that fails later, on its options or at the service, is),
+// with the context the caller passed; the context it returns is the
 // one the driver gets (a tracer puts its span there). The returned func is
 // called exactly once when the operation ends: for a read when the Reader
 // is closed (or opening it failed), for a write when the Writer's Close or

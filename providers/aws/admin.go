@@ -2,12 +2,12 @@ package aws
 
 import (
 	"context"
+	"fmt"
 	"encoding/xml"
 	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/anyblob/anyblob/blob"
 )
 
 // CreateBucket creates the bucket name in the client's region. A bucket
@@ -69,18 +69,29 @@ func (c *Client) ListMultipartUploads(ctx context.Context, bucket, prefix string
 		if err != nil {
 			return nil, err
 		}
-		var res listUploadsResult
-		if err := xml.Unmarshal(body, &res); err != nil {
-			return nil, blob.Errorf(blob.ErrInternal, "s3: ListMultipartUploads: unreadable response: %v", err)
+		page, res, err := parseUploads(body)
+		if err != nil {
+			return nil, err
 		}
-		for _, u := range res.Uploads {
-			t, _ := time.Parse(time.RFC3339Nano, u.Initiated)
-			out = append(out, MultipartUpload{Key: u.Key, UploadID: u.UploadID, Initiated: t})
-		}
+		out = append(out, page...)
 		if !res.IsTruncated || res.NextKeyMarker == "" && res.NextUploadIDMarker == "" {
 			return out, nil
 		}
 		q.Set("key-marker", res.NextKeyMarker)
 		q.Set("upload-id-marker", res.NextUploadIDMarker)
 	}
+}
+
+// parseUploads reads one ListMultipartUploads answer.
+func parseUploads(body []byte) ([]MultipartUpload, *listUploadsResult, error) {
+	var res listUploadsResult
+	if err := xml.Unmarshal(body, &res); err != nil {
+		return nil, nil, fmt.Errorf("s3: ListMultipartUploads: unreadable response: %w", err)
+	}
+	out := make([]MultipartUpload, 0, len(res.Uploads))
+	for _, u := range res.Uploads {
+		t, _ := time.Parse(time.RFC3339Nano, u.Initiated)
+		out = append(out, MultipartUpload{Key: u.Key, UploadID: u.UploadID, Initiated: t})
+	}
+	return out, &res, nil
 }

@@ -311,6 +311,13 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 	if err != nil {
 		return nil, err
 	}
+	return parseList(body, d.unk)
+}
+
+// parseList reads one ListObjectsV2 answer into a page: keys URL-decoded
+// when the answer says so, and turned back into keys by unk (names unk
+// does not know are dropped).
+func parseList(body []byte, unk func(string) (string, bool)) (*blob.ListPage, error) {
 	var res listResult
 	if err := xml.Unmarshal(body, &res); err != nil {
 		return nil, blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: unreadable response: %v", err)
@@ -325,7 +332,7 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 		if err != nil {
 			return nil, blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: bad key encoding %q: %v", o.Key, err)
 		}
-		k, ok := d.unk(k)
+		k, ok := unk(k)
 		if !ok {
 			continue
 		}
@@ -341,7 +348,7 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 		if err != nil {
 			return nil, blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: bad prefix encoding %q: %v", p.Prefix, err)
 		}
-		if s, ok := d.unk(s); ok {
+		if s, ok := unk(s); ok {
 			page.Prefixes = append(page.Prefixes, s)
 		}
 	}
