@@ -2,12 +2,11 @@ package aws
 
 import (
 	"context"
-	"fmt"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
-
 )
 
 // CreateBucket creates the bucket name in the client's region. A bucket
