@@ -40,6 +40,9 @@
 // the service sends (it keeps one for blobs written in one Put Blob; a
 // blob committed from blocks has none, and is not checked): a mismatch
 // fails the read at its end with ErrInternal. Ranged reads are not checked.
+// A read cut short (a reset, a truncated body) is resumed from the last byte
+// read, up to 5 times, pinned to the blob's ETag, so the bytes are never
+// stitched from two versions.
 //
 // # Metadata
 //

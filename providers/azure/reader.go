@@ -18,7 +18,8 @@ import (
 
 // NewRangeReader reads with one Get Blob: one request reads one version,
 // and its response describes the whole blob (Content-Range gives the
-// total size). IfMatch goes on that request. A range starting at or past
+// total size). A body cut short (a reset, a truncation) is resumed from
+// the last byte read, up to readRetries times, pinned to the ETag. IfMatch goes on that request. A range starting at or past
 // the end (416 InvalidRange) and a zero length look at the properties
 // instead and read nothing.
 func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
@@ -65,7 +66,10 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 			}
 		}
 	}
-	body := resp.Body
+	// The SDK's retry reader resumes a body cut short from the byte it
+	// reached, pinned to the blob's ETag with If-Match: a blob replaced
+	// meanwhile fails the read instead of being stitched together.
+	var body io.ReadCloser = resp.NewRetryReader(ctx, &azblobblob.RetryReaderOptions{MaxRetries: readRetries, EarlyCloseAsError: true})
 	if offset == 0 && length < 0 && len(resp.ContentMD5) == md5.Size {
 		body = &md5Checked{rc: body, want: resp.ContentMD5, h: md5.New()}
 	}
@@ -73,6 +77,9 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		Size: size, ContentType: deref(resp.ContentType), ModTime: deref(resp.LastModified), ETag: etag(resp.ETag),
 	}}, nil
 }
+
+// readRetries is how many times a read cut short is resumed.
+const readRetries = 5
 
 // md5Checked verifies a whole blob against the Content-MD5 the service
 // sent for it: at the end of the body, a mismatch fails the read with
