@@ -5,8 +5,10 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/storage"
+	"github.com/googleapis/gax-go/v2"
 	"golang.org/x/oauth2/google"
 	"google.golang.org/api/option"
 
@@ -137,8 +139,25 @@ func (c *Client) bucket(name string, owns bool) (blob.Bucket, error) {
 	if err := validateBucketName(name); err != nil {
 		return nil, blob.OpenError(Scheme, name, err)
 	}
-	return blob.NewBucket(Scheme, name, &driver{c: c, bkt: c.sc.Bucket(name), name: name, owns: owns}), nil
+	bkt := c.sc.Bucket(name).Retryer(
+		storage.WithPolicy(storage.RetryAlways),
+		storage.WithMaxAttempts(MaxAttempts),
+		storage.WithBackoff(gax.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2}),
+	)
+	return blob.NewBucket(Scheme, name, &driver{c: c, bkt: bkt, name: name, owns: owns}), nil
 }
+
+// MaxAttempts is how many times a request is sent before its last error is
+// returned: with 503 on every attempt that is ErrThrottled, with 500
+// ErrInternal, not a deadline that hides the cause.
+//
+// Every request is retried on 5xx, 429 and connection faults, writes and
+// deletes included (storage.RetryAlways): a single-request write resent
+// whole stores the same object, as if it had come later; a resumable
+// upload resumes where the service says it stopped; a delete resent deletes
+// what is there then. Each is the same as the operation happening at its
+// last attempt, which is when the caller learns its outcome.
+const MaxAttempts = 5
 
 // OpenBucket is New followed by Client.Bucket: it returns the bucket name
 // with a Client of its own, closed when the bucket is. Its errors are
