@@ -39,7 +39,9 @@
 // changed. On read, a whole-blob read is checked against the Content-MD5
 // the service sends (it keeps one for blobs written in one Put Blob; a
 // blob committed from blocks has none, and is not checked): a mismatch
-// fails the read at its end with ErrInternal. Ranged reads are not checked.
+// fails the read at its end with ErrInternal. A range of up to 4 MiB is
+// checked against the MD5 the service computes for it
+// (x-ms-range-get-content-md5); a longer range is not checked.
 // A read cut short (a reset, a truncated body) is resumed from the last byte
 // read, up to 5 times, pinned to the blob's ETag, so the bytes are never
 // stitched from two versions.

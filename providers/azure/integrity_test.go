@@ -74,12 +74,20 @@ func TestFlippedByteFailsTheRead(t *testing.T) {
 	require.ErrorIs(t, err, blob.ErrInternal, "a flipped byte is never good data")
 	require.ErrorContains(t, err, "checksum mismatch")
 
-	// A ranged read cannot be checked against the whole blob's MD5: it
-	// still reads, as the package doc says.
+	// A range of up to 4 MiB is checked against the MD5 the service sends
+	// for the range.
 	r, err := b.NewRangeReader(ctx, "obj", 10, 2000, nil)
 	require.NoError(t, err)
 	_, err = io.ReadAll(r)
+	require.ErrorIs(t, err, blob.ErrInternal, "a flipped byte in a range fails too")
+	require.NoError(t, r.Close())
+
+	flip.Store(false)
+	r, err = b.NewRangeReader(ctx, "obj", 10, 2000, nil)
 	require.NoError(t, err)
+	got, err = io.ReadAll(r)
+	require.NoError(t, err)
+	require.Equal(t, data[10:2010], got)
 	require.NoError(t, r.Close())
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
 	"github.com/anyblob/anyblob/blob"
@@ -48,6 +49,11 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	if length > 0 {
 		o.Range.Count = length
 	}
+	ranged := offset > 0 || length > 0
+	if ranged && length > 0 && length <= maxRangeMD5 {
+		// The service sends the MD5 of a range of up to 4 MiB.
+		o.RangeGetContentMD5 = to.Ptr(true)
+	}
 	if err := blob.CallHook(opts.BeforeRead, blob.NativeAs(o)); err != nil {
 		return nil, err
 	}
@@ -70,13 +76,19 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	// reached, pinned to the blob's ETag with If-Match: a blob replaced
 	// meanwhile fails the read instead of being stitched together.
 	var body io.ReadCloser = resp.NewRetryReader(ctx, &azblobblob.RetryReaderOptions{MaxRetries: readRetries, EarlyCloseAsError: true})
-	if offset == 0 && length < 0 && len(resp.ContentMD5) == md5.Size {
+	// Content-MD5 is the whole blob's for a full read, the range's when
+	// RangeGetContentMD5 asked for it; a range read without it has none
+	// that applies.
+	if len(resp.ContentMD5) == md5.Size && (!ranged || o.RangeGetContentMD5 != nil) {
 		body = &md5Checked{rc: body, want: resp.ContentMD5, h: md5.New()}
 	}
 	return &reader{body: body, resp: &resp, attrs: blob.ReaderAttrs{
 		Size: size, ContentType: deref(resp.ContentType), ModTime: deref(resp.LastModified), ETag: etag(resp.ETag),
 	}}, nil
 }
+
+// maxRangeMD5 is the largest range the service sends an MD5 for.
+const maxRangeMD5 = 4 << 20
 
 // readRetries is how many times a read cut short is resumed.
 const readRetries = 5
