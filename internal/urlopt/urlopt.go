@@ -59,3 +59,30 @@ func Bool(scheme, name, value string) (bool, error) {
 	}
 	return b, nil
 }
+
+// RetryParams are the query parameters every provider reads into its
+// blob.RetryPolicy: max_attempts (1 means no retries) and retry_budget (a
+// negative budget means none).
+var RetryParams = []string{"max_attempts", "retry_budget"}
+
+// Retry sets p from a RetryParams parameter and reports whether name was
+// one. A value that is not an integer, or a max_attempts below 1, is
+// ErrInvalidArgument naming it.
+func Retry(scheme, name, value string, p *blob.RetryPolicy) (bool, error) {
+	var dst *int
+	switch name {
+	case "max_attempts":
+		dst = &p.MaxAttempts
+	case "retry_budget":
+		dst = &p.Budget
+	default:
+		return false, nil
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || name == "max_attempts" && n < 1 {
+		return true, blob.Errorf(blob.ErrInvalidArgument, "%s: URL parameter %s=%q is not a whole number%s", scheme, name, value,
+			map[bool]string{true: " of at least 1", false: ""}[name == "max_attempts"])
+	}
+	*dst = n
+	return true, nil
+}

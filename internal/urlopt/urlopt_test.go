@@ -33,3 +33,22 @@ func TestBucketAndParams(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, b)
 }
+
+func TestRetry(t *testing.T) {
+	var p blob.RetryPolicy
+	ok, err := Retry("s3", "max_attempts", "3", &p)
+	require.True(t, ok)
+	require.NoError(t, err)
+	ok, err = Retry("s3", "retry_budget", "-1", &p)
+	require.True(t, ok)
+	require.NoError(t, err)
+	require.Equal(t, blob.RetryPolicy{MaxAttempts: 3, Budget: -1}, p)
+	ok, err = Retry("s3", "region", "x", &p)
+	require.False(t, ok)
+	require.NoError(t, err)
+	for _, bad := range [][2]string{{"max_attempts", "0"}, {"max_attempts", "many"}, {"retry_budget", "1.5"}} {
+		_, err = Retry("gs", bad[0], bad[1], &p)
+		require.ErrorIs(t, err, blob.ErrInvalidArgument)
+		require.ErrorContains(t, err, "gs: URL parameter "+bad[0])
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/auth/sigv4"
+	"github.com/anyblob/anyblob/internal/retry"
 )
 
 // Options configure a Client. Only Region is required (with Credentials or
@@ -50,7 +51,8 @@ type Options struct {
 	// HTTPClient sends the requests; nil means a client tuned for object
 	// transfers (many idle connections per host, no transparent gzip).
 	HTTPClient *http.Client
-	// Retry bounds retries; the zero value means the defaults.
+	// Retry bounds retries (blob.RetryPolicy: the rules every provider
+	// shares); the zero value means the defaults.
 	Retry RetryPolicy
 	// StallTimeout is how long a request may go without progress (no
 	// response headers, no request or response body bytes moving) before
@@ -100,7 +102,7 @@ type Client struct {
 	creds     sigv4.CredentialsSource
 	signer    requestSigner
 	http      *http.Client
-	retry     RetryPolicy
+	retry     *retry.Retrier
 	stall     time.Duration
 	partSize  int64
 	conc      int
@@ -133,7 +135,6 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		creds:         opts.Credentials,
 		signer:        newSigner(opts.Region),
 		http:          opts.HTTPClient,
-		retry:         opts.Retry.withDefaults(),
 		stall:         opts.StallTimeout,
 		partSize:      opts.PartSize,
 		conc:          opts.Concurrency,
@@ -162,9 +163,11 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			c.pathStyle = true
 		}
 	}
-	if opts.Retry.MaxAttempts < 0 {
-		return nil, fmt.Errorf("%w: negative Retry.MaxAttempts %d", ErrInvalidOptions, opts.Retry.MaxAttempts)
+	rt, err := retry.New(opts.Retry)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 	}
+	c.retry = rt
 	if c.stall <= 0 {
 		c.stall = DefaultStallTimeout
 	}
@@ -496,17 +499,19 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 		} else {
 			last = err
 		}
-		if s3err != nil && attempt < c.retry.MaxAttempts && c.learnSkew(s3err) {
+		if s3err != nil && attempt < c.retry.MaxAttempts() && c.learnSkew(s3err) {
 			continue // signed with a clock the server rejects: sign again at once
 		}
-		if s3err != nil && attempt < c.retry.MaxAttempts && !invalidated && c.invalidate(s3err) {
+		if s3err != nil && attempt < c.retry.MaxAttempts() && !invalidated && c.invalidate(s3err) {
 			invalidated = true
 			continue // the source had stale credentials: fetch fresh ones
 		}
-		if attempt >= c.retry.MaxAttempts || !retryable(ctx, err, s3err) {
+		if !retryable(ctx, err, s3err) {
 			break
 		}
-		if err := sleep(ctx, c.retry.backoff(attempt)); err != nil {
+		if err := c.retry.Again(ctx, attempt); err == retry.ErrStop {
+			break
+		} else if err != nil {
 			return nil, nil, err
 		}
 	}

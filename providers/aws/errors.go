@@ -11,6 +11,7 @@ import (
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/internal/errkind"
+	"github.com/anyblob/anyblob/internal/retry"
 )
 
 // Error is an error response from S3: the XML <Error> document, or for a
@@ -102,20 +103,23 @@ var s3Codes = map[string]error{
 	// Keys a file-backed server cannot store beside another (a file where a
 	// directory is, or the reverse): the key cannot be stored, which is no
 	// precondition the caller set, whatever status (often 409) it comes with.
-	"XMinioParentIsObject":               blob.ErrInvalidArgument,
-	"XMinioObjectExistsAsDirectory":      blob.ErrInvalidArgument,
-	"ObjectParentIsFile":                 blob.ErrInvalidArgument,
-	"ExistingObjectIsDirectory":          blob.ErrInvalidArgument,
-	"KeyTooLongError":                    blob.ErrInvalidArgument,
-	"EntityTooLarge":                     blob.ErrInvalidArgument,
-	"EntityTooSmall":                     blob.ErrInvalidArgument,
-	"InvalidPart":                        blob.ErrInvalidArgument,
-	"InvalidPartOrder":                   blob.ErrInvalidArgument,
-	"MalformedXML":                       blob.ErrInvalidArgument,
-	"MetadataTooLarge":                   blob.ErrInvalidArgument,
-	"InvalidDigest":                      blob.ErrInvalidArgument,
-	"BadDigest":                          blob.ErrInvalidArgument,
-	"XAmzContentSHA256Mismatch":          blob.ErrInvalidArgument,
+	"XMinioParentIsObject":          blob.ErrInvalidArgument,
+	"XMinioObjectExistsAsDirectory": blob.ErrInvalidArgument,
+	"ObjectParentIsFile":            blob.ErrInvalidArgument,
+	"ExistingObjectIsDirectory":     blob.ErrInvalidArgument,
+	"KeyTooLongError":               blob.ErrInvalidArgument,
+	"EntityTooLarge":                blob.ErrInvalidArgument,
+	"EntityTooSmall":                blob.ErrInvalidArgument,
+	"InvalidPart":                   blob.ErrInvalidArgument,
+	"InvalidPartOrder":              blob.ErrInvalidArgument,
+	"MalformedXML":                  blob.ErrInvalidArgument,
+	"MetadataTooLarge":              blob.ErrInvalidArgument,
+	"InvalidDigest":                 blob.ErrInvalidArgument,
+	// A body whose checksum or signed SHA-256 does not match what arrived
+	// was changed on the way: corruption in transit, not a mistake of the
+	// caller's, so retried (retryableCodes), and ErrInternal if it lasts.
+	"BadDigest":                          blob.ErrInternal,
+	"XAmzContentSHA256Mismatch":          blob.ErrInternal,
 	"InvalidChecksum":                    blob.ErrInvalidArgument,
 	"IncompleteBody":                     blob.ErrInvalidArgument,
 	"MissingContentLength":               blob.ErrInvalidArgument,
@@ -139,18 +143,12 @@ func kindOf(e *Error) error {
 }
 
 // Retryable reports whether sending the same request again may succeed:
-// throttling, a timeout, or a server-side failure (5xx, 429). The client
-// has already retried such errors as Options.Retry allows.
+// throttling, a timeout, a server-side failure (the statuses every
+// provider retries: 408, 429, 500, 502, 503, 504), or a body that arrived
+// changed. The client has already retried such errors as Options.Retry
+// allows.
 func (e *Error) Retryable() bool {
-	if retryableCodes[e.Code] {
-		return true
-	}
-	switch e.Status {
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
-		http.StatusGatewayTimeout, http.StatusTooManyRequests:
-		return true
-	}
-	return false
+	return retryableCodes[e.Code] || retry.Status(e.Status)
 }
 
 // The client's own errors, for what never reached S3. Match them with

@@ -32,6 +32,9 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 //
 //	s3://BUCKET?region=R&endpoint=URL&use_path_style=true&escape_keys=true&anonymous=true
 //
+// max_attempts=N and retry_budget=N set Options.Retry (blob.RetryPolicy),
+// on every provider alike.
+//
 // Credentials come from the AWS chain of auth/awscred (environment keys,
 // web identity, the shared files' profile, the container endpoint, IMDS),
 // which also resolves what the URL leaves out: region falls back to
@@ -57,7 +60,11 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 		return "", opts, err
 	}
 	anonymous := false
-	err = urlopt.Params(u, []string{"region", "endpoint", "use_path_style", "escape_keys", "anonymous"}, func(k, v string) error {
+	known := append([]string{"region", "endpoint", "use_path_style", "escape_keys", "anonymous"}, urlopt.RetryParams...)
+	err = urlopt.Params(u, known, func(k, v string) error {
+		if ok, err := urlopt.Retry(u.Scheme, k, v, &opts.Retry); ok {
+			return err
+		}
 		var err error
 		switch k {
 		case "region":

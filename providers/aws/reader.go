@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/retry"
 )
 
 func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
@@ -41,8 +41,6 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		attrs: blob.ReaderAttrs{ContentType: a.ContentType, ModTime: a.ModTime, ETag: a.ETag},
 		pos:   offset,
 		left:  resp.ContentLength,
-		tries: d.c.retry.MaxAttempts,
-		retry: d.c.retry,
 	}
 	if total, ok := parseContentRange(resp.Header.Get("Content-Range")); ok {
 		r.attrs.Size = total
@@ -72,7 +70,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		return resp.Body, nil
 	}
 	r.ctxErr = ctx.Err
-	r.wait = func(d time.Duration) error { return sleep(ctx, d) }
+	r.again = func(n int) error { return d.c.retry.Again(ctx, n) }
 	return r, nil
 }
 
@@ -148,11 +146,9 @@ type reader struct {
 	pos    int64 // absolute offset of the next byte
 	left   int64 // bytes still to read
 	reopen func(pos, n int64) (io.ReadCloser, error)
-	ctxErr func() error                // the read's ctx.Err
-	wait   func(d time.Duration) error // sleeps d unless the read's ctx ends
-	tries  int                         // resumes left
-	retry  RetryPolicy
-	failed int // resumes so far
+	ctxErr func() error      // the read's ctx.Err
+	again  func(n int) error // retry.Retrier.Again for resume n
+	failed int               // resumes so far
 
 	want string      // the full-object CRC32C to verify, base64
 	crc  hash.Hash32 // running CRC32C, when want is set
@@ -216,10 +212,9 @@ func (r *reader) resume(cause error) error {
 	}
 	for {
 		r.failed++
-		if r.failed >= r.tries {
+		if err := r.again(r.failed); err == retry.ErrStop {
 			return fmt.Errorf("s3: read failed at byte %d after %d attempts: %w", r.pos, r.failed, cause)
-		}
-		if err := r.wait(r.retry.backoff(r.failed)); err != nil {
+		} else if err != nil {
 			return err
 		}
 		body, err := r.reopen(r.pos, r.left)

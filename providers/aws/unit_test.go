@@ -170,19 +170,6 @@ func TestNewOptionErrors(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
-	p := RetryPolicy{BaseDelay: 10 * time.Millisecond, MaxDelay: 80 * time.Millisecond}.withDefaults()
-	require.Equal(t, 5, p.MaxAttempts)
-	for n := 1; n <= 10; n++ {
-		ceil := min(p.BaseDelay<<(n-1), p.MaxDelay)
-		for range 50 {
-			d := p.backoff(n)
-			require.GreaterOrEqual(t, d, time.Duration(0))
-			require.Less(t, d, ceil)
-		}
-	}
-}
-
 func TestEscapeKeys(t *testing.T) {
 	keys := []string{"a", "a/1", "a//b", "a/!x", "a!", "../x", "./y", "", "/", "trailing/", "tab\tkey", "ctl\x01\x09\x0a", "!", "!/!", "é/日本", "a/b/", "a\x08", "a\t", "a\n"}
 	d := &driver{esc: true}

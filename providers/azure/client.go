@@ -11,6 +11,7 @@ import (
 
 	"github.com/anyblob/anyblob/auth/azurecred"
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/retry"
 )
 
 // Scheme is the URL scheme this provider registers: "azblob".
@@ -54,8 +55,13 @@ type Options struct {
 	// identity, service principal, CLI); nil means the Azure chain. Tokens
 	// are only sent over https.
 	Credential azcore.TokenCredential
-	// ClientOptions are passed to the azblob client (transport, retries);
-	// nil means the SDK's defaults.
+	// Retry is how requests are retried: the rules every provider shares
+	// (blob.RetryPolicy); the zero value means the defaults. It replaces
+	// the SDK's retry policy, so ClientOptions.Retry is ignored.
+	Retry blob.RetryPolicy
+	// ClientOptions are passed to the azblob client (transport, logging,
+	// extra pipeline policies); nil means the SDK's defaults. Its Retry
+	// field is ignored: Retry above governs.
 	ClientOptions *service.ClientOptions
 }
 
@@ -64,7 +70,8 @@ type Options struct {
 // shares them. It is safe for concurrent use. blob.As reaches it from a
 // bucket of this package (target type **azure.Client).
 type Client struct {
-	sc *service.Client
+	sc    *service.Client
+	retry *retry.Retrier
 	// sharedKey signs SAS URLs; nil without a shared key.
 	sharedKey *service.SharedKeyCredential
 	// userDelegation is true when signing needs a user delegation key (a
@@ -87,6 +94,20 @@ func New(_ context.Context, opts Options) (*Client, error) {
 }
 
 func newClient(opts Options) (*Client, error) {
+	rt, err := retry.New(opts.Retry)
+	if err != nil {
+		return nil, err
+	}
+	opts.ClientOptions = clientOptions(opts, rt)
+	c, err := newServiceClient(opts)
+	if err != nil {
+		return nil, err
+	}
+	c.retry = rt
+	return c, nil
+}
+
+func newServiceClient(opts Options) (*Client, error) {
 	if opts.ConnectionString != "" {
 		cs, err := parseConnectionString(opts.ConnectionString)
 		if err != nil {

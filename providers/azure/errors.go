@@ -41,6 +41,10 @@ var codes = map[string]error{
 	"InvalidRange":                      blob.ErrInvalidArgument,
 	"RequestBodyTooLarge":               blob.ErrInvalidArgument,
 	"InternalError":                     blob.ErrInternal,
+	// A request body changed on the way (see checksumMismatch): not the
+	// caller's mistake; retried, and ErrInternal if it lasts.
+	"Md5Mismatch":   blob.ErrInternal,
+	"Crc64Mismatch": blob.ErrInternal,
 }
 
 // bloberrorCode returns the Azure error code of err, or "".

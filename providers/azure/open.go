@@ -28,6 +28,9 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 //
 //	azblob://CONTAINER?account=A&endpoint=URL
 //
+// max_attempts=N and retry_budget=N set Options.Retry (blob.RetryPolicy),
+// on every provider alike.
+//
 // account falls back to AZURE_STORAGE_ACCOUNT; endpoint (the blob service
 // URL, for Azurite "http://127.0.0.1:10000/devstoreaccount1") to
 // https://ACCOUNT.blob.core.windows.net. AZURE_STORAGE_CONNECTION_STRING,
@@ -40,7 +43,10 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	if err != nil {
 		return "", opts, err
 	}
-	err = urlopt.Params(u, []string{"account", "endpoint"}, func(k, v string) error {
+	err = urlopt.Params(u, append([]string{"account", "endpoint"}, urlopt.RetryParams...), func(k, v string) error {
+		if ok, err := urlopt.Retry(u.Scheme, k, v, &opts.Retry); ok {
+			return err
+		}
 		if k == "account" {
 			opts.Account = v
 		} else {

@@ -41,8 +41,14 @@ func generationOf(etag string) (int64, error) {
 	return g, nil
 }
 
+// object is key's handle for calls made with ctx: its retries follow the
+// shared policy and stop at ctx's deadline (see Client.shouldRetry).
+func (d *driver) object(ctx context.Context, key string) *storage.ObjectHandle {
+	return d.bkt.Object(key).Retryer(d.c.shouldRetry(ctx))
+}
+
 func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, error) {
-	a, err := d.bkt.Object(key).Attrs(ctx)
+	a, err := d.object(ctx, key).Attrs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +85,7 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 	}
 	var objs []*storage.ObjectAttrs
 	// One more than a page tells whether another page follows.
-	next, err := iterator.NewPager(d.bkt.Objects(ctx, q), opts.PageSize+1, "").NextPage(&objs)
+	next, err := iterator.NewPager(d.bkt.Retryer(d.c.shouldRetry(ctx)).Objects(ctx, q), opts.PageSize+1, "").NextPage(&objs)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +135,7 @@ func successor(p string) string {
 }
 
 func (d *driver) Delete(ctx context.Context, key string) error {
-	return d.bkt.Object(key).Delete(ctx)
+	return d.object(ctx, key).Delete(ctx)
 }
 
 // Copy rewrites srcKey into dstKey on the service, call after call until
@@ -138,12 +144,12 @@ func (d *driver) Delete(ctx context.Context, key string) error {
 // opts' replacements), so the result does not depend on the service's
 // defaults for a rewrite.
 func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.CopyOptions) error {
-	src := d.bkt.Object(srcKey)
+	src := d.object(ctx, srcKey)
 	a, err := src.Attrs(ctx)
 	if err != nil {
 		return err
 	}
-	dst := d.bkt.Object(dstKey)
+	dst := d.object(ctx, dstKey)
 	if opts.IfNotExist {
 		// The service checks DoesNotExist atomically. The look first
 		// answers the common case without a rewrite, and covers emulators

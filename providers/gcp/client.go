@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/storage"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/anyblob/anyblob/auth/gcpcred"
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/retry"
 )
 
 // Scheme is the URL scheme this driver registers: "gs".
@@ -50,6 +52,10 @@ type Options struct {
 	// SignerKey (a PEM private key) and SignerEmail sign URLs locally. nil
 	// means SignedURL uses the credentials' own key, or IAM signBlob.
 	SignerKey []byte
+	// Retry is how requests are retried: the rules every provider shares
+	// (blob.RetryPolicy); the zero value means the defaults. It replaces
+	// the storage library's own retry settings.
+	Retry blob.RetryPolicy
 }
 
 // Client is a GCS client: it holds the storage client and credentials, so
@@ -57,8 +63,9 @@ type Options struct {
 // use. blob.As reaches it from a bucket of this package (target type
 // **gcp.Client).
 type Client struct {
-	sc   *storage.Client
-	opts Options
+	sc    *storage.Client
+	opts  Options
+	retry *retry.Retrier
 	// insecure is true for an http:// endpoint, so signed URLs use http.
 	insecure bool
 }
@@ -68,9 +75,15 @@ type Client struct {
 // *blob.Error with Op blob.OpOpen: ErrInvalidArgument for an endpoint that
 // is not an http(s) URL, or an http one with credentials (without
 // AllowInsecureCredentials); ErrUnauthenticated when no credentials are
-// found, with the chain's report, or the storage client refuses them.
+// found, with the chain's report, or the storage client refuses them;
+// ErrInvalidArgument for a Retry policy that blob.RetryPolicy.Validate
+// refuses.
 func New(ctx context.Context, opts Options) (*Client, error) {
-	c := &Client{opts: opts}
+	rt, err := retry.New(opts.Retry)
+	if err != nil {
+		return nil, blob.OpenError(Scheme, "", err)
+	}
+	c := &Client{opts: opts, retry: rt}
 	co, err := c.clientOptions(ctx)
 	if err != nil {
 		return nil, blob.OpenError(Scheme, "", err)
@@ -141,23 +154,31 @@ func (c *Client) bucket(name string, owns bool) (blob.Bucket, error) {
 	}
 	bkt := c.sc.Bucket(name).Retryer(
 		storage.WithPolicy(storage.RetryAlways),
-		storage.WithMaxAttempts(MaxAttempts),
-		storage.WithBackoff(gax.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2}),
+		storage.WithMaxAttempts(c.retry.MaxAttempts()),
+		// The waits are the shared policy's, made in shouldRetry; the
+		// library's own are a nanosecond.
+		storage.WithBackoff(gax.Backoff{Initial: time.Nanosecond, Max: time.Nanosecond, Multiplier: 1}),
 	)
 	return blob.NewBucket(Scheme, name, &driver{c: c, bkt: bkt, name: name, owns: owns}), nil
 }
 
-// MaxAttempts is how many times a request is sent before its last error is
-// returned: with 503 on every attempt that is ErrThrottled, with 500
-// ErrInternal, not a deadline that hides the cause.
-//
-// Every request is retried on 5xx, 429 and connection faults, writes and
-// deletes included (storage.RetryAlways): a single-request write resent
-// whole stores the same object, as if it had come later; a resumable
-// upload resumes where the service says it stopped; a delete resent deletes
-// what is there then. Each is the same as the operation happening at its
-// last attempt, which is when the caller learns its outcome.
-const MaxAttempts = 5
+// shouldRetry is the library's retry decision for one call made with ctx,
+// as Options.Retry says (internal/retry, the rules every provider shares):
+// an error the library deems transient (5xx, 429, 408, connection faults),
+// or a body that arrived changed (checksumMismatch), is retried after the shared policy's wait, within its attempts and
+// budget, unless that wait would outlast ctx's deadline; the last error is
+// then the answer. Every request is retried, writes and deletes included
+// (storage.RetryAlways): a single-request write resent whole stores the
+// same object, as if it had come later; a resumable upload resumes where
+// the service says it stopped; a delete resent deletes what is there then.
+// Each is the same as the operation happening at its last attempt, which
+// is when the caller learns its outcome.
+func (c *Client) shouldRetry(ctx context.Context) storage.RetryOption {
+	var failures atomic.Int32
+	return storage.WithErrorFunc(func(err error) bool {
+		return (storage.ShouldRetry(err) || checksumMismatch(err)) && c.retry.Again(ctx, int(failures.Add(1))) == nil
+	})
+}
 
 // OpenBucket is New followed by Client.Bucket: it returns the bucket name
 // with a Client of its own, closed when the bucket is. Its errors are

@@ -3,6 +3,7 @@ package gcp
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/googleapi"
@@ -34,6 +35,9 @@ func errorDetail(err error) blob.ErrorDetail {
 		if d.Message == "" {
 			d.Message = http.StatusText(ge.Code)
 		}
+		if checksumMismatch(err) {
+			d.Kind = blob.ErrInternal
+		}
 		d.RequestID = ge.Header.Get("X-Guploader-Uploadid")
 		return d
 	}
@@ -47,6 +51,21 @@ func errorDetail(err error) blob.ErrorDetail {
 		return blob.ErrorDetail{Kind: k}
 	}
 	return blob.ErrorDetail{}
+}
+
+// checksumMismatch reports whether err is the service refusing an upload
+// whose declared CRC32C or MD5 does not match the bytes that arrived
+// (400, "Provided CRC32C ... doesn't match calculated CRC32C ..."): the
+// body changed on the way, which is no mistake of the caller's. It is
+// retried (Client.shouldRetry) and, if it lasts, ErrInternal. The service
+// gives it no reason code of its own, so the message is what tells it.
+func checksumMismatch(err error) bool {
+	var ge *googleapi.Error
+	if !errors.As(err, &ge) || ge.Code != http.StatusBadRequest {
+		return false
+	}
+	m := strings.ToLower(ge.Message + " " + ge.Body)
+	return strings.Contains(m, "doesn't match calculated") || strings.Contains(m, "does not match calculated")
 }
 
 // ErrorDetail implements blob.Driver.

@@ -28,6 +28,9 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 //
 //	gs://BUCKET?project=P&endpoint=URL&anonymous=true
 //
+// max_attempts=N and retry_budget=N set Options.Retry (blob.RetryPolicy),
+// on every provider alike.
+//
 // With no endpoint parameter, STORAGE_EMULATOR_HOST ("host:port" or a URL)
 // selects an emulator, reached without credentials; project falls back to
 // GOOGLE_CLOUD_PROJECT. An unknown parameter or a bad value is
@@ -38,7 +41,10 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	if err != nil {
 		return "", opts, err
 	}
-	err = urlopt.Params(u, []string{"project", "endpoint", "anonymous"}, func(k, v string) error {
+	err = urlopt.Params(u, append([]string{"project", "endpoint", "anonymous"}, urlopt.RetryParams...), func(k, v string) error {
+		if ok, err := urlopt.Retry(u.Scheme, k, v, &opts.Retry); ok {
+			return err
+		}
 		switch k {
 		case "project":
 			opts.Project = v

@@ -11,7 +11,7 @@ import (
 )
 
 func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
-	obj := d.bkt.Object(key)
+	obj := d.object(ctx, key)
 	if opts.IfMatch != "" {
 		g, err := generationOf(opts.IfMatch)
 		if err != nil {

@@ -97,7 +97,7 @@ func TestRepeatedFailuresEndWithTheCause(t *testing.T) {
 			_, err := b.Attributes(ctx, "k")
 			require.ErrorIs(t, err, want, "the last answer's kind, not a deadline: %v", err)
 			require.NotErrorIs(t, err, blob.ErrCanceled)
-			require.Equal(t, int32(gcp.MaxAttempts), p.fails.Load(), "sent MaxAttempts times")
+			require.Equal(t, int32(blob.DefaultMaxAttempts), p.fails.Load(), "sent MaxAttempts times")
 			require.NoError(t, ctx.Err())
 		})
 	}
