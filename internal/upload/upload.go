@@ -11,6 +11,7 @@ package upload
 import (
 	"context"
 	"errors"
+	"hash"
 	"io"
 	"sort"
 	"sync"
@@ -62,6 +63,11 @@ type Config struct {
 	PartSize    int64
 	Concurrency int
 	Limits      Limits
+	// Hash, when set, is given every byte of the object in order as the
+	// caller hands it over (parts are sent out of order), so that Complete
+	// can send a digest of the whole object. A section of a ReaderAt is
+	// read once more for it.
+	Hash hash.Hash
 }
 
 // CleanupTimeout bounds Session.Abort after a failed write.
@@ -87,6 +93,7 @@ type Writer struct {
 	conc     int
 	cancel   context.CancelCauseFunc
 	allocMax int
+	hash     hash.Hash // Config.Hash
 
 	// caller side
 	buf       []byte // the part being filled
@@ -119,7 +126,7 @@ func New(ctx context.Context, t Target, cfg Config) *Writer {
 	conc := max(cfg.Concurrency, 1)
 	ctx, cancel := context.WithCancelCause(ctx)
 	w := &Writer{
-		t: t, limits: l, plan: newPlan(size, l), conc: conc, cancel: cancel,
+		t: t, limits: l, plan: newPlan(size, l), conc: conc, cancel: cancel, hash: cfg.Hash,
 		parts: make(chan partMsg),
 		free:  make(chan []byte, conc+1),
 		slots: make(chan struct{}, conc),
@@ -142,6 +149,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 		}
 		k := min(int(size)-len(w.buf), len(p))
 		w.buf = append(w.buf, p[:k]...)
+		if w.hash != nil {
+			w.hash.Write(p[:k])
+		}
 		p = p[k:]
 		written += k
 		w.written += int64(k)
@@ -179,6 +189,9 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 			w.buf = growBuf(w.buf, int64(len(w.buf))+1, size) // only the first part's can be short
 		}
 		n, err := io.ReadFull(r, w.buf[len(w.buf):min(int64(cap(w.buf)), size)])
+		if w.hash != nil {
+			w.hash.Write(w.buf[len(w.buf) : len(w.buf)+n])
+		}
 		w.buf = w.buf[:len(w.buf)+n]
 		total += int64(n)
 		w.written += int64(n)
@@ -224,6 +237,11 @@ func (w *Writer) readSections(r io.Reader) (int64, bool, error) {
 			return total, true, err
 		}
 		n := min(end-pos, w.plan.size(w.n))
+		if w.hash != nil {
+			if _, err := io.Copy(w.hash, io.NewSectionReader(ra, pos, n)); err != nil {
+				return total, true, err
+			}
+		}
 		select {
 		case w.slots <- struct{}{}:
 		case <-w.done:

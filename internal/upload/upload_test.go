@@ -3,6 +3,7 @@ package upload
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"io"
@@ -300,4 +301,45 @@ func TestReaderAtGoesInSections(t *testing.T) {
 		require.True(t, f.aborted)
 		require.Nil(t, f.committed)
 	})
+}
+
+func TestHashSeesTheObjectInOrder(t *testing.T) {
+	want := data(100<<10 + 17)
+	sum := md5.Sum(want)
+	feeds := map[string]func(w *Writer) error{
+		"Write": func(w *Writer) error {
+			for p := want; len(p) > 0; p = p[min(len(p), 3000):] {
+				if _, err := w.Write(p[:min(len(p), 3000)]); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		"ReadFrom": func(w *Writer) error {
+			_, err := w.ReadFrom(struct{ io.Reader }{bytes.NewReader(want)})
+			return err
+		},
+		"sections": func(w *Writer) error {
+			_, err := w.ReadFrom(bytes.NewReader(want))
+			return err
+		},
+		"Write then ReadFrom": func(w *Writer) error {
+			if _, err := w.Write(want[:5000]); err != nil {
+				return err
+			}
+			_, err := w.ReadFrom(bytes.NewReader(want[5000:]))
+			return err
+		},
+	}
+	for name, feed := range feeds {
+		t.Run(name, func(t *testing.T) {
+			f := &fakeTarget{}
+			h := md5.New()
+			w := New(context.Background(), &sectionFake{fakeTarget: f}, Config{PartSize: 4 << 10, Concurrency: 3, Limits: testLimits, Hash: h})
+			require.NoError(t, feed(w))
+			require.NoError(t, w.Close())
+			require.True(t, bytes.Equal(want, f.committed))
+			require.Equal(t, sum[:], h.Sum(nil), "the hash saw every byte once, in order, though parts went out of order")
+		})
+	}
 }

@@ -34,16 +34,24 @@
 //
 // Integrity: over https the payload is UNSIGNED-PAYLOAD and each body
 // carries an x-amz-checksum-crc32c the server verifies; over http every
-// body's SHA-256 is signed. A full read of an object with a full-object
-// CRC32C checks it at the end, failing with ErrInternal on a mismatch.
+// body's SHA-256 is signed. A multipart upload asks for a full-object
+// CRC32C (x-amz-checksum-type FULL_OBJECT): every part carries its CRC32C
+// and the commit the whole object's, computed as the caller writes, which
+// the service checks against the parts. A body the server refuses as
+// changed (BadDigest, XAmzContentSHA256Mismatch) is sent again. A full read
+// checks the object's full CRC32C at the end, failing with ErrInternal on a
+// mismatch; a ranged read cannot be verified (S3 sends no checksum for a
+// range), nor can a full read of an object that has only a composite
+// checksum or none (one written by another client).
 //
-// Retries: idempotent requests and parts are retried on connection errors,
-// stalls (Options.StallTimeout), 500, 502, 503, 504, 429, SlowDown and
-// RequestTimeout, with exponential backoff and full jitter, bounded by
-// Options.Retry and by the context. A read that fails mid-body resumes from
-// the byte it reached, pinned to the object's ETag with If-Match, so a
-// changed object fails the read with ErrPreconditionFailed and is never
-// stitched together.
+// Retries: Options.Retry (blob.RetryPolicy, the rules every provider
+// shares). Idempotent requests and parts are retried on connection errors,
+// stalls (Options.StallTimeout), 408, 500, 502, 503, 504, 429, SlowDown,
+// RequestTimeout and a body refused as changed, with full-jitter waits,
+// within a client-wide budget, never past the caller's deadline. A read
+// that fails mid-body resumes from the byte it reached, pinned to the
+// object's ETag with If-Match, so a changed object fails the read with
+// ErrPreconditionFailed and is never stitched together.
 //
 // # Errors
 //

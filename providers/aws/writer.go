@@ -7,6 +7,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/url"
@@ -32,6 +34,15 @@ var s3Limits = upload.Limits{Service: "S3", MinPart: MinPartSize, MaxPart: MaxPa
 //
 // PartSize below MinPartSize is raised to it; above MaxPartSize it is
 // lowered to it.
+//
+// What is verified: a single PutObject carries the object's CRC32C, which
+// the service checks and stores. A multipart upload asks for a full-object
+// CRC32C (x-amz-checksum-type FULL_OBJECT): every part carries its own
+// CRC32C, which the service checks, the object's CRC32C is computed in
+// order as the caller writes and sent with the commit, and the service
+// checks it against the parts it combines. Either way the object has a
+// CRC32C of its whole content, which full reads verify (see
+// NewRangeReader).
 func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
 	size := opts.PartSize
 	if size == 0 {
@@ -47,8 +58,8 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	}
 	limits := s3Limits
 	limits.MaxParts = d.c.maxParts()
-	t := &writer{d: d, key: stored, opts: *opts}
-	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, Limits: limits})}, nil
+	t := &writer{d: d, key: stored, opts: *opts, crc: crc32.New(castagnoli)}
+	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, Limits: limits, Hash: t.crc})}, nil
 }
 
 // uploadWriter is the engine's Writer as a blob.Writer.
@@ -76,6 +87,7 @@ type writer struct {
 	d    *driver
 	key  string
 	opts blob.WriterOptions
+	crc  hash.Hash32 // the whole object's CRC32C, fed by the engine in order
 }
 
 // session is one multipart upload of w.
@@ -115,7 +127,7 @@ func (s *session) Complete(ctx context.Context, parts []upload.Part) error {
 	for i, p := range parts {
 		done[i] = completedPart{PartNumber: p.Num, ETag: p.ETag, ChecksumCRC32C: p.Checksum}
 	}
-	return s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch)
+	return s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch, crc32cString(s.w.crc.Sum32()))
 }
 
 // Abort implements upload.Session: AbortMultipartUpload.
@@ -199,9 +211,8 @@ type initiateResult struct {
 
 func (w *writer) create(ctx context.Context) (string, error) {
 	h := w.headers()
-	if w.d.c.partChecksums() {
-		h.Set("X-Amz-Checksum-Algorithm", "CRC32C")
-	}
+	h.Set("X-Amz-Checksum-Algorithm", "CRC32C")
+	h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 	req := &Request{Method: http.MethodPost, Bucket: w.d.name, Key: w.key, Query: url.Values{"uploads": {""}}, Header: h}
 	if err := blob.CallHook(w.opts.BeforeWrite, blob.NativeAs(req)); err != nil {
 		return "", err
@@ -223,15 +234,13 @@ func (w *writer) uploadPart(ctx context.Context, id string, num int, data []byte
 
 // sendPart sends UploadPart with body's Body or section.
 func (w *writer) sendPart(ctx context.Context, id string, num int, body *Request) (completedPart, error) {
-	h := http.Header{}
-	var sum string
-	if w.d.c.partChecksums() {
-		var err error
-		if _, sum, err = body.bodySums(false, true); err != nil {
-			return completedPart{}, err
-		}
-		h.Set("X-Amz-Checksum-Crc32c", sum)
+	// Every part carries its CRC32C, over http too (where the signature
+	// also covers it): a full-object checksum is combined from them.
+	_, sum, err := body.bodySums(false, true)
+	if err != nil {
+		return completedPart{}, err
 	}
+	h := http.Header{"X-Amz-Checksum-Crc32c": {sum}}
 	q := url.Values{"partNumber": {strconv.Itoa(num)}, "uploadId": {id}}
 	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: body.Body, section: body.section, signedOnly: true}
 	hdr, _, err := w.d.c.doRead(ctx, req)
@@ -246,14 +255,21 @@ type completeRequest struct {
 	Parts   []completedPart `xml:"Part"`
 }
 
-func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, parts []completedPart, ifNotExist bool, ifMatch string) error {
+// completeUpload commits upload id. fullCRC, when set, is the whole
+// object's CRC32C (base64) of an upload created with FULL_OBJECT; the
+// service checks it against the parts.
+func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, parts []completedPart, ifNotExist bool, ifMatch, fullCRC string) error {
 	body, err := xml.Marshal(completeRequest{Parts: parts})
 	if err != nil {
 		return blob.Errorf(blob.ErrInternal, "s3: CompleteMultipartUpload: %v", err)
 	}
-	// Content-MD5, not a checksum header: on this call an
-	// x-amz-checksum-* header would claim the whole object's checksum.
+	// Content-MD5 protects the request body; on this call an
+	// x-amz-checksum-* header is the whole object's checksum.
 	h := http.Header{"Content-Type": {"application/xml"}, "Content-Md5": {contentMD5(body)}}
+	if fullCRC != "" {
+		h.Set("X-Amz-Checksum-Crc32c", fullCRC)
+		h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+	}
 	conditionalHeaders(h, ifNotExist, ifMatch)
 	var attempts int
 	_, _, err = c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: bucket, Key: key, Query: url.Values{"uploadId": {id}}, Header: h, Body: body, attempts: &attempts})
@@ -280,11 +296,4 @@ func (c *Client) abortUpload(ctx context.Context, bucket, key, id string) error 
 		return nil
 	}
 	return err
-}
-
-// partChecksums reports whether parts carry a CRC32C: over https, where
-// the payload is not signed, or when unsigned (anonymous). Over signed http
-// the SHA-256 in the signature protects each part already.
-func (c *Client) partChecksums() bool {
-	return c.endpoint.Scheme == "https" || c.creds == nil
 }

@@ -35,16 +35,31 @@
 // # Integrity
 //
 // On write, every block and every single upload carries its MD5
-// (transactional validation): the service refuses a body that arrived
-// changed. On read, a whole-blob read is checked against the Content-MD5
-// the service sends (it keeps one for blobs written in one Put Blob; a
-// blob committed from blocks has none, and is not checked): a mismatch
-// fails the read at its end with ErrInternal. A range of up to 4 MiB is
+// (transactional validation), and so does the block list of a commit (the
+// SDK sends none; a pipeline step adds it): the service refuses a body
+// that arrived changed, and the request is sent again. The writer also
+// computes the whole blob's MD5 as the caller writes and stores it with
+// the blob (x-ms-blob-content-md5).
+//
+// On read, a full read is checked against the blob's Content-MD5 (every
+// blob this package writes has one; a blob committed elsewhere without one
+// is read unverified). A range is read in windows of at most 4 MiB, each
 // checked against the MD5 the service computes for it
-// (x-ms-range-get-content-md5); a longer range is not checked.
-// A read cut short (a reset, a truncated body) is resumed from the last byte
-// read, up to 5 times, pinned to the blob's ETag, so the bytes are never
-// stitched from two versions.
+// (x-ms-range-get-content-md5), the windows after the first pinned to its
+// ETag. A mismatch fails the read with ErrInternal by the end of the
+// window (or of the blob) that holds the bad byte; bytes before that have
+// been handed over, so a caller that must not act on bad data reads to the
+// end (ReadAll, Download) first. A read cut short (a reset, a truncated
+// body) resumes from the last byte read, pinned to the blob's ETag.
+//
+// # Retries
+//
+// Options.Retry (blob.RetryPolicy, the rules every provider shares)
+// replaces the SDK's retry policy: 408, 429, 500, 502, 503, 504,
+// connection faults and a body refused as changed (Md5Mismatch,
+// Crc64Mismatch) are retried with full-jitter waits, within a client-wide
+// budget, and never past the caller's deadline: the last failure is the
+// answer. Every request is signed afresh for each attempt.
 //
 // # Metadata
 //

@@ -3,12 +3,11 @@ package azure_test
 import (
 	"bytes"
 	"context"
-	"errors"
+	"crypto/md5"
+	"encoding/base64"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -16,119 +15,172 @@ import (
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/conformance/emulator"
+	"github.com/anyblob/anyblob/internal/faultproxy"
 	"github.com/anyblob/anyblob/providers/azure"
 )
 
-// flipProxy forwards to target and, while flip is set, flips one byte in
-// the middle of every GET response body of at least 1 KiB: a corruption
-// on the wire that TCP did not catch.
-func flipProxy(t *testing.T, target string) (*httptest.Server, *atomic.Bool) {
-	return faultProxy(t, target, func(body []byte) io.Reader {
-		body[len(body)/2] ^= 0x01
-		return bytes.NewReader(body)
-	})
+// throughProxy opens container name on Azurite through a fault proxy, and
+// straight. gets counts the GET requests that went through the proxy.
+func throughProxy(t *testing.T, name string) (p *faultproxy.Proxy, b, direct blob.Bucket, gets *atomic.Int32) {
+	ctx := context.Background()
+	az := emulator.Azurite(t, nil)
+	p, err := faultproxy.New(az.BlobEndpoint, 1)
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+	p.MinBody = 1024
+	gets = &atomic.Int32{}
+	p.OnRequest = func(r *http.Request) {
+		if r.Method == http.MethodGet {
+			gets.Add(1)
+		}
+	}
+	c, err := azure.New(ctx, azure.Options{ServiceURL: p.URL() + "/" + az.Account, Account: az.Account, SharedKey: az.Key,
+		Retry: blob.RetryPolicy{BaseDelay: 1e6, MaxDelay: 1e7}})
+	require.NoError(t, err)
+	require.NoError(t, c.CreateContainer(ctx, name))
+	b, err = c.Bucket(name)
+	require.NoError(t, err)
+	dc, err := azure.New(ctx, azure.Options{ConnectionString: az.ConnectionString})
+	require.NoError(t, err)
+	direct, err = dc.Bucket(name)
+	require.NoError(t, err)
+	return p, b, direct, gets
 }
 
-// faultProxy forwards to target and, while its switch is set, hands every
-// GET response body of at least 1 KiB through fault.
-func faultProxy(t *testing.T, target string, fault func(body []byte) io.Reader) (*httptest.Server, *atomic.Bool) {
-	u, err := url.Parse(target)
-	require.NoError(t, err)
-	var flip atomic.Bool
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
-	rp.ModifyResponse = func(resp *http.Response) error {
-		if !flip.Load() || resp.Request.Method != http.MethodGet || resp.ContentLength < 1024 {
-			return nil
-		}
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		resp.Body = io.NopCloser(fault(body))
-		return nil
+func isGet(r *http.Request) bool { return r.Method == http.MethodGet }
+
+func readRange(ctx context.Context, b blob.Bucket, key string, off, n int64) ([]byte, error) {
+	r, err := b.NewRangeReader(ctx, key, off, n, nil)
+	if err != nil {
+		return nil, err
 	}
-	srv := httptest.NewServer(rp)
-	t.Cleanup(srv.Close)
-	return srv, &flip
+	defer r.Close()
+	return io.ReadAll(r)
 }
 
 func TestFlippedByteFailsTheRead(t *testing.T) {
 	ctx := context.Background()
-	az := emulator.Azurite(t, nil)
-	proxy, flip := flipProxy(t, az.BlobEndpoint)
-	c, err := azure.New(ctx, azure.Options{ServiceURL: proxy.URL + "/" + az.Account, Account: az.Account, SharedKey: az.Key})
-	require.NoError(t, err)
-	require.NoError(t, c.CreateContainer(ctx, "integrity"))
-	b, err := c.Bucket("integrity")
-	require.NoError(t, err)
+	p, b, _, _ := throughProxy(t, "integrity")
+	small := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // 64 KiB, one Put Blob
+	staged := bytes.Repeat([]byte("fedcba9876543210"), 40<<10)
+	require.NoError(t, blob.WriteAll(ctx, b, "small", small, nil))
+	require.NoError(t, blob.WriteAll(ctx, b, "staged", staged, &blob.WriterOptions{PartSize: azure.MinBlockSize}), "10 blocks")
+	for key, data := range map[string][]byte{"small": small, "staged": staged} {
+		got, err := blob.ReadAll(ctx, b, key)
+		require.NoError(t, err, "an honest wire reads back")
+		require.Equal(t, data, got)
 
-	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // 64 KiB, one Put Blob
-	require.NoError(t, blob.WriteAll(ctx, b, "obj", data, nil))
-	got, err := blob.ReadAll(ctx, b, "obj")
-	require.NoError(t, err, "an honest wire reads back")
-	require.Equal(t, data, got)
-
-	flip.Store(true)
-	_, err = blob.ReadAll(ctx, b, "obj")
-	require.ErrorIs(t, err, blob.ErrInternal, "a flipped byte is never good data")
-	require.ErrorContains(t, err, "checksum mismatch")
+		p.Add(faultproxy.Rule{Kind: faultproxy.FlipByte, Match: isGet, Times: 1})
+		_, err = blob.ReadAll(ctx, b, key)
+		require.ErrorIs(t, err, blob.ErrInternal, "%s: a flipped byte is never good data", key)
+		require.ErrorContains(t, err, "checksum mismatch")
+	}
 
 	// A range of up to 4 MiB is checked against the MD5 the service sends
 	// for the range.
-	r, err := b.NewRangeReader(ctx, "obj", 10, 2000, nil)
-	require.NoError(t, err)
-	_, err = io.ReadAll(r)
+	p.Add(faultproxy.Rule{Kind: faultproxy.FlipByte, Match: isGet, Times: 1})
+	_, err := readRange(ctx, b, "small", 10, 2000)
 	require.ErrorIs(t, err, blob.ErrInternal, "a flipped byte in a range fails too")
-	require.NoError(t, r.Close())
-
-	flip.Store(false)
-	r, err = b.NewRangeReader(ctx, "obj", 10, 2000, nil)
+	got, err := readRange(ctx, b, "small", 10, 2000)
 	require.NoError(t, err)
-	got, err = io.ReadAll(r)
-	require.NoError(t, err)
-	require.Equal(t, data[10:2010], got)
-	require.NoError(t, r.Close())
+	require.Equal(t, small[10:2010], got)
 }
 
-// cutShort yields the first half of body, then fails as a reset would.
-type cutShort struct {
-	r    *bytes.Reader
-	left int
-}
+// TestLongRangesAreReadInCheckedWindows reads ranges longer than the 4 MiB
+// the service sends an MD5 for: in windows of 4 MiB, each checked, each
+// pinned to the first one's ETag.
+func TestLongRangesAreReadInCheckedWindows(t *testing.T) {
+	ctx := context.Background()
+	p, b, direct, gets := throughProxy(t, "windows")
+	data := bytes.Repeat([]byte("0123456789abcdefghijklmnopqrstu!"), 320<<10) // 10 MiB
+	require.NoError(t, blob.WriteAll(ctx, direct, "big", data, nil))
 
-func (c *cutShort) Read(p []byte) (int, error) {
-	if c.left == 0 {
-		return 0, errors.New("connection reset by the test proxy")
+	for _, rg := range []struct{ off, n, gets int64 }{
+		{1 << 20, 8 << 20, 2},     // two windows
+		{1 << 20, 8<<20 + 1, 3},   // a third of one byte
+		{3 << 20, -1, 2},          // to the end: 4 MiB + 3 MiB
+		{9 << 20, 5 << 20, 1},     // past the end: one short window
+		{0, int64(len(data)), 3},  // the whole blob as a range
+		{100, 4 << 20, 1},         // exactly one window
+		{5<<20 + 7, 4<<20 + 1, 2}, // unaligned
+		{0, 4<<20 - 1, 1},         // just under
+	} {
+		gets.Store(0)
+		got, err := readRange(ctx, b, "big", rg.off, rg.n)
+		require.NoError(t, err)
+		end := int64(len(data))
+		if rg.n >= 0 {
+			end = min(end, rg.off+rg.n)
+		}
+		require.True(t, bytes.Equal(data[rg.off:end], got), "range %d+%d", rg.off, rg.n)
+		require.Equal(t, rg.gets, int64(gets.Load()), "range %d+%d: requests", rg.off, rg.n)
 	}
-	n, err := c.r.Read(p[:min(len(p), c.left)])
-	c.left -= n
-	return n, err
+
+	// A flip in the second window fails the read, after the first window.
+	flips := 0
+	p.Add(faultproxy.Rule{Kind: faultproxy.FlipByte, Times: 1, Match: func(r *http.Request) bool {
+		if isGet(r) {
+			flips++
+			return flips == 2
+		}
+		return false
+	}})
+	got, err := readRange(ctx, b, "big", 1<<20, 8<<20)
+	require.ErrorIs(t, err, blob.ErrInternal)
+	require.ErrorContains(t, err, "checksum mismatch")
+	require.LessOrEqual(t, len(got), 8<<20, "the bad window is not handed over whole")
+
+	// The blob replaced between windows fails the read instead of
+	// stitching two versions together.
+	r, err := b.NewRangeReader(ctx, "big", 0, 9<<20, nil)
+	require.NoError(t, err)
+	first := make([]byte, 4<<20)
+	_, err = io.ReadFull(r, first)
+	require.NoError(t, err)
+	require.NoError(t, blob.WriteAll(ctx, direct, "big", bytes.Repeat([]byte("x"), len(data)), nil))
+	_, err = io.ReadAll(r)
+	require.ErrorIs(t, err, blob.ErrPreconditionFailed)
+	require.NoError(t, r.Close())
 }
 
 func TestReadResumesAfterACut(t *testing.T) {
 	ctx := context.Background()
-	az := emulator.Azurite(t, nil)
-	var cuts atomic.Int32
-	var proxyOn *atomic.Bool
-	proxy, on := faultProxy(t, az.BlobEndpoint, func(body []byte) io.Reader {
-		if cuts.Add(1) > 2 {
-			proxyOn.Store(false) // cut the first two answers, then let them through
-		}
-		return &cutShort{r: bytes.NewReader(body), left: len(body) / 2}
-	})
-	proxyOn = on
-	c, err := azure.New(ctx, azure.Options{ServiceURL: proxy.URL + "/" + az.Account, Account: az.Account, SharedKey: az.Key})
-	require.NoError(t, err)
-	require.NoError(t, c.CreateContainer(ctx, "resume"))
-	b, err := c.Bucket("resume")
-	require.NoError(t, err)
+	p, b, _, _ := throughProxy(t, "resume")
 	data := bytes.Repeat([]byte("abcdefghijklmnop"), 16<<10) // 256 KiB
 	require.NoError(t, blob.WriteAll(ctx, b, "obj", data, nil))
 
-	on.Store(true)
+	p.Add(faultproxy.Rule{Kind: faultproxy.CutResponse, Match: isGet, Times: 2})
 	got, err := blob.ReadAll(ctx, b, "obj")
 	require.NoError(t, err, "a read cut short resumes")
 	require.Equal(t, data, got, "and is whole, checked against its MD5")
-	require.GreaterOrEqual(t, cuts.Load(), int32(2))
+	require.Equal(t, 2, p.Struck()[faultproxy.CutResponse])
+}
+
+// TestBlockListCarriesItsMD5 checks that Put Block List goes with the MD5
+// of its body (which Azure checks; the SDK does not send one), signed so
+// that the service accepts it, and that the committed blob has the whole
+// content's MD5 for later reads.
+func TestBlockListCarriesItsMD5(t *testing.T) {
+	ctx := context.Background()
+	p, b, direct, _ := throughProxy(t, "blocklist")
+	var commits []string
+	var mu sync.Mutex
+	p.OnRequest = func(r *http.Request) {
+		if r.Method == http.MethodPut && r.URL.Query().Get("comp") == "blocklist" {
+			mu.Lock()
+			commits = append(commits, r.Header.Get("Content-MD5"))
+			mu.Unlock()
+		}
+	}
+	data := bytes.Repeat([]byte("block list "), 30<<10)
+	require.NoError(t, blob.WriteAll(ctx, b, "staged", data, &blob.WriterOptions{PartSize: azure.MinBlockSize}))
+	require.Len(t, commits, 1)
+	sum, err := base64.StdEncoding.DecodeString(commits[0])
+	require.NoError(t, err)
+	require.Len(t, sum, md5.Size)
+
+	whole := md5.Sum(data)
+	a, err := direct.Attributes(ctx, "staged")
+	require.NoError(t, err)
+	require.Equal(t, whole[:], a.MD5, "the blob carries its whole MD5")
 }

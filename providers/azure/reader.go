@@ -15,14 +15,29 @@ import (
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/retry"
 )
 
-// NewRangeReader reads with one Get Blob: one request reads one version,
-// and its response describes the whole blob (Content-Range gives the
-// total size). A body cut short (a reset, a truncation) is resumed from
-// the last byte read, up to readRetries times, pinned to the ETag. IfMatch goes on that request. A range starting at or past
-// the end (416 InvalidRange) and a zero length look at the properties
-// instead and read nothing.
+// NewRangeReader reads with Get Blob; its first response describes the
+// whole blob (Content-Range gives the total size).
+//
+// What is verified: a full read (offset 0, to the end) is checked against
+// the blob's Content-MD5, which every blob this package writes has (see
+// NewWriter); a blob written elsewhere without one is read unverified. A
+// range is read in windows of at most 4 MiB, the most the service sends an
+// MD5 for (x-ms-range-get-content-md5), and every window is checked
+// against its own MD5, so a corrupted range fails within 4 MiB of the bad
+// byte; the windows after the first are pinned to the first one's ETag
+// (If-Match), so a blob replaced meanwhile fails the read with
+// ErrPreconditionFailed instead of being stitched together. A mismatch is
+// ErrInternal, returned by the Read that reaches the window's end.
+//
+// A body cut short (a reset, a truncation) resumes from the last byte read,
+// pinned to the ETag, as Options.Retry allows. IfMatch goes on the first
+// request. A range starting at or past the end (416 InvalidRange) and a
+// zero length look at the properties instead and read nothing. BeforeRead
+// reaches the *azblobblob.DownloadStreamOptions of the first request; the
+// windows after it copy them.
 func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
 	bc := d.cc.NewBlobClient(stored(key))
 	var ac *azblobblob.AccessConditions
@@ -46,12 +61,12 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		Range:            azblobblob.HTTPRange{Offset: offset}, // 0 and 0: no Range header, a plain full read
 		AccessConditions: ac,
 	}
-	if length > 0 {
-		o.Range.Count = length
-	}
-	ranged := offset > 0 || length > 0
-	if ranged && length > 0 && length <= maxRangeMD5 {
-		// The service sends the MD5 of a range of up to 4 MiB.
+	whole := offset == 0 && length < 0
+	if !whole {
+		o.Range.Count = maxRangeMD5
+		if length > 0 {
+			o.Range.Count = min(length, maxRangeMD5)
+		}
 		o.RangeGetContentMD5 = to.Ptr(true)
 	}
 	if err := blob.CallHook(opts.BeforeRead, blob.NativeAs(o)); err != nil {
@@ -72,26 +87,98 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 			}
 		}
 	}
-	// The SDK's retry reader resumes a body cut short from the byte it
-	// reached, pinned to the blob's ETag with If-Match: a blob replaced
-	// meanwhile fails the read instead of being stitched together.
-	var body io.ReadCloser = resp.NewRetryReader(ctx, &azblobblob.RetryReaderOptions{MaxRetries: readRetries, EarlyCloseAsError: true})
-	// Content-MD5 is the whole blob's for a full read, the range's when
-	// RangeGetContentMD5 asked for it; a range read without it has none
-	// that applies.
-	if len(resp.ContentMD5) == md5.Size && (!ranged || o.RangeGetContentMD5 != nil) {
-		body = &md5Checked{rc: body, want: resp.ContentMD5, h: md5.New()}
+	body := d.checked(ctx, resp, o.RangeGetContentMD5 != nil && *o.RangeGetContentMD5 || whole)
+	if !whole {
+		end := size
+		if length > 0 {
+			end = min(size, offset+length)
+		}
+		if next := offset + deref(resp.ContentLength); next < end && resp.ETag != nil {
+			body = &windows{cur: body, pos: next, end: end, fetch: func(off, n int64) (io.ReadCloser, error) {
+				w := *o
+				w.Range = azblobblob.HTTPRange{Offset: off, Count: n}
+				w.RangeGetContentMD5 = to.Ptr(true)
+				w.AccessConditions = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: resp.ETag}}
+				if o.AccessConditions != nil {
+					w.AccessConditions.LeaseAccessConditions = o.AccessConditions.LeaseAccessConditions
+				}
+				r, err := bc.DownloadStream(ctx, &w)
+				if err != nil {
+					return nil, err
+				}
+				return d.checked(ctx, r, true), nil
+			}}
+		}
 	}
 	return &reader{body: body, resp: &resp, attrs: blob.ReaderAttrs{
 		Size: size, ContentType: deref(resp.ContentType), ModTime: deref(resp.LastModified), ETag: etag(resp.ETag),
 	}}, nil
 }
 
+// checked is resp's body, resumed when cut short, and verified against the
+// Content-MD5 that came with it when it applies: the whole blob's for a
+// full read, the range's when the request asked for it (ownMD5); a plain
+// range read's Content-MD5, if any, is not its own.
+func (d *driver) checked(ctx context.Context, resp azblobblob.DownloadStreamResponse, ownMD5 bool) io.ReadCloser {
+	// The SDK's retry reader resumes a body cut short from the byte it
+	// reached, pinned to the blob's ETag with If-Match: a blob replaced
+	// meanwhile fails the read instead of being stitched together. The
+	// waits between attempts are the shared policy's.
+	var body io.ReadCloser = resp.NewRetryReader(ctx, &azblobblob.RetryReaderOptions{
+		MaxRetries:        int32(d.c.retry.MaxAttempts() - 1),
+		EarlyCloseAsError: true,
+		OnFailedRead: func(failures int32, _ error, _ azblobblob.HTTPRange, willRetry bool) {
+			if willRetry {
+				_ = retry.Sleep(ctx, d.c.retry.Backoff(int(failures)))
+			}
+		},
+	})
+	if ownMD5 && len(resp.ContentMD5) == md5.Size {
+		body = &md5Checked{rc: body, want: resp.ContentMD5, h: md5.New()}
+	}
+	return body
+}
+
 // maxRangeMD5 is the largest range the service sends an MD5 for.
 const maxRangeMD5 = 4 << 20
 
-// readRetries is how many times a read cut short is resumed.
-const readRetries = 5
+// windows reads a range as successive verified windows of at most
+// maxRangeMD5 bytes: cur is the window being read, pos the offset of the
+// next one, end the range's end.
+type windows struct {
+	cur      io.ReadCloser
+	pos, end int64
+	fetch    func(off, n int64) (io.ReadCloser, error)
+	err      error
+}
+
+func (w *windows) Read(p []byte) (int, error) {
+	for w.err == nil {
+		n, err := w.cur.Read(p)
+		if err != io.EOF {
+			if err != nil {
+				w.err = err
+			}
+			return n, err
+		}
+		if w.pos >= w.end {
+			return n, io.EOF
+		}
+		w.cur.Close()
+		w.cur, w.err = w.fetch(w.pos, min(w.end-w.pos, maxRangeMD5))
+		if w.err != nil {
+			w.cur = io.NopCloser(strings.NewReader(""))
+			return n, w.err
+		}
+		w.pos += min(w.end-w.pos, maxRangeMD5)
+		if n > 0 {
+			return n, nil
+		}
+	}
+	return 0, w.err
+}
+
+func (w *windows) Close() error { return w.cur.Close() }
 
 // md5Checked verifies a whole blob against the Content-MD5 the service
 // sent for it: at the end of the body, a mismatch fails the read with
@@ -113,7 +200,7 @@ func (m *md5Checked) Read(p []byte) (int, error) {
 	m.h.Write(p[:n])
 	if err == io.EOF {
 		if got := m.h.Sum(nil); !bytes.Equal(got, m.want) {
-			m.err = blob.Errorf(blob.ErrInternal, "azblob: checksum mismatch: the blob's Content-MD5 is %s, the data read has %s",
+			m.err = blob.Errorf(blob.ErrInternal, "azblob: checksum mismatch: the service sent Content-MD5 %s for these bytes, the data read has %s",
 				base64.StdEncoding.EncodeToString(m.want), base64.StdEncoding.EncodeToString(got))
 			return n, m.err
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
+	"hash"
 	"io"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -36,8 +37,10 @@ var azureLimits = upload.Limits{Service: "Azure", MinPart: MinBlockSize, MaxPart
 // at most Concurrency at once, then committed with Put Block List. Block
 // sizes grow from PartSize so that a stream of unknown size up to
 // MaxBlobSize fits in 50,000 blocks. Every block and every single upload
-// carries its MD5 (transactional validation), which the service checks.
-// Nothing is visible before the commit; uncommitted blocks of an aborted
+// carries its MD5 (transactional validation), which the service checks,
+// and the blob's own MD5 is computed as the caller writes and stored with
+// the commit (x-ms-blob-content-md5), so that later full reads are
+// verified against it (see NewRangeReader). Nothing is visible before the commit; uncommitted blocks of an aborted
 // write are never committed, and the service discards them within a week.
 //
 // BeforeWrite reaches *blockblob.UploadOptions for a single upload, or
@@ -66,6 +69,7 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		},
 		metadata: md,
 		hook:     opts.BeforeWrite,
+		sum:      md5.New(),
 	}
 	switch {
 	case opts.IfNotExist:
@@ -75,7 +79,7 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		e := azcore.ETag(opts.IfMatch)
 		t.cond = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &e}}
 	}
-	return &writer{Writer: upload.New(ctx, t, upload.Config{PartSize: part, Concurrency: conc, Limits: azureLimits})}, nil
+	return &writer{Writer: upload.New(ctx, t, upload.Config{PartSize: part, Concurrency: conc, Limits: azureLimits, Hash: t.sum})}, nil
 }
 
 func nonEmpty(s, def string) *string {
@@ -102,11 +106,15 @@ type target struct {
 	cond     *azblobblob.AccessConditions
 	hook     func(func(any) bool) error
 	commit   blockblob.CommitBlockListOptions
+	sum      hash.Hash // the whole blob's MD5, fed by the engine in order
 }
 
 // Put implements upload.Target: Put Blob, with the content's MD5.
 func (t *target) Put(ctx context.Context, data []byte) error {
 	sum := md5.Sum(data)
+	if t.headers.BlobContentMD5 == nil {
+		t.headers.BlobContentMD5 = sum[:]
+	}
 	o := &blockblob.UploadOptions{
 		HTTPHeaders: &t.headers, Metadata: t.metadata, AccessConditions: t.cond,
 		TransactionalValidation: azblobblob.TransferValidationTypeMD5(sum[:]),
@@ -171,6 +179,9 @@ func (t *target) Complete(ctx context.Context, parts []upload.Part) error {
 	ids := make([]string, len(parts))
 	for i, p := range parts {
 		ids[i] = p.ID
+	}
+	if t.commit.HTTPHeaders != nil && t.commit.HTTPHeaders.BlobContentMD5 == nil {
+		t.commit.HTTPHeaders.BlobContentMD5 = t.sum.Sum(nil)
 	}
 	_, err := t.bb.CommitBlockList(ctx, ids, &t.commit)
 	return err

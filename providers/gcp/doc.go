@@ -34,9 +34,24 @@
 //
 // # Integrity
 //
-// A full read verifies the object's CRC32C when the service sends it (the
-// storage client does it and fails the read on a mismatch); a ranged read
-// cannot.
+// A write that fits in one chunk is sent in one request that declares its
+// CRC32C, checked by the service before anything is stored, and sent again
+// when the service refuses it as changed on the way. A resumable upload
+// sends the whole object's CRC32C with its last chunk, which GCS checks
+// before it finalizes the object (fake-gcs-server does not check it). A
+// full read verifies the object's CRC32C (the storage library does, and
+// fails the read on a mismatch); a ranged read cannot be verified: the
+// service sends no checksum for a range.
+//
+// # Retries
+//
+// Options.Retry (blob.RetryPolicy, the rules every provider shares)
+// replaces the library's retry settings: every request, writes and deletes
+// included, is retried on 5xx, 429, 408 and connection faults with the
+// shared full-jitter waits, within a client-wide budget, and never past the
+// caller's deadline, so repeated failures end with their own kind. A read
+// cut short resumes from the last byte, pinned to the generation it began
+// with.
 //
 // # Writes
 //

@@ -2,15 +2,32 @@ package gcp
 
 import (
 	"context"
+	"hash/crc32"
 	"maps"
 
 	"cloud.google.com/go/storage"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/retry"
 )
 
+// NewWriter writes key with the storage library's Writer.
+//
+// What is verified: an object that fits in one chunk (PartSize, 16 MiB by
+// default) is held until Close and sent in one request that declares its
+// CRC32C, which the service checks before it stores anything: a body
+// corrupted on the way is refused, and sent again as Options.Retry allows
+// (the bytes are still here); if it keeps arriving changed the write fails
+// with ErrInternal and leaves nothing. A larger object is a resumable
+// upload in chunks: the library sends the whole object's CRC32C with the
+// last chunk (X-Goog-Hash), and GCS checks it before the object is
+// finalized (fake-gcs-server does not). Full reads verify the stored
+// CRC32C (see NewRangeReader).
+//
+// BeforeWrite reaches the *storage.Writer before any data is sent; when a
+// single request is sent again, it reaches the fresh Writer too.
 func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
-	obj := d.bkt.Object(key)
+	obj := d.object(ctx, key)
 	switch {
 	case opts.IfNotExist:
 		obj = obj.If(storage.Conditions{DoesNotExist: true})
@@ -22,45 +39,99 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		obj = obj.If(storage.Conditions{GenerationMatch: g})
 	}
 	wctx, cancel := context.WithCancel(ctx)
-	w := obj.NewWriter(wctx)
-	w.ChunkSize = DefaultPartSize
-	if opts.PartSize > 0 {
-		w.ChunkSize = int(min(opts.PartSize, 1<<30))
+	open := func() (*storage.Writer, error) {
+		w := obj.NewWriter(wctx)
+		w.ChunkSize = DefaultPartSize
+		if opts.PartSize > 0 {
+			w.ChunkSize = int(min(opts.PartSize, 1<<30))
+		}
+		w.ContentType = opts.ContentType
+		if w.ContentType == "" {
+			w.ContentType = "application/octet-stream"
+		}
+		w.ContentEncoding = opts.ContentEncoding
+		w.ContentDisposition = opts.ContentDisposition
+		w.ContentLanguage = opts.ContentLanguage
+		w.CacheControl = opts.CacheControl
+		w.Metadata = maps.Clone(opts.Metadata)
+		if err := blob.CallHook(opts.BeforeWrite, blob.NativeAs(w)); err != nil {
+			return nil, err
+		}
+		return w, nil
 	}
-	w.ContentType = opts.ContentType
-	if w.ContentType == "" {
-		w.ContentType = "application/octet-stream"
-	}
-	w.ContentEncoding = opts.ContentEncoding
-	w.ContentDisposition = opts.ContentDisposition
-	w.ContentLanguage = opts.ContentLanguage
-	w.CacheControl = opts.CacheControl
-	w.Metadata = maps.Clone(opts.Metadata)
-	if err := blob.CallHook(opts.BeforeWrite, blob.NativeAs(w)); err != nil {
+	w, err := open()
+	if err != nil {
 		cancel()
 		return nil, err
 	}
-	return &writer{w: w, cancel: cancel}, nil
+	return &writer{w: w, open: open, ctx: wctx, cancel: cancel, retry: d.c.retry}, nil
 }
 
+// writer holds the first chunk itself: an object that ends within it
+// goes in one request with its CRC32C declared; once it outgrows it, the
+// library's resumable upload takes over.
 type writer struct {
-	w      *storage.Writer
-	cancel context.CancelFunc
+	w       *storage.Writer
+	open    func() (*storage.Writer, error) // a fresh, configured Writer
+	ctx     context.Context
+	cancel  context.CancelFunc
+	retry   *retry.Retrier
+	buf     []byte // the data so far, until it outgrows a chunk
+	started bool   // w has been written to: buf is no longer used
 }
 
 func (w *writer) Write(p []byte) (int, error) {
-	n, err := w.w.Write(p)
-	return n, err
+	if w.started {
+		return w.w.Write(p)
+	}
+	if len(w.buf)+len(p) <= w.w.ChunkSize {
+		w.buf = append(w.buf, p...)
+		return len(p), nil
+	}
+	w.started = true
+	if _, err := w.w.Write(w.buf); err != nil {
+		return 0, err
+	}
+	w.buf = nil
+	return w.w.Write(p)
 }
 
 func (w *writer) Close() error {
 	defer w.cancel()
+	if w.started {
+		return w.w.Close()
+	}
+	sum := crc32.Checksum(w.buf, crc32.MakeTable(crc32.Castagnoli))
+	for attempt := 1; ; attempt++ {
+		err := w.send(sum)
+		if err == nil || !checksumMismatch(err) || w.retry.Again(w.ctx, attempt) != nil {
+			w.buf = nil
+			return err
+		}
+		// The body arrived changed and the service refused it: the bytes
+		// are still here, so send them again (the library's own retries
+		// cannot tell this 400 from any other).
+		if w.w, err = w.open(); err != nil {
+			return err
+		}
+	}
+}
+
+// send sends the whole object in one request, declaring its CRC32C.
+func (w *writer) send(sum uint32) error {
+	w.w.CRC32C = sum
+	w.w.SendCRC32C = true
+	if _, err := w.w.Write(w.buf); err != nil {
+		_ = w.w.Close()
+		return err
+	}
 	return w.w.Close()
 }
 
 // Abort cancels the upload: the object is never created.
 func (w *writer) Abort(error) error {
 	w.cancel()
+	w.buf = nil
 	_ = w.w.Close() // returns the cancellation; nothing was committed
 	return nil
 }
