@@ -1,0 +1,158 @@
+package all_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/auth/sigv4"
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/conformance/emulator"
+	"github.com/anyblob/anyblob/internal/faultproxy"
+	"github.com/anyblob/anyblob/providers/aws"
+	"github.com/anyblob/anyblob/providers/azure"
+	"github.com/anyblob/anyblob/providers/gcp"
+)
+
+// faulty is one cloud's emulator behind a seeded fault proxy.
+type faulty struct {
+	name  string
+	proxy *faultproxy.Proxy
+	// open returns a bucket through the proxy with policy; direct one
+	// straight to the emulator.
+	open   func(t *testing.T, policy blob.RetryPolicy) blob.Bucket
+	direct blob.Bucket
+	// isWrite matches the requests that carry object data (a single
+	// upload, a part, a block, a chunk); isRead the ones that fetch it.
+	isWrite, isRead func(r *http.Request) bool
+	// rangesChecked is true where the service sends a checksum for a
+	// range (Azure, up to 4 MiB at a time); S3 and GCS send none, so a
+	// range read there is not verified, only a full read is.
+	rangesChecked bool
+	// partSize is the smallest part the backend's writer uses, so that a
+	// few parts make a multipart write.
+	partSize int
+	// uploads counts the multipart uploads left in the bucket; nil where
+	// the service has none a user can see or is billed for (Azure's
+	// uncommitted blocks and GCS's resumable sessions expire on their own).
+	uploads func(t *testing.T) int
+}
+
+// fastRetry is a retry policy with short waits, for tests.
+var fastRetry = blob.RetryPolicy{BaseDelay: 1e6, MaxDelay: 20e6} // 1ms..20ms
+
+func isMethod(methods ...string) func(r *http.Request) bool {
+	return func(r *http.Request) bool {
+		for _, m := range methods {
+			if r.Method == m {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// faultyBackends starts MinIO, Azurite and fake-gcs-server, each with a
+// bucket named bucket, behind a fault proxy seeded with seed.
+func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := context.Background()
+	newProxy := func(target string) *faultproxy.Proxy {
+		p, err := faultproxy.New(target, seed)
+		require.NoError(t, err)
+		t.Cleanup(func() { p.Close() })
+		p.MinBody = 1024
+		return p
+	}
+
+	mc := emulator.MinIO(t)
+	creds := sigv4.StaticCredentials{AccessKeyID: mc.AccessKey, SecretAccessKey: mc.SecretKey}
+	s3client := func(endpoint string, policy blob.RetryPolicy) *aws.Client {
+		c, err := aws.New(ctx, aws.Options{Region: mc.Region, Endpoint: endpoint, UsePathStyle: true, Credentials: creds, Retry: policy})
+		require.NoError(t, err)
+		return c
+	}
+	s3admin := s3client(mc.Endpoint, blob.RetryPolicy{})
+	require.NoError(t, s3admin.CreateBucket(ctx, bucket))
+	s3proxy := newProxy(mc.Endpoint)
+	s3direct, err := s3admin.Bucket(bucket)
+	require.NoError(t, err)
+
+	az := emulator.Azurite(t, nil)
+	azclient := func(serviceURL string, policy blob.RetryPolicy) *azure.Client {
+		c, err := azure.New(ctx, azure.Options{ServiceURL: serviceURL, Account: az.Account, SharedKey: az.Key, Retry: policy})
+		require.NoError(t, err)
+		return c
+	}
+	azadmin := azclient(az.BlobEndpoint, blob.RetryPolicy{})
+	require.NoError(t, azadmin.CreateContainer(ctx, bucket))
+	azproxy := newProxy(az.BlobEndpoint)
+	azdirect, err := azadmin.Bucket(bucket)
+	require.NoError(t, err)
+
+	gs := emulator.FakeGCS(t, bucket)
+	gsclient := func(endpoint string, policy blob.RetryPolicy) *gcp.Client {
+		c, err := gcp.New(ctx, gcp.Options{Endpoint: endpoint + "/storage/v1/", Anonymous: true, Retry: policy})
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	gsproxy := newProxy(gs.Endpoint)
+	gsproxy.TargetHost = true // fake-gcs-server routes by Host
+	gsdirect, err := gsclient(gs.Endpoint, blob.RetryPolicy{}).Bucket(bucket)
+	require.NoError(t, err)
+
+	return []*faulty{
+		{
+			name: "s3", proxy: s3proxy, direct: s3direct,
+			open: func(t *testing.T, policy blob.RetryPolicy) blob.Bucket {
+				b, err := s3client(s3proxy.URL(), policy).Bucket(bucket)
+				require.NoError(t, err)
+				return b
+			},
+			isWrite: func(r *http.Request) bool { return r.Method == http.MethodPut },
+			isRead:  isMethod(http.MethodGet),
+			// Parts of 5 MiB, S3's smallest.
+			partSize: aws.MinPartSize,
+			uploads: func(t *testing.T) int {
+				ups, err := s3admin.ListMultipartUploads(ctx, bucket, "")
+				require.NoError(t, err)
+				return len(ups)
+			},
+		},
+		{
+			name: "azblob", proxy: azproxy, direct: azdirect,
+			open: func(t *testing.T, policy blob.RetryPolicy) blob.Bucket {
+				b, err := azclient(azproxy.URL()+"/"+az.Account, policy).Bucket(bucket)
+				require.NoError(t, err)
+				return b
+			},
+			isWrite: func(r *http.Request) bool {
+				// Put Blob and Put Block; not the block list commit.
+				return r.Method == http.MethodPut && r.URL.Query().Get("comp") != "blocklist"
+			},
+			isRead:        isMethod(http.MethodGet),
+			rangesChecked: true,
+			partSize:      azure.MinBlockSize,
+		},
+		{
+			name: "gs", proxy: gsproxy, direct: gsdirect,
+			open: func(t *testing.T, policy blob.RetryPolicy) blob.Bucket {
+				b, err := gsclient(gsproxy.URL(), policy).Bucket(bucket)
+				require.NoError(t, err)
+				return b
+			},
+			isWrite: func(r *http.Request) bool {
+				return strings.HasPrefix(r.URL.Path, "/upload/") && (r.Method == http.MethodPut || r.Method == http.MethodPost)
+			},
+			isRead: func(r *http.Request) bool {
+				return r.Method == http.MethodGet && (r.URL.Query().Get("alt") == "media" || !strings.HasPrefix(r.URL.Path, "/storage/"))
+			},
+			// Chunks of 256 KiB, the smallest resumable chunk.
+			partSize: 256 << 10,
+		},
+	}
+}
