@@ -28,6 +28,8 @@ type faulty struct {
 	// isWrite matches the requests that carry object data (a single
 	// upload, a part, a block, a chunk); isRead the ones that fetch it.
 	isWrite, isRead func(r *http.Request) bool
+	// isCommit matches the request that makes a multipart write visible.
+	isCommit func(r *http.Request) bool
 	// rangesChecked is true where the service sends a checksum for a
 	// range (Azure, up to 4 MiB at a time); S3 and GCS send none, so a
 	// range read there is not verified, only a full read is.
@@ -115,6 +117,9 @@ func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
 			},
 			isWrite: func(r *http.Request) bool { return r.Method == http.MethodPut },
 			isRead:  isMethod(http.MethodGet),
+			isCommit: func(r *http.Request) bool {
+				return r.Method == http.MethodPost && r.URL.Query().Get("uploadId") != ""
+			},
 			// Parts of 5 MiB, S3's smallest.
 			partSize: aws.MinPartSize,
 			uploads: func(t *testing.T) int {
@@ -134,7 +139,10 @@ func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
 				// Put Blob and Put Block; not the block list commit.
 				return r.Method == http.MethodPut && r.URL.Query().Get("comp") != "blocklist"
 			},
-			isRead:        isMethod(http.MethodGet),
+			isRead: isMethod(http.MethodGet),
+			isCommit: func(r *http.Request) bool {
+				return r.Method == http.MethodPut && r.URL.Query().Get("comp") == "blocklist"
+			},
 			rangesChecked: true,
 			partSize:      azure.MinBlockSize,
 		},
@@ -150,6 +158,11 @@ func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
 			},
 			isRead: func(r *http.Request) bool {
 				return r.Method == http.MethodGet && (r.URL.Query().Get("alt") == "media" || !strings.HasPrefix(r.URL.Path, "/storage/"))
+			},
+			// The last chunk of a resumable upload finalizes it; it is the
+			// one that is not a whole chunk.
+			isCommit: func(r *http.Request) bool {
+				return strings.HasPrefix(r.URL.Path, "/upload/") && r.URL.Query().Get("upload_id") != "" && r.ContentLength%(256<<10) != 0
 			},
 			// Chunks of 256 KiB, the smallest resumable chunk.
 			partSize: 256 << 10,

@@ -171,6 +171,42 @@ func TestFaultsOnEveryCloud(t *testing.T) {
 				}
 			})
 
+			t.Run("an answer lost on a conditional write", func(t *testing.T) {
+				defer p.Clear()
+				for _, n := range []int{1000, 3*fb.partSize + 100} {
+					key := fmt.Sprintf("lost-%d", n)
+					data := pattern(n, 7)
+					commit := fb.isWrite
+					if n > fb.partSize {
+						commit = fb.isCommit
+					}
+					p.Add(faultproxy.Rule{Kind: faultproxy.ResetResponse, Match: commit, Times: 1})
+					before := p.Total()
+					opts := &blob.WriterOptions{IfNotExist: true, PartSize: int64(fb.partSize)}
+					require.NoError(t, blob.WriteAll(ctx, b, key, data, opts), "%d bytes: our own earlier attempt is not a lost race", n)
+					require.Equal(t, 1, p.Total()-before)
+					got, err := blob.ReadAll(ctx, fb.direct, key)
+					require.NoError(t, err)
+					require.True(t, bytes.Equal(data, got))
+
+					// IfMatch the same way.
+					a, err := b.Attributes(ctx, key)
+					require.NoError(t, err)
+					data2 := pattern(n, 8)
+					p.Add(faultproxy.Rule{Kind: faultproxy.ResetResponse, Match: commit, Times: 1})
+					require.NoError(t, blob.WriteAll(ctx, b, key, data2, &blob.WriterOptions{IfMatch: a.ETag, PartSize: int64(fb.partSize)}))
+
+					// Someone else's object still fails the write, answer
+					// lost or not.
+					p.Add(faultproxy.Rule{Kind: faultproxy.ResetResponse, Match: commit, Times: 1})
+					err = blob.WriteAll(ctx, b, key, pattern(n, 9), opts)
+					require.ErrorIs(t, err, blob.ErrPreconditionFailed)
+					got, err = blob.ReadAll(ctx, fb.direct, key)
+					require.NoError(t, err)
+					require.True(t, bytes.Equal(data2, got))
+				}
+			})
+
 			t.Run("a part that keeps failing is the write's error", func(t *testing.T) {
 				defer p.Clear()
 				data := pattern(3*fb.partSize+100, 5)

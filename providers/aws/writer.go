@@ -151,9 +151,10 @@ func (w *writer) put(ctx context.Context, data []byte) error {
 		return err
 	}
 	_, _, err := w.d.c.doRead(ctx, req)
-	if attempts > 1 && w.opts.IfNotExist && kind(err) == blob.ErrPreconditionFailed {
+	if attempts > 1 && (w.opts.IfNotExist || w.opts.IfMatch != "") && kind(err) == blob.ErrPreconditionFailed {
 		// An earlier attempt may have written the object and lost its
-		// answer: then the object is ours, byte for byte.
+		// answer: then the object is ours, byte for byte (its ETag is our
+		// content's MD5), and the write succeeded.
 		sum := md5.Sum(data)
 		if w.d.c.hasETag(ctx, w.d.name, w.key, `"`+hex.EncodeToString(sum[:])+`"`) {
 			return nil

@@ -2,11 +2,13 @@ package azure
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
@@ -26,7 +28,11 @@ type retryPolicy struct{ r *retry.Retrier }
 
 func (p retryPolicy) Do(req *policy.Request) (*http.Response, error) {
 	ctx := req.Raw().Context()
+	sent, _ := ctx.Value(attemptsKey{}).(*atomic.Int32)
 	for attempt := 1; ; attempt++ {
+		if sent != nil {
+			sent.Store(int32(attempt))
+		}
 		if err := req.RewindBody(); err != nil {
 			return nil, err
 		}
@@ -54,6 +60,15 @@ func (p retryPolicy) Do(req *policy.Request) (*http.Response, error) {
 			runtime.Drain(resp)
 		}
 	}
+}
+
+type attemptsKey struct{}
+
+// countAttempts returns ctx with a counter the retry policy sets to the
+// number of times the request made with it was sent.
+func countAttempts(ctx context.Context) (context.Context, *atomic.Int32) {
+	n := new(atomic.Int32)
+	return context.WithValue(ctx, attemptsKey{}, n), n
 }
 
 // checksumMismatch reports whether resp says a request body arrived

@@ -122,7 +122,29 @@ func (t *target) Put(ctx context.Context, data []byte) error {
 	if err := blob.CallHook(t.hook, blob.NativeAs(o)); err != nil {
 		return err
 	}
-	_, err := t.bb.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), o)
+	cctx, sent := countAttempts(ctx)
+	_, err := t.bb.Upload(cctx, streaming.NopCloser(bytes.NewReader(data)), o)
+	return t.lostAnswer(ctx, err, sent.Load(), sum[:])
+}
+
+// lostAnswer is err, unless err is a conditional write refused after it
+// was sent more than once and the blob holds exactly what this write
+// sent (its MD5 is sum): then an earlier attempt wrote it and its answer
+// was lost, and the write succeeded. A blob written by someone else fails
+// the write as it should.
+func (t *target) lostAnswer(ctx context.Context, err error, sent int32, sum []byte) error {
+	if err == nil || sent < 2 || t.cond == nil {
+		return err
+	}
+	switch bloberrorCode(err) {
+	case "BlobAlreadyExists", "ConditionNotMet":
+	default:
+		return err
+	}
+	p, perr := t.bb.GetProperties(ctx, nil)
+	if perr == nil && bytes.Equal(p.ContentMD5, sum) {
+		return nil
+	}
 	return err
 }
 
@@ -180,11 +202,13 @@ func (t *target) Complete(ctx context.Context, parts []upload.Part) error {
 	for i, p := range parts {
 		ids[i] = p.ID
 	}
+	whole := t.sum.Sum(nil)
 	if t.commit.HTTPHeaders != nil && t.commit.HTTPHeaders.BlobContentMD5 == nil {
-		t.commit.HTTPHeaders.BlobContentMD5 = t.sum.Sum(nil)
+		t.commit.HTTPHeaders.BlobContentMD5 = whole
 	}
-	_, err := t.bb.CommitBlockList(ctx, ids, &t.commit)
-	return err
+	cctx, sent := countAttempts(ctx)
+	_, err := t.bb.CommitBlockList(cctx, ids, &t.commit)
+	return t.lostAnswer(ctx, err, sent.Load(), whole)
 }
 
 // Abort implements upload.Session. Uncommitted blocks cannot be deleted

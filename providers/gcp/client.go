@@ -174,10 +174,20 @@ func (c *Client) bucket(name string, owns bool) (blob.Bucket, error) {
 // Each is the same as the operation happening at its last attempt, which
 // is when the caller learns its outcome.
 func (c *Client) shouldRetry(ctx context.Context) storage.RetryOption {
-	var failures atomic.Int32
+	opt, _ := c.retrying(ctx)
+	return opt
+}
+
+// retrying is shouldRetry, with a count of the retries it allowed.
+func (c *Client) retrying(ctx context.Context) (storage.RetryOption, *atomic.Int32) {
+	var failures, retried atomic.Int32
 	return storage.WithErrorFunc(func(err error) bool {
-		return (storage.ShouldRetry(err) || checksumMismatch(err)) && c.retry.Again(ctx, int(failures.Add(1))) == nil
-	})
+		if (storage.ShouldRetry(err) || checksumMismatch(err)) && c.retry.Again(ctx, int(failures.Add(1))) == nil {
+			retried.Add(1)
+			return true
+		}
+		return false
+	}), &retried
 }
 
 // OpenBucket is New followed by Client.Bucket: it returns the bucket name

@@ -2,8 +2,10 @@ package gcp
 
 import (
 	"context"
+	"hash"
 	"hash/crc32"
 	"maps"
+	"sync/atomic"
 
 	"cloud.google.com/go/storage"
 
@@ -27,7 +29,10 @@ import (
 // BeforeWrite reaches the *storage.Writer before any data is sent; when a
 // single request is sent again, it reaches the fresh Writer too.
 func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
-	obj := d.object(ctx, key)
+	ro, retried := d.c.retrying(ctx)
+	obj := d.bkt.Object(key).Retryer(ro)
+	plain := obj
+	conditional := opts.IfNotExist || opts.IfMatch != ""
 	switch {
 	case opts.IfNotExist:
 		obj = obj.If(storage.Conditions{DoesNotExist: true})
@@ -64,7 +69,8 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		cancel()
 		return nil, err
 	}
-	return &writer{w: w, open: open, ctx: wctx, cancel: cancel, retry: d.c.retry}, nil
+	return &writer{w: w, open: open, ctx: wctx, cancel: cancel, retry: d.c.retry,
+		crc: crc32.New(crc32.MakeTable(crc32.Castagnoli)), retried: retried, plain: plain, conditional: conditional}, nil
 }
 
 // writer holds the first chunk itself: an object that ends within it
@@ -78,9 +84,18 @@ type writer struct {
 	retry   *retry.Retrier
 	buf     []byte // the data so far, until it outgrows a chunk
 	started bool   // w has been written to: buf is no longer used
+
+	// For a conditional write whose answer was lost (see lostAnswer).
+	crc         hash.Hash32   // CRC32C of everything written
+	n           int64         // bytes written
+	retried     *atomic.Int32 // requests sent again
+	plain       *storage.ObjectHandle
+	conditional bool
 }
 
 func (w *writer) Write(p []byte) (int, error) {
+	w.crc.Write(p)
+	w.n += int64(len(p))
 	if w.started {
 		return w.w.Write(p)
 	}
@@ -99,14 +114,14 @@ func (w *writer) Write(p []byte) (int, error) {
 func (w *writer) Close() error {
 	defer w.cancel()
 	if w.started {
-		return w.w.Close()
+		return w.lostAnswer(w.w.Close())
 	}
-	sum := crc32.Checksum(w.buf, crc32.MakeTable(crc32.Castagnoli))
+	sum := w.crc.Sum32()
 	for attempt := 1; ; attempt++ {
 		err := w.send(sum)
 		if err == nil || !checksumMismatch(err) || w.retry.Again(w.ctx, attempt) != nil {
 			w.buf = nil
-			return err
+			return w.lostAnswer(err)
 		}
 		// The body arrived changed and the service refused it: the bytes
 		// are still here, so send them again (the library's own retries
@@ -115,6 +130,42 @@ func (w *writer) Close() error {
 			return err
 		}
 	}
+}
+
+// lostAnswer is err, unless a request was sent again after its answer was
+// lost and the object holds exactly what this write sent (its CRC32C and
+// size): then the earlier attempt wrote it, and the write succeeded. The
+// retry's refusal says so in two ways: a conditional write finds its own
+// object and is refused (412); a resumable upload's last chunk finds its
+// session gone, finalized by the earlier attempt (404, as fake-gcs-server
+// answers). An object written by someone else fails the write as it
+// should.
+func (w *writer) lostAnswer(err error) error {
+	if err == nil || w.retried.Load() == 0 {
+		return err
+	}
+	switch errorDetail(err).Kind {
+	case blob.ErrPreconditionFailed:
+		if !w.conditional {
+			return err
+		}
+	case blob.ErrNotFound:
+		if !w.started {
+			return err
+		}
+	default:
+		return err
+	}
+	a, aerr := w.plain.Attrs(w.ctx)
+	if aerr == nil && a.CRC32C == w.crc.Sum32() && a.Size == w.n {
+		return nil
+	}
+	if aerr == nil && w.conditional && errorDetail(err).Kind == blob.ErrNotFound {
+		// The session is gone and another object is there: the earlier
+		// attempt was refused by the condition, whose answer was lost.
+		return blob.Errorf(blob.ErrPreconditionFailed, "gs: the condition did not hold: the object is not this write's (the answer to its last chunk was lost, and the retry found the upload closed: %v)", err)
+	}
+	return err
 }
 
 // send sends the whole object in one request, declaring its CRC32C.
