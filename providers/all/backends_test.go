@@ -34,6 +34,11 @@ type faulty struct {
 	// range (Azure, up to 4 MiB at a time); S3 and GCS send none, so a
 	// range read there is not verified, only a full read is.
 	rangesChecked bool
+	// failedWriteMayDelete is true where a failed write may leave the key
+	// absent: on fake-gcs-server, which stores a resent chunk twice and
+	// does not check the CRC32C GCS checks, the GCS writer finds the
+	// stored object wrong after the fact and deletes it.
+	failedWriteMayDelete bool
 	// partSize is the smallest part the backend's writer uses, so that a
 	// few parts make a multipart write.
 	partSize int
@@ -165,7 +170,8 @@ func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
 				return strings.HasPrefix(r.URL.Path, "/upload/") && r.URL.Query().Get("upload_id") != "" && r.ContentLength%(256<<10) != 0
 			},
 			// Chunks of 256 KiB, the smallest resumable chunk.
-			partSize: 256 << 10,
+			partSize:             256 << 10,
+			failedWriteMayDelete: true,
 		},
 	}
 }

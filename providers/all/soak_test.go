@@ -279,6 +279,13 @@ func soak(t *testing.T, fb *faulty) {
 	t.Logf("%s: ops %v, %d failed, errors by kind %v", fb.name, st.byOp, st.failedOps, st.errKinds)
 	t.Logf("%s: %d outcomes checked; partial objects %d, silent wrong reads %d, orphans %s, counter %d (acked %d, lost updates %d, own writes reported as conflicts %d)",
 		fb.name, st.checked, st.partial, st.silentWrong, orphans, final, acked, lost, st.counterOwnConflict.Load())
+	for i, v := range st.violations {
+		if i == 20 {
+			t.Logf("... and %d more", len(st.violations)-i)
+			break
+		}
+		t.Logf("violation: %s", v)
+	}
 	require.Zero(t, st.partial, "partial objects")
 	require.Zero(t, st.silentWrong, "silent wrong reads")
 	require.Empty(t, st.violations)
@@ -303,6 +310,9 @@ func soakOp(ctx context.Context, b blob.Bucket, fb *faulty, st *soakStats, rng *
 			m.ack, m.pending = v, nil
 		} else {
 			m.pending = append(m.pending, v)
+			if fb.failedWriteMayDelete {
+				m.pending = append(m.pending, 0)
+			}
 		}
 	case n < 55: // read
 		got, err := blob.ReadAll(ctx, b, key)
@@ -366,7 +376,7 @@ func soakOp(ctx context.Context, b blob.Bucket, fb *faulty, st *soakStats, rng *
 			st.check()
 			ok := false
 			for _, v := range m.allowed() {
-				ok = ok || v != 0 && int64(m.sizes[v]) == a.Size
+				ok = ok || v != 0 && int64(len(soakContent(key, v, m.sizes[v]))) == a.Size
 			}
 			if !ok {
 				st.violate("attributes %s: size %d of no allowed version %v", key, a.Size, m.allowed())

@@ -81,15 +81,10 @@ func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Att
 	if err := blob.CallHook(opts.BeforeCopy, blob.NativeAs(req)); err != nil {
 		return err
 	}
-	_, body, err := d.c.doRead(ctx, req)
+	id, err := d.c.createUpload(ctx, req)
 	if err != nil {
 		return err
 	}
-	var res initiateResult
-	if err := xml.Unmarshal(body, &res); err != nil || res.UploadID == "" {
-		return blob.Errorf(blob.ErrInternal, "s3: CreateMultipartUpload: no upload ID in the response")
-	}
-	id := res.UploadID
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	parts := make([]completedPart, len(ranges))

@@ -457,3 +457,36 @@ func TestSlowConsumerIsNotAStall(t *testing.T) {
 	defer p.mu.Unlock()
 	require.Equal(t, 1, p.gets, "no resume was needed")
 }
+
+func TestLostCreateLeavesNoUpload(t *testing.T) {
+	isCreate := func(r *http.Request) bool {
+		return r.Method == http.MethodPost && r.URL.Query().Has("uploads")
+	}
+	for _, tt := range []struct {
+		name  string
+		lose  int // Create answers lost
+		fails bool
+	}{
+		{"one answer lost", 1, false},
+		{"every answer lost", 10, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, b, direct, c, name := faultSetup(t, func(o *Options) { o.Retry.MaxAttempts = 3 })
+			ctx := context.Background()
+			p.add(&fault{match: isCreate, kind: loseResponse, times: tt.lose})
+			data := pattern(11<<20, 5)
+			err := blob.WriteAll(ctx, b, "obj", data, &blob.WriterOptions{PartSize: MinPartSize})
+			if tt.fails {
+				require.Error(t, err)
+				requireAbsent(t, direct, "obj")
+			} else {
+				require.NoError(t, err)
+				got, err := blob.ReadAll(ctx, direct, "obj")
+				require.NoError(t, err)
+				require.True(t, bytes.Equal(data, got))
+			}
+			require.GreaterOrEqual(t, p.strikes(), 1)
+			requireNoUploads(t, c, name) // the uploads whose IDs were lost are aborted too
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/internal/upload"
@@ -218,15 +219,57 @@ func (w *writer) create(ctx context.Context) (string, error) {
 	if err := blob.CallHook(w.opts.BeforeWrite, blob.NativeAs(req)); err != nil {
 		return "", err
 	}
-	_, body, err := w.d.c.doRead(ctx, req)
+	return w.d.c.createUpload(ctx, req)
+}
+
+// strayMargin is how long before a CreateMultipartUpload's first attempt
+// an upload of the same key may have been initiated and still be taken
+// for one of its lost attempts (clocks differ by that much).
+const strayMargin = 2 * time.Second
+
+// createUpload sends CreateMultipartUpload req and returns the upload ID.
+// An attempt whose answer was lost may have created an upload whose ID
+// no one will ever know, which would stay (and be billed) until a
+// lifecycle rule removes it. So when req was sent more than once, the
+// uploads of the same key initiated since the first attempt (less
+// strayMargin) are aborted, except the one returned. The cost: a writer in
+// another process that starts an upload of the same key within that
+// moment loses it and fails with ErrNotFound (NoSuchUpload); it never
+// leaves a wrong object.
+func (c *Client) createUpload(ctx context.Context, req *Request) (string, error) {
+	var attempts int
+	req.attempts = &attempts
+	start := c.clock()
+	_, body, err := c.doRead(ctx, req)
+	id := ""
+	if err == nil {
+		var res initiateResult
+		if xerr := xml.Unmarshal(body, &res); xerr != nil || res.UploadID == "" {
+			err = blob.Errorf(blob.ErrInternal, "s3: CreateMultipartUpload: no upload ID in the response")
+		}
+		id = res.UploadID
+	}
+	if attempts > 1 {
+		c.abortStrays(ctx, req.Bucket, req.Key, id, start.Add(-strayMargin))
+	}
+	return id, err
+}
+
+// abortStrays aborts the uploads of key initiated at or after since,
+// except keep, as far as it can (a failure leaves them to a lifecycle
+// rule, as before).
+func (c *Client) abortStrays(ctx context.Context, bucket, key, keep string, since time.Time) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), upload.CleanupTimeout)
+	defer cancel()
+	ups, err := c.ListMultipartUploads(ctx, bucket, key)
 	if err != nil {
-		return "", err
+		return
 	}
-	var res initiateResult
-	if err := xml.Unmarshal(body, &res); err != nil || res.UploadID == "" {
-		return "", blob.Errorf(blob.ErrInternal, "s3: CreateMultipartUpload: no upload ID in the response")
+	for _, u := range ups {
+		if u.Key == key && u.UploadID != keep && !u.Initiated.Before(since) {
+			_ = c.abortUpload(ctx, bucket, key, u.UploadID)
+		}
 	}
-	return res.UploadID, nil
 }
 
 func (w *writer) uploadPart(ctx context.Context, id string, num int, data []byte) (completedPart, error) {

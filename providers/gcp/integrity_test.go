@@ -11,11 +11,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/conformance/emulator"
+	"github.com/anyblob/anyblob/internal/faultproxy"
 	"github.com/anyblob/anyblob/providers/gcp"
 )
 
@@ -66,4 +68,36 @@ func TestFullReadsVerifyCRC32C(t *testing.T) {
 	require.Equal(t, int64(1), damaged.Load(), "the proxy damaged the download")
 	require.Error(t, err, "a damaged full read must fail")
 	require.ErrorContains(t, err, "bad CRC")
+}
+
+// TestWrongStoredObjectIsRemoved makes fake-gcs-server store a resumable
+// upload wrong: the answer to a middle chunk is lost, the library sends
+// the chunk again, and the emulator appends it a second time instead of
+// placing it at its offset (GCS would refuse the result by its CRC32C).
+// The writer sees that the stored object is not what it wrote, deletes
+// it, and fails the write: nothing wrong stays visible.
+func TestWrongStoredObjectIsRemoved(t *testing.T) {
+	srv := emulator.FakeGCS(t, "bkt")
+	p, err := faultproxy.New(srv.Endpoint, 1)
+	require.NoError(t, err)
+	defer p.Close()
+	p.TargetHost = true
+	chunk := 256 << 10
+	var chunks atomic.Int32
+	p.Add(faultproxy.Rule{Kind: faultproxy.ResetResponse, Times: 1, Match: func(r *http.Request) bool {
+		return r.URL.Query().Get("upload_id") != "" && r.ContentLength == int64(chunk) && chunks.Add(1) == 2
+	}})
+	ctx := context.Background()
+	b, err := gcp.OpenBucket(ctx, "bkt", gcp.Options{Endpoint: p.URL() + "/storage/v1/", Anonymous: true,
+		Retry: blob.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}})
+	require.NoError(t, err)
+	defer b.Close()
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4*chunk/16+100)
+	err = blob.WriteAll(ctx, b, "obj", data, &blob.WriterOptions{PartSize: int64(chunk)})
+	require.Equal(t, 1, p.Total(), "the second chunk's answer was lost")
+	require.ErrorIs(t, err, blob.ErrInternal)
+	require.ErrorContains(t, err, "it was deleted")
+	ok, err := blob.Exists(ctx, b, "obj")
+	require.NoError(t, err)
+	require.False(t, ok, "nothing wrong stays visible")
 }

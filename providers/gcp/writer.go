@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"maps"
 	"sync/atomic"
+	"time"
 
 	"cloud.google.com/go/storage"
 
@@ -114,7 +115,10 @@ func (w *writer) Write(p []byte) (int, error) {
 func (w *writer) Close() error {
 	defer w.cancel()
 	if w.started {
-		return w.lostAnswer(w.w.Close())
+		if err := w.lostAnswer(w.w.Close()); err != nil {
+			return err
+		}
+		return w.verifyStored()
 	}
 	sum := w.crc.Sum32()
 	for attempt := 1; ; attempt++ {
@@ -166,6 +170,29 @@ func (w *writer) lostAnswer(err error) error {
 		return blob.Errorf(blob.ErrPreconditionFailed, "gs: the condition did not hold: the object is not this write's (the answer to its last chunk was lost, and the retry found the upload closed: %v)", err)
 	}
 	return err
+}
+
+// verifyStored checks that the object a resumable upload finalized is
+// what was written: its size and CRC32C. GCS checks the CRC32C the library
+// sends with the last chunk before it finalizes, so there this never
+// fails; a server that does not (fake-gcs-server, which also appends a
+// resent chunk instead of placing it at its offset) may store something
+// else. Such an object is deleted (that generation only) and the write
+// fails with ErrInternal; the version it replaced is gone by then.
+func (w *writer) verifyStored() error {
+	a := w.w.Attrs()
+	if a == nil || a.Size == w.n && a.CRC32C == w.crc.Sum32() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), time.Minute)
+	defer cancel()
+	derr := w.plain.If(storage.Conditions{GenerationMatch: a.Generation}).Delete(ctx)
+	outcome := "it was deleted"
+	if derr != nil {
+		outcome = "deleting it failed: " + derr.Error()
+	}
+	return blob.Errorf(blob.ErrInternal, "gs: the service stored %d bytes with CRC32C %08x, not the %d bytes with CRC32C %08x written; %s",
+		a.Size, a.CRC32C, w.n, w.crc.Sum32(), outcome)
 }
 
 // send sends the whole object in one request, declaring its CRC32C.
