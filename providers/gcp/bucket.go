@@ -43,8 +43,18 @@ func generationOf(etag string) (int64, error) {
 
 // object is key's handle for calls made with ctx: its retries follow the
 // shared policy and stop at ctx's deadline (see Client.shouldRetry).
+// Object copies the bucket's retry settings, so the decision added here
+// is the handle's own.
 func (d *driver) object(ctx context.Context, key string) *storage.ObjectHandle {
 	return d.bkt.Object(key).Retryer(d.c.shouldRetry(ctx))
+}
+
+// bucketFor is a bucket handle for calls made with ctx. It is made afresh:
+// BucketHandle.Retryer changes the settings it shares with the handle it
+// is called on, so calling it on d.bkt would hand one call's retry
+// decision to every other call (and race).
+func (d *driver) bucketFor(ctx context.Context) *storage.BucketHandle {
+	return d.c.sc.Bucket(d.name).Retryer(append(d.c.retryOptions(), d.c.shouldRetry(ctx))...)
 }
 
 func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, error) {
@@ -85,7 +95,7 @@ func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPa
 	}
 	var objs []*storage.ObjectAttrs
 	// One more than a page tells whether another page follows.
-	next, err := iterator.NewPager(d.bkt.Retryer(d.c.shouldRetry(ctx)).Objects(ctx, q), opts.PageSize+1, "").NextPage(&objs)
+	next, err := iterator.NewPager(d.bucketFor(ctx).Objects(ctx, q), opts.PageSize+1, "").NextPage(&objs)
 	if err != nil {
 		return nil, err
 	}

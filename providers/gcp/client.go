@@ -152,14 +152,19 @@ func (c *Client) bucket(name string, owns bool) (blob.Bucket, error) {
 	if err := validateBucketName(name); err != nil {
 		return nil, blob.OpenError(Scheme, name, err)
 	}
-	bkt := c.sc.Bucket(name).Retryer(
+	bkt := c.sc.Bucket(name).Retryer(c.retryOptions()...)
+	return blob.NewBucket(Scheme, name, &driver{c: c, bkt: bkt, name: name, owns: owns}), nil
+}
+
+// retryOptions are the retry settings of every handle: every request
+// retried, the shared policy's attempts, and the library's own waits a
+// nanosecond (the waits are the shared policy's, made in shouldRetry).
+func (c *Client) retryOptions() []storage.RetryOption {
+	return []storage.RetryOption{
 		storage.WithPolicy(storage.RetryAlways),
 		storage.WithMaxAttempts(c.retry.MaxAttempts()),
-		// The waits are the shared policy's, made in shouldRetry; the
-		// library's own are a nanosecond.
 		storage.WithBackoff(gax.Backoff{Initial: time.Nanosecond, Max: time.Nanosecond, Multiplier: 1}),
-	)
-	return blob.NewBucket(Scheme, name, &driver{c: c, bkt: bkt, name: name, owns: owns}), nil
+	}
 }
 
 // shouldRetry is the library's retry decision for one call made with ctx,

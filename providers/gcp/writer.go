@@ -31,7 +31,7 @@ import (
 // single request is sent again, it reaches the fresh Writer too.
 func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
 	ro, retried := d.c.retrying(ctx)
-	obj := d.bkt.Object(key).Retryer(ro)
+	obj := d.bkt.Object(key).Retryer(ro) // Object copies the settings: ro is this write's own
 	plain := obj
 	conditional := opts.IfNotExist || opts.IfMatch != ""
 	switch {
