@@ -191,3 +191,21 @@ func (r *readOnlyDriver) SignedURL(ctx context.Context, key string, opts *Signed
 func (r *readOnlyDriver) Close() error                      { return r.d.Close() }
 func (r *readOnlyDriver) ErrorDetail(err error) ErrorDetail { return r.d.ErrorDetail(err) }
 func (r *readOnlyDriver) As(target any) bool                { return As(r.d, target) }
+
+// Wrap returns a view of b whose driver is wrap(d), where d is the driver
+// beneath b (beneath any views b already is). It is the seam for
+// decorators that live outside this package (fault injection, caching,
+// recording): the view checks keys and options, wraps errors once and
+// passes observers exactly like b, and shares b's life, so Close closes
+// both. The Driver wrap returns follows the Driver contract: it calls d
+// (or fails on its own, with errors from Errorf or d's own) and forwards
+// ErrorDetail to d. Optional capabilities (BatchDeleter, Aser) are those of
+// the returned Driver. A nil result returns b itself.
+func Wrap(b Bucket, wrap func(d Driver) Driver) Bucket {
+	s := b.shared()
+	d := wrap(s.d)
+	if d == nil {
+		return b
+	}
+	return s.view(d)
+}
