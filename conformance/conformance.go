@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,10 +73,35 @@ type Harness struct {
 	// URL then log that reason instead of asserting the refusal; the others
 	// still run.
 	UncheckedSignedURLs string
-	// MaxKeyLen is the longest key the bucket under test accepts; 0 means
-	// blob.MaxKeyLen. A bucket made by blob.Prefixed accepts blob.MaxKeyLen
-	// minus the prefix's length.
+	// MaxKeyLen is the longest key (of one segment) the bucket under test
+	// accepts; 0 means what its driver says (blob.LimitsOf: MinIO's 255
+	// bytes a segment, the prefix of a blob.Prefixed view taken off).
 	MaxKeyLen int
+}
+
+// InBucket returns a Harness that runs the suite inside one existing
+// bucket b, a user's own included: every check gets a fresh prefix of its
+// own under prefix (prefix, a sequence number and a random tag, then "/"),
+// through a borrowed view (blob.Borrow), so the suite never closes b; what
+// a check leaves is deleted when it ends. The key limits come from b's
+// driver (blob.LimitsOf), the prefix's length taken off. Set Lacks,
+// HTTPClient or UncheckedSignedURLs on the result as the backend needs.
+//
+// prefix should be a folder no one else writes to ("conformance/" say);
+// "" runs at the bucket's root, which must then be empty.
+func InBucket(b blob.Bucket, prefix string) Harness {
+	var n atomic.Int64
+	return Harness{Open: func(t *testing.T) blob.Bucket {
+		sub := fmt.Sprintf("%s%03d-%08x/", prefix, n.Add(1), rand.Uint32())
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			if _, err := blob.DeletePrefix(ctx, b, sub); err != nil {
+				t.Errorf("conformance: cleaning %q: %v", sub, err)
+			}
+		})
+		return blob.Prefixed(blob.Borrow(b), sub)
+	}}
 }
 
 // Run runs every check against the backend h describes.
@@ -154,11 +180,16 @@ func (s *suite) largeSize() int64 {
 	return s.h.LargeSize
 }
 
-func (s *suite) maxKeyLen() int {
+// maxKeyLen is the longest one-segment key b accepts: Harness.MaxKeyLen,
+// else what b's driver says.
+func (s *suite) maxKeyLen(t *testing.T, b blob.Bucket) int {
+	t.Helper()
 	if s.h.MaxKeyLen > 0 {
 		return s.h.MaxKeyLen
 	}
-	return blob.MaxKeyLen
+	l, err := blob.LimitsOf(t.Context(), b)
+	require.NoError(t, err, "blob.LimitsOf")
+	return l.MaxSingleKeyLen()
 }
 
 func (s *suite) client() *http.Client {

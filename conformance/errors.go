@@ -59,7 +59,7 @@ var errorChecks = []check{
 	}},
 	{"a long key is cut in messages", func(t *testing.T, s *suite) {
 		b := s.open(t)
-		key := strings.Repeat("k", min(s.maxKeyLen(), 400))
+		key := strings.Repeat("k", min(s.maxKeyLen(t, b), 400))
 		_, err := b.Attributes(t.Context(), key)
 		requireKind(t, err, blob.ErrNotFound)
 		require.NotContains(t, err.Error(), key, "the whole key is not echoed")

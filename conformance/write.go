@@ -103,7 +103,7 @@ var writeChecks = []check{
 	}},
 	{"keys are stored exactly", func(t *testing.T, s *suite) {
 		b := s.open(t)
-		keys := append(slices.Clone(portableKeys), strings.Repeat("k", s.maxKeyLen()-3)+"/é" /* exactly the longest key */)
+		keys := append(slices.Clone(portableKeys), strings.Repeat("k", s.maxKeyLen(t, b)-3)+"/é" /* exactly the longest key */)
 		for i, k := range keys {
 			put(t, b, k, []byte(fmt.Sprint(i)), nil)
 		}
@@ -115,7 +115,7 @@ var writeChecks = []check{
 	}},
 	{"invalid keys are refused", func(t *testing.T, s *suite) {
 		b := s.open(t)
-		for _, k := range []string{"", strings.Repeat("k", s.maxKeyLen()+1), "bad\xffutf8", "nul\x00byte"} {
+		for _, k := range []string{"", strings.Repeat("k", s.maxKeyLen(t, b)+1), "bad\xffutf8", "nul\x00byte"} {
 			_, err := b.NewWriter(t.Context(), k, nil)
 			requireKind(t, err, blob.ErrInvalidArgument, "NewWriter(%q)", k)
 			_, err = b.NewRangeReader(t.Context(), k, 0, -1, nil)

@@ -53,8 +53,29 @@ func Azurite(t testing.TB, opts *AzuriteOptions) *AzuriteServer {
 		t.Fatal("emulator: AzuriteOptions.CertFile and KeyFile go together")
 	}
 	bin := find(t, "azurite")
-	dir := t.TempDir()
-	p := port(t)
+	s, args := azuriteCommand(opts, port(t), t.TempDir())
+	scheme := "http"
+	if opts.CertFile != "" {
+		scheme = "https"
+	}
+	proc := start(t, "azurite", bin, args, nil)
+	client := loopbackClient
+	if scheme == "https" {
+		// Only to see that the server answers; the tests' own clients trust
+		// the certificate properly.
+		client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			Proxy: nil, DisableKeepAlives: true,
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // readiness probe on loopback
+		}}
+	}
+	// Any HTTP answer (403 without credentials) means the service is up.
+	proc.waitReady(t, httpReady(client, s.BlobEndpoint+"?comp=list"))
+	return s
+}
+
+// azuriteCommand is the server and command line of Azurite on port p with
+// its workspace in dir.
+func azuriteCommand(opts *AzuriteOptions, p int, dir string) (*AzuriteServer, []string) {
 	scheme := "http"
 	args := []string{
 		"--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(p),
@@ -75,17 +96,5 @@ func Azurite(t testing.TB, opts *AzuriteOptions) *AzuriteServer {
 	}
 	s.ConnectionString = fmt.Sprintf("DefaultEndpointsProtocol=%s;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
 		scheme, s.Account, s.Key, s.BlobEndpoint)
-	proc := start(t, "azurite", bin, args, nil)
-	client := loopbackClient
-	if scheme == "https" {
-		// Only to see that the server answers; the tests' own clients trust
-		// the certificate properly.
-		client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-			Proxy: nil, DisableKeepAlives: true,
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // readiness probe on loopback
-		}}
-	}
-	// Any HTTP answer (403 without credentials) means the service is up.
-	proc.waitReady(t, httpReady(client, s.BlobEndpoint+"?comp=list"))
-	return s
+	return s, args
 }

@@ -36,12 +36,18 @@ func FakeGCS(t testing.TB, buckets ...string) *FakeGCSServer {
 	p := port(t)
 	s := &FakeGCSServer{Host: fmt.Sprintf("127.0.0.1:%d", p)}
 	s.Endpoint = "http://" + s.Host
-	proc := start(t, "fake-gcs-server", bin, []string{
+	proc := start(t, "fake-gcs-server", bin, fakeGCSArgs(s, p, data), nil)
+	proc.waitReady(t, httpReady(loopbackClient, s.Endpoint+"/storage/v1/b", 200))
+	return s
+}
+
+// fakeGCSArgs is the command line of fake-gcs-server s on port p, with
+// its initial buckets in data.
+func fakeGCSArgs(s *FakeGCSServer, p int, data string) []string {
+	return []string{
 		"-scheme", "http", "-host", "127.0.0.1", "-port", fmt.Sprint(p),
 		"-backend", "memory", "-data", data,
 		"-public-host", s.Host, "-external-url", s.Endpoint,
 		"-log-level", "warn",
-	}, nil)
-	proc.waitReady(t, httpReady(loopbackClient, s.Endpoint+"/storage/v1/b", 200))
-	return s
+	}
 }

@@ -32,11 +32,23 @@ func MinIO(t testing.TB) *MinIOServer {
 		Region:    "us-east-1",
 		Dir:       dir,
 	}
-	p, console := port(t), port(t)
+	p := port(t)
 	s.Endpoint = fmt.Sprintf("http://127.0.0.1:%d", p)
-	proc := start(t, "minio", bin,
-		[]string{"server", "--quiet", "--address", fmt.Sprintf("127.0.0.1:%d", p),
-			"--console-address", fmt.Sprintf("127.0.0.1:%d", console), dir},
+	args, env := minioCommand(s, p)
+	proc := start(t, "minio", bin, args, env)
+	proc.waitReady(t, minioReady(s))
+	return s
+}
+
+// minioCommand is the command line and environment of a MinIO server s on
+// port p (s.Dir holds its data).
+func minioCommand(s *MinIOServer, p int) (args, env []string) {
+	console, err := FreePort()
+	if err != nil {
+		console = p + 1
+	}
+	return []string{"server", "--quiet", "--address", fmt.Sprintf("127.0.0.1:%d", p),
+			"--console-address", fmt.Sprintf("127.0.0.1:%d", console), s.Dir},
 		[]string{
 			"MINIO_ROOT_USER=" + s.AccessKey,
 			"MINIO_ROOT_PASSWORD=" + s.SecretKey,
@@ -44,16 +56,19 @@ func MinIO(t testing.TB) *MinIOServer {
 			"MINIO_BROWSER=off",
 			"MINIO_UPDATE=off",
 			"MINIO_CI_CD=on",
-		})
-	// The health check can pass while the S3 API still answers 503 ("Server
-	// not initialized"); ready means an unsigned S3 call gets its 403.
+		}
+}
+
+// minioReady checks that s answers S3: the health check can pass while
+// the S3 API still answers 503 ("Server not initialized"); ready means an
+// unsigned S3 call gets its 403.
+func minioReady(s *MinIOServer) func(ctx context.Context) error {
 	health := httpReady(loopbackClient, s.Endpoint+"/minio/health/ready", 200)
 	s3 := httpReady(loopbackClient, s.Endpoint+"/", 403)
-	proc.waitReady(t, func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		if err := health(ctx); err != nil {
 			return err
 		}
 		return s3(ctx)
-	})
-	return s
+	}
 }

@@ -83,6 +83,28 @@ func (d *driver) k(key string) (string, error) {
 	return s, nil
 }
 
+// Limits implements blob.Limiter. S3 stores keys of up to 1024 bytes;
+// MinIO, which keeps objects as files, stores segments of at most 255
+// bytes (253 once escaped under EscapeKeys). Which server it is comes from
+// the Server header of the first answer; before any, Limits asks with one
+// HEAD of the bucket (whose own outcome does not matter).
+func (d *driver) Limits(ctx context.Context) (blob.Limits, error) {
+	if d.c.server.Load() == nil {
+		_, _, _ = d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name})
+		if err := ctx.Err(); err != nil {
+			return blob.Limits{}, err
+		}
+	}
+	l := blob.Limits{MaxKeyLen: blob.MaxKeyLen}
+	if strings.Contains(strings.ToLower(d.c.Server()), "minio") {
+		l.MaxSegmentLen = maxSegment
+		if d.esc {
+			l.MaxSegmentLen -= 2 // the escape marker and end
+		}
+	}
+	return l, nil
+}
+
 // maxSegment is the longest path segment of a stored name under EscapeKeys
 // (a file name on the server's disk).
 const maxSegment = 255

@@ -118,6 +118,26 @@ type Client struct {
 	skew atomic.Int64
 	// partLimit, when set, replaces MaxParts in writers (tests).
 	partLimit int
+	// server is the Server header of the first answer ("AmazonS3",
+	// "MinIO"), once one came.
+	server atomic.Pointer[string]
+}
+
+// noteServer records which server answered, once.
+func (c *Client) noteServer(h http.Header) {
+	if c.server.Load() == nil {
+		s := h.Get("Server")
+		c.server.CompareAndSwap(nil, &s)
+	}
+}
+
+// Server returns the Server header of the first answer the client got
+// ("AmazonS3", "MinIO", ...), or "" before any answer.
+func (c *Client) Server() string {
+	if s := c.server.Load(); s != nil {
+		return *s
+	}
+	return ""
 }
 
 // New returns a Client for opts. It sends no request, and ctx is not kept
@@ -565,6 +585,7 @@ func (c *Client) attempt(ctx context.Context, r *Request, p *prepared, readBody 
 		return nil, nil, nil, err
 	}
 	wd.kick()
+	c.noteServer(resp.Header)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		s3err := parseError(resp)
 		resp.Body.Close()

@@ -9,10 +9,6 @@ import (
 	"github.com/anyblob/anyblob/conformance/emulator"
 )
 
-// minioMaxKeyLen is the longest key MinIO stores: it keeps objects as
-// files, and a path segment may not pass 255 bytes.
-const minioMaxKeyLen = 253
-
 func TestConformance(t *testing.T) {
 	testEnv(t)
 	ep := emulator.MinIO(t)
@@ -26,7 +22,6 @@ func TestConformance(t *testing.T) {
 				b, _ := newBucket(t, c)
 				return b
 			},
-			MaxKeyLen: minioMaxKeyLen,
 		})
 	})
 	t.Run("prefixed", func(t *testing.T) {
@@ -36,7 +31,6 @@ func TestConformance(t *testing.T) {
 				b, _ := newBucket(t, c)
 				return blob.Prefixed(b, prefix)
 			},
-			MaxKeyLen: minioMaxKeyLen,
 		})
 	})
 }
@@ -55,7 +49,6 @@ func TestConformanceTLS(t *testing.T) {
 			b, _ := newBucket(t, c)
 			return b
 		},
-		MaxKeyLen:  minioMaxKeyLen,
 		HTTPClient: hc,
 	})
 }
