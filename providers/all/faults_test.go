@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/anyblob/anyblob/blob"
-	"github.com/anyblob/anyblob/internal/faultproxy"
+	"github.com/anyblob/anyblob/blobtest/faultproxy"
 )
 
 // pattern is n bytes that differ from one seed to the next.

@@ -22,7 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/anyblob/anyblob/blob"
-	"github.com/anyblob/anyblob/internal/faultproxy"
+	"github.com/anyblob/anyblob/blobtest/faultproxy"
 )
 
 // The soak test's knobs. The test command runs the short default; a long

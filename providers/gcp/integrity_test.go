@@ -17,7 +17,7 @@ import (
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/conformance/emulator"
-	"github.com/anyblob/anyblob/internal/faultproxy"
+	"github.com/anyblob/anyblob/blobtest/faultproxy"
 	"github.com/anyblob/anyblob/providers/gcp"
 )
 

@@ -1,12 +1,25 @@
 // Package faultproxy is a seeded, fault-injecting HTTP proxy for tests: it
-// stands between a client and a real server (an emulator) and breaks the
-// exchange the ways networks and services do: error statuses, connections
+// stands between a client and a real server (an emulator, or a cloud
+// endpoint over http) and breaks the exchange the ways networks and
+// services do: error statuses, connections
 // reset before or in the middle of a request or response body, bodies cut
 // short, flipped bytes, answers lost after the server acted, stalls.
 //
 // Faults are chosen by rules (a kind, which requests, how many times) or at
 // random with a seed, so a failing run can be replayed. Every fault struck
 // is counted by kind. The proxy listens on 127.0.0.1 only.
+//
+// It is the proxy anyblob's own fault tests and soak test use. Point any
+// driver at it through its endpoint option:
+//
+//	p, _ := faultproxy.New(minio.Endpoint, 1)
+//	defer p.Close()
+//	p.Add(faultproxy.Rule{Kind: faultproxy.Status503, Times: 2})
+//	c, _ := aws.New(ctx, aws.Options{Endpoint: p.URL(), ...})
+//
+// For Azure, the service URL is p.URL()+"/"+account; for fake-gcs-server,
+// the endpoint is p.URL()+"/storage/v1/" with TargetHost set. To fail
+// calls without HTTP, see blobtest.Faults.
 package faultproxy
 
 import (
