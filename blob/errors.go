@@ -313,3 +313,23 @@ func driverKind(d Driver, err error) error {
 func OpenError(provider, bucket string, err error) error {
 	return wrapError(nil, err, nil, provider, bucket, OpOpen, "")
 }
+
+// DetailError returns err as a *Error of the kind and details d says it
+// has, as the shared layer classifies a driver's native error: for the
+// provider calls made outside a Bucket (Provider.CreateBucket, say). A nil
+// err returns nil; a zero d classifies err by KindOf; the operation and
+// names are filled in by whoever wraps it next.
+func DetailError(err error, d ErrorDetail) error {
+	if err == nil {
+		return nil
+	}
+	var be *Error
+	if errors.As(err, &be) {
+		return err
+	}
+	out := Error{Kind: d.Kind, Code: d.Code, Status: d.Status, RequestID: d.RequestID, Err: err, msg: d.Message}
+	if out.Kind == nil || !isSentinel(out.Kind) {
+		out.Kind = KindOf(err)
+	}
+	return &out
+}

@@ -30,6 +30,57 @@ type Provider struct {
 	// EnvURL turns CLOUD_BUCKET into the URL OpenFromEnv opens. nil means
 	// Scheme://CLOUD_BUCKET, with CLOUD_BUCKET required.
 	EnvURL func(bucket string) (*url.URL, error)
+	// CreateBucket creates the bucket (or container, or directory) a URL of
+	// Scheme names, read the way Open reads it; RemoveBucket removes it,
+	// empty. Their errors are *Error (or sentinels the shared layer then
+	// wraps). nil means the provider cannot, and CreateBucket and
+	// RemoveBucket say ErrNotImplemented.
+	CreateBucket, RemoveBucket func(ctx context.Context, u *url.URL) error
+}
+
+// Operations of CreateBucket and RemoveBucket, as *Error's Op.
+const (
+	OpCreateBucket = "create bucket"
+	OpRemoveBucket = "remove bucket"
+)
+
+// CreateBucket creates the bucket rawURL names (the same URLs OpenBucket
+// takes: s3://name?region=..., azblob://container, gs://name?project=...,
+// file:///dir), with the provider's credentials and defaults. A bucket that
+// exists already is ErrPreconditionFailed; a name the service refuses is
+// ErrInvalidArgument; a provider that cannot create buckets (mem, whose
+// buckets exist once opened) is ErrNotImplemented; an unknown scheme is
+// ErrInvalidArgument naming the registered ones.
+func CreateBucket(ctx context.Context, rawURL string) error {
+	return adminURL(ctx, rawURL, OpCreateBucket, func(p Provider) func(context.Context, *url.URL) error { return p.CreateBucket })
+}
+
+// RemoveBucket removes the empty bucket rawURL names. A bucket that still
+// holds objects is ErrPreconditionFailed (empty it first with
+// DeletePrefix); an absent one is ErrNotFound; the other errors are
+// CreateBucket's.
+func RemoveBucket(ctx context.Context, rawURL string) error {
+	return adminURL(ctx, rawURL, OpRemoveBucket, func(p Provider) func(context.Context, *url.URL) error { return p.RemoveBucket })
+}
+
+func adminURL(ctx context.Context, rawURL, op string, pick func(Provider) func(context.Context, *url.URL) error) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" {
+		return wrapError(ctx, Errorf(ErrInvalidArgument, "bucket URL %q is not scheme://name; registered: %s", rawURL, knownSchemes()), nil, "", "", op, "")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	p, ok := providerBy(func(p Provider) bool { return p.Scheme == scheme })
+	if !ok {
+		return wrapError(ctx, Errorf(ErrInvalidArgument, "no provider for the URL scheme %q is linked into this program: %s; registered: %s", u.Scheme, linkHint, knownSchemes()), nil, scheme, "", op, "")
+	}
+	f := pick(p)
+	if f == nil {
+		return wrapError(ctx, Errorf(ErrNotImplemented, "%s: the provider cannot %s", scheme, op), nil, scheme, u.Host, op, "")
+	}
+	if err := f(ctx, u); err != nil {
+		return wrapError(ctx, err, nil, scheme, u.Host, op, "")
+	}
+	return nil
 }
 
 var registry struct {

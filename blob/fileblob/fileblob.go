@@ -74,7 +74,8 @@ import (
 const Scheme = "file"
 
 func init() {
-	blob.Register(blob.Provider{Name: "file", Scheme: Scheme, Aliases: []string{"local"}, Open: openURL, EnvURL: envURL})
+	blob.Register(blob.Provider{Name: "file", Scheme: Scheme, Aliases: []string{"local"}, Open: openURL, EnvURL: envURL,
+		CreateBucket: createURL, RemoveBucket: removeURL})
 }
 
 // envURL is the URL blob.OpenFromEnv opens for CLOUD_PROVIDER=file: the
@@ -131,6 +132,47 @@ func openURL(_ context.Context, u *url.URL) (blob.Bucket, error) {
 		}
 	}
 	return Open(filepath.FromSlash(u.Path), &opts)
+}
+
+// createURL makes the directory a file URL names (its parent must exist);
+// one that exists already is ErrPreconditionFailed.
+func createURL(_ context.Context, u *url.URL) error {
+	if u.Host != "" && u.Host != "localhost" || u.Path == "" {
+		return blob.Errorf(blob.ErrInvalidArgument, "file URL %q does not name a directory; use file:///absolute/path", u.String())
+	}
+	dir := filepath.FromSlash(u.Path)
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return blob.Errorf(blob.ErrPreconditionFailed, "directory %s exists already", dir)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return blob.Errorf(blob.ErrNotFound, "the parent of %s does not exist", dir)
+		}
+		return &blob.Error{Kind: blob.KindOf(err), Err: err}
+	}
+	return nil
+}
+
+// removeURL removes the directory a file URL names, with the bucket's own
+// files, if it holds no object; one that does is ErrPreconditionFailed.
+func removeURL(ctx context.Context, u *url.URL) error {
+	b, err := openURL(ctx, u)
+	if err != nil {
+		return err
+	}
+	page, err := b.List(ctx, &blob.ListOptions{PageSize: 1})
+	b.Close()
+	if err != nil {
+		return err
+	}
+	dir := filepath.FromSlash(u.Path)
+	if len(page.Objects) > 0 {
+		return blob.Errorf(blob.ErrPreconditionFailed, "directory %s holds objects; delete them first", dir)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return &blob.Error{Kind: blob.KindOf(err), Err: err}
+	}
+	return nil
 }
 
 // Open returns a bucket on the directory dir, with opts (nil means the

@@ -247,3 +247,49 @@ func cmdPresign(ctx context.Context, e *env, args []string) error {
 		return nil
 	})
 }
+
+// cmdMb creates the buckets named by URL (or, with none, the -bucket or
+// environment's bucket is not guessed: a URL is required).
+func cmdMb(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("mb needs a bucket URL (s3://name?region=R, azblob://container, gs://name?project=P, file:///dir)")
+	}
+	for _, u := range args {
+		if err := blob.CreateBucket(ctx, u); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "created %s\n", u)
+	}
+	return nil
+}
+
+// cmdRb removes the buckets named by URL; -f deletes their objects first.
+func cmdRb(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("rb")
+	force := fs.Bool("f", false, "delete every object in the bucket first")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("rb needs a bucket URL")
+	}
+	for _, u := range fs.Args() {
+		if *force {
+			b, err := blob.OpenBucket(ctx, u)
+			if err != nil {
+				return err
+			}
+			n, err := blob.DeletePrefix(ctx, b, "")
+			b.Close()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "deleted %d objects in %s\n", n, u)
+		}
+		if err := blob.RemoveBucket(ctx, u); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "removed %s\n", u)
+	}
+	return nil
+}

@@ -15,6 +15,8 @@
 //	anyblob [-bucket URL] rm [-r] key...        delete objects (-r: every object under each prefix)
 //	anyblob [-bucket URL] stat key...           print attributes as JSON
 //	anyblob [-bucket URL] presign [-method GET] [-expires 1h] key
+//	anyblob mb URL...                            create buckets (containers, directories)
+//	anyblob rb [-f] URL...                       remove empty buckets (-f: delete their objects first)
 //
 // In cp, an argument starting with ':' is an object in the bucket; anything
 // else is a local file path, and '-' is standard input or output. Copying
@@ -64,6 +66,8 @@ commands:
   stat key...                           print attributes as JSON
   presign [-method M] [-expires D] [-content-type T] key
                                         print a signed URL
+  mb URL...                             create buckets: s3://b?region=R, azblob://c, gs://b?project=P, file:///dir
+  rb [-f] URL...                        remove empty buckets (-f: delete their objects first)
 
 Without -bucket, the bucket comes from CLOUD_PROVIDER and CLOUD_BUCKET
 (default: the local directory ./anyblob-data).
@@ -143,5 +147,7 @@ func init() {
 		"rm":      cmdRm,
 		"stat":    cmdStat,
 		"presign": cmdPresign,
+		"mb":      cmdMb,
+		"rb":      cmdRb,
 	}
 }

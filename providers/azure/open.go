@@ -10,7 +10,52 @@ import (
 )
 
 func init() {
-	blob.Register(blob.Provider{Name: "azure", Scheme: Scheme, Aliases: []string{"azblob"}, Open: openURL})
+	blob.Register(blob.Provider{Name: "azure", Scheme: Scheme, Aliases: []string{"azblob"}, Open: openURL,
+		CreateBucket: func(ctx context.Context, u *url.URL) error {
+			return adminURL(ctx, u, (*Client).CreateContainer)
+		},
+		RemoveBucket: func(ctx context.Context, u *url.URL) error {
+			return adminURL(ctx, u, (*Client).removeEmpty)
+		},
+	})
+}
+
+// adminURL runs a container call of Client for the container u names,
+// with the client u and the environment describe (as the opener does).
+func adminURL(ctx context.Context, u *url.URL, call func(*Client, context.Context, string) error) error {
+	name, opts, err := FromURL(u, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if err := validateContainerName(name); err != nil {
+		return err
+	}
+	c, err := New(ctx, opts)
+	if err != nil {
+		return err
+	}
+	err = call(c, ctx, name)
+	return blob.DetailError(err, errorDetail(err))
+}
+
+// removeEmpty deletes container name if it holds no blob. The service
+// deletes a container with its blobs; blob.RemoveBucket promises to remove
+// only an empty bucket, so a container that holds blobs is refused with
+// ErrPreconditionFailed (a blob written between the look and the delete
+// goes with the container).
+func (c *Client) removeEmpty(ctx context.Context, name string) error {
+	b, err := c.Bucket(name)
+	if err != nil {
+		return err
+	}
+	page, err := b.List(ctx, &blob.ListOptions{PageSize: 1})
+	if err != nil {
+		return err
+	}
+	if len(page.Objects) > 0 {
+		return blob.Errorf(blob.ErrPreconditionFailed, "azblob: container %s holds blobs; delete them first", name)
+	}
+	return c.DeleteContainer(ctx, name)
 }
 
 // openURL is the azblob:// opener: it reads the environment, then opens

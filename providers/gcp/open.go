@@ -10,7 +10,33 @@ import (
 )
 
 func init() {
-	blob.Register(blob.Provider{Name: "gcp", Scheme: Scheme, Aliases: []string{"gcs", "gs"}, Open: openURL})
+	blob.Register(blob.Provider{Name: "gcp", Scheme: Scheme, Aliases: []string{"gcs", "gs"}, Open: openURL,
+		CreateBucket: func(ctx context.Context, u *url.URL) error {
+			return adminURL(ctx, u, (*Client).CreateBucket)
+		},
+		RemoveBucket: func(ctx context.Context, u *url.URL) error {
+			return adminURL(ctx, u, (*Client).DeleteBucket)
+		},
+	})
+}
+
+// adminURL runs a bucket call of Client for the bucket u names, with the
+// client u and the environment describe (as the opener does).
+func adminURL(ctx context.Context, u *url.URL, call func(*Client, context.Context, string) error) error {
+	name, opts, err := FromURL(u, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if err := validateBucketName(name); err != nil {
+		return err
+	}
+	c, err := New(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	err = call(c, ctx, name)
+	return blob.DetailError(err, errorDetail(err))
 }
 
 // openURL is the gs:// opener: it reads the environment, then opens the
