@@ -10,8 +10,8 @@ import (
 
 	"github.com/anyblob/anyblob/auth/sigv4"
 	"github.com/anyblob/anyblob/blob"
-	"github.com/anyblob/anyblob/conformance/emulator"
 	"github.com/anyblob/anyblob/blobtest/faultproxy"
+	"github.com/anyblob/anyblob/conformance/emulator"
 	"github.com/anyblob/anyblob/providers/aws"
 	"github.com/anyblob/anyblob/providers/azure"
 	"github.com/anyblob/anyblob/providers/gcp"

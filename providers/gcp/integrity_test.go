@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/anyblob/anyblob/blob"
-	"github.com/anyblob/anyblob/conformance/emulator"
 	"github.com/anyblob/anyblob/blobtest/faultproxy"
+	"github.com/anyblob/anyblob/conformance/emulator"
 	"github.com/anyblob/anyblob/providers/gcp"
 )
 
