@@ -21,7 +21,9 @@ fi
 export GOPATH="$(go env GOPATH)" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
 export AWS_EC2_METADATA_DISABLED=true
 export HOME="$(mktemp -d)"
-trap 'rm -rf "$HOME"' EXIT
+# Tests using blobtest share emulators across test binaries (recorded in
+# .tools/run); stop them when the run ends.
+trap 'go run ./cmd/anyblob-emulators stop >/dev/null 2>&1 || true; rm -rf "$HOME"' EXIT
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))

@@ -69,30 +69,53 @@ type sharedSpec struct {
 }
 
 var (
-	sharedMu    sync.Mutex
-	sharedCache = map[string]json.RawMessage{}
+	sharedMu     sync.Mutex
+	sharedCache  = map[string]json.RawMessage{}
+	sharedStarts int
 )
+
+// SharedStarts is how many shared emulators this process has started (not
+// found running): at most one each, however many tests ask.
+func SharedStarts() int {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	return sharedStarts
+}
 
 // shared returns the running shared emulator of spec, decoded into out,
 // starting it when none answers; it fails or skips t as the package doc
 // says when the binary is missing, and fails t when it cannot start.
 func shared(t testing.TB, spec sharedSpec, out any) {
 	t.Helper()
+	if _, err := Find(spec.name); err != nil {
+		find(t, spec.name) // fails or skips t
+	}
+	if err := getShared(spec, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// getShared is shared without a test: the binary missing is an error
+// giving the install command.
+func getShared(spec sharedSpec, out any) error {
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
 	raw, ok := sharedCache[spec.name]
 	if !ok {
-		bin := find(t, spec.name)
-		var err error
+		bin, err := Find(spec.name)
+		if err != nil {
+			return err
+		}
 		raw, err = sharedStart(spec, bin)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		sharedCache[spec.name] = raw
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		t.Fatalf("emulator %s: bad record: %v", spec.name, err)
+		return fmt.Errorf("emulator %s: bad record: %w", spec.name, err)
 	}
+	return nil
 }
 
 // sharedStart finds the recorded emulator or starts one, under the run
@@ -157,6 +180,7 @@ func sharedStart(spec sharedSpec, bin string) (json.RawMessage, error) {
 		out, _ := os.ReadFile(logf.Name())
 		return nil, fmt.Errorf("emulator %s: %w; its output:\n%s", spec.name, err, tail(string(out)))
 	}
+	sharedStarts++
 	rec, _ := json.MarshalIndent(sharedRecord{PID: cmd.Process.Pid, Version: spec.version, Started: time.Now().UTC(), Server: raw}, "", "  ")
 	if err := os.WriteFile(recPath, rec, 0o644); err != nil {
 		stopGroup(cmd.Process.Pid)
@@ -259,18 +283,27 @@ func StopShared() ([]string, error) {
 func SharedMinIO(t testing.TB) *MinIOServer {
 	t.Helper()
 	var s MinIOServer
-	shared(t, sharedSpec{name: "minio", version: MinIOVersion, launch: func(p int, dir string) (any, []string, []string) {
-		s := &MinIOServer{AccessKey: "anyblob-test", SecretKey: "anyblob-test-secret-key", Region: "us-east-1", Dir: dir,
-			Endpoint: fmt.Sprintf("http://127.0.0.1:%d", p)}
-		args, env := minioCommand(s, p)
-		return s, args, env
-	}, ready: func(raw json.RawMessage) func(ctx context.Context) error {
-		var s MinIOServer
-		_ = json.Unmarshal(raw, &s)
-		return minioReady(&s)
-	}}, &s)
+	shared(t, minioSpec, &s)
 	return &s
 }
+
+// StartSharedMinIO is SharedMinIO outside a test: a missing binary is an
+// error giving the install command.
+func StartSharedMinIO() (*MinIOServer, error) {
+	var s MinIOServer
+	return &s, getShared(minioSpec, &s)
+}
+
+var minioSpec = sharedSpec{name: "minio", version: MinIOVersion, launch: func(p int, dir string) (any, []string, []string) {
+	s := &MinIOServer{AccessKey: "anyblob-test", SecretKey: "anyblob-test-secret-key", Region: "us-east-1", Dir: dir,
+		Endpoint: fmt.Sprintf("http://127.0.0.1:%d", p)}
+	args, env := minioCommand(s, p)
+	return s, args, env
+}, ready: func(raw json.RawMessage) func(ctx context.Context) error {
+	var s MinIOServer
+	_ = json.Unmarshal(raw, &s)
+	return minioReady(&s)
+}}
 
 // SharedAzurite returns the shared Azurite blob service (shared-key
 // authentication over http), starting it if none answers. Use a
@@ -278,30 +311,48 @@ func SharedMinIO(t testing.TB) *MinIOServer {
 func SharedAzurite(t testing.TB) *AzuriteServer {
 	t.Helper()
 	var s AzuriteServer
-	shared(t, sharedSpec{name: "azurite", version: AzuriteVersion, launch: func(p int, dir string) (any, []string, []string) {
-		s, args := azuriteCommand(&AzuriteOptions{}, p, dir)
-		return s, args, nil
-	}, ready: func(raw json.RawMessage) func(ctx context.Context) error {
-		var s AzuriteServer
-		_ = json.Unmarshal(raw, &s)
-		return httpReady(loopbackClient, s.BlobEndpoint+"?comp=list")
-	}}, &s)
+	shared(t, azuriteSpec, &s)
 	return &s
 }
+
+// StartSharedAzurite is SharedAzurite outside a test: a missing binary is
+// an error giving the install command.
+func StartSharedAzurite() (*AzuriteServer, error) {
+	var s AzuriteServer
+	return &s, getShared(azuriteSpec, &s)
+}
+
+var azuriteSpec = sharedSpec{name: "azurite", version: AzuriteVersion, launch: func(p int, dir string) (any, []string, []string) {
+	s, args := azuriteCommand(&AzuriteOptions{}, p, dir)
+	return s, args, nil
+}, ready: func(raw json.RawMessage) func(ctx context.Context) error {
+	var s AzuriteServer
+	_ = json.Unmarshal(raw, &s)
+	return httpReady(loopbackClient, s.BlobEndpoint+"?comp=list")
+}}
 
 // SharedFakeGCS returns the shared fake-gcs-server, starting it if none
 // answers. It starts with no bucket: create one of your own.
 func SharedFakeGCS(t testing.TB) *FakeGCSServer {
 	t.Helper()
 	var s FakeGCSServer
-	shared(t, sharedSpec{name: "fake-gcs-server", version: FakeGCSVersion, launch: func(p int, dir string) (any, []string, []string) {
-		s := &FakeGCSServer{Host: fmt.Sprintf("127.0.0.1:%d", p)}
-		s.Endpoint = "http://" + s.Host
-		return s, fakeGCSArgs(s, p, dir), nil
-	}, ready: func(raw json.RawMessage) func(ctx context.Context) error {
-		var s FakeGCSServer
-		_ = json.Unmarshal(raw, &s)
-		return httpReady(loopbackClient, s.Endpoint+"/storage/v1/b", 200)
-	}}, &s)
+	shared(t, fakeGCSSpec, &s)
 	return &s
 }
+
+// StartSharedFakeGCS is SharedFakeGCS outside a test: a missing binary is
+// an error giving the install command.
+func StartSharedFakeGCS() (*FakeGCSServer, error) {
+	var s FakeGCSServer
+	return &s, getShared(fakeGCSSpec, &s)
+}
+
+var fakeGCSSpec = sharedSpec{name: "fake-gcs-server", version: FakeGCSVersion, launch: func(p int, dir string) (any, []string, []string) {
+	s := &FakeGCSServer{Host: fmt.Sprintf("127.0.0.1:%d", p)}
+	s.Endpoint = "http://" + s.Host
+	return s, fakeGCSArgs(s, p, dir), nil
+}, ready: func(raw json.RawMessage) func(ctx context.Context) error {
+	var s FakeGCSServer
+	_ = json.Unmarshal(raw, &s)
+	return httpReady(loopbackClient, s.Endpoint+"/storage/v1/b", 200)
+}}
