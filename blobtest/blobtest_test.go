@@ -93,3 +93,34 @@ func TestBucketFollowsCloudProvider(t *testing.T) {
 		})
 	}
 }
+
+// TestConfiguredBucketGivesEachTestAPrefix points the file backend at a
+// configured "cloud" directory (CLOUD_PROVIDER=file, CLOUD_BUCKET=dir), as
+// a real cloud would be: each test works in a prefix of its own, which is
+// deleted after it, and what else is in the bucket is left alone.
+func TestConfiguredBucketGivesEachTestAPrefix(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CLOUD_PROVIDER", "file")
+	t.Setenv("CLOUD_BUCKET", dir)
+	ctx := context.Background()
+	base, err := blob.OpenFromEnv(ctx)
+	require.NoError(t, err)
+	defer base.Close()
+	require.NoError(t, blob.WriteAll(ctx, base, "someone-elses/data", []byte("keep"), nil))
+
+	t.Run("inner", func(t *testing.T) {
+		b := blobtest.Bucket(t)
+		page, err := b.List(ctx, nil)
+		require.NoError(t, err)
+		require.Empty(t, page.Objects, "the test sees only its prefix")
+		require.NoError(t, blob.WriteAll(ctx, b, "mine", []byte("x"), nil))
+		all, err := base.List(ctx, &blob.ListOptions{Prefix: "blobtest/"})
+		require.NoError(t, err)
+		require.Len(t, all.Objects, 1)
+		require.Regexp(t, `^blobtest/bt-configuredbucket[a-z-]*-[0-9a-f]{8}/mine$`, all.Objects[0].Key)
+	})
+	page, err := base.List(ctx, nil)
+	require.NoError(t, err)
+	require.Len(t, page.Objects, 1, "the prefix is gone after the test")
+	require.Equal(t, "someone-elses/data", page.Objects[0].Key)
+}

@@ -65,3 +65,41 @@ func TestSharedEmulatorsStartOnce(t *testing.T) {
 		require.NotEqual(t, ".json", filepath.Ext(e.Name()), "records removed")
 	}
 }
+
+// BenchmarkSharedStart measures a cold start of each shared emulator (the
+// harness's startup when nothing is running), and finding it again from
+// its record (when an earlier test binary started it):
+//
+//	go test ./conformance/emulator -run '^$' -bench SharedStart -benchtime 3x
+func BenchmarkSharedStart(b *testing.B) {
+	for _, tt := range []struct {
+		name  string
+		start func(t testing.TB)
+	}{
+		{"minio", func(t testing.TB) { SharedMinIO(t) }},
+		{"azurite", func(t testing.TB) { SharedAzurite(t) }},
+		{"fake-gcs-server", func(t testing.TB) { SharedFakeGCS(t) }},
+	} {
+		b.Run(tt.name+"/cold", func(b *testing.B) {
+			b.Setenv("ANYBLOB_EMULATOR_RUN", b.TempDir())
+			for b.Loop() {
+				tt.start(b)
+				b.StopTimer()
+				_, err := StopShared()
+				require.NoError(b, err)
+				b.StartTimer()
+			}
+		})
+		b.Run(tt.name+"/found", func(b *testing.B) {
+			b.Setenv("ANYBLOB_EMULATOR_RUN", b.TempDir())
+			tt.start(b)
+			b.Cleanup(func() { _, _ = StopShared() })
+			for b.Loop() {
+				sharedMu.Lock()
+				clear(sharedCache)
+				sharedMu.Unlock()
+				tt.start(b)
+			}
+		})
+	}
+}
