@@ -10,7 +10,19 @@
 //     AZURE_CLIENT_ID is set; App Service and Functions
 //     (IDENTITY_ENDPOINT, IDENTITY_HEADER), Azure Arc, Cloud Shell, or the
 //     VM's IMDS;
-//  4. the Azure CLI (az account get-access-token).
+//  4. the Azure CLI (az account get-access-token);
+//  5. the Azure Developer CLI (azd auth token);
+//  6. Azure PowerShell (Get-AzAccessToken).
+//
+// AZURE_TOKEN_CREDENTIALS narrows the chain as azidentity's
+// DefaultAzureCredential does: "prod" keeps the deployed sources (1 to 3),
+// "dev" the developer tools (4 to 6) (both in lower case), and the name of
+// one credential type (EnvironmentCredential, WorkloadIdentityCredential,
+// ManagedIdentityCredential, AzureCLICredential,
+// AzureDeveloperCLICredential, AzurePowerShellCredential; any case) keeps
+// that source alone. Any other value makes NewChain fail, naming the valid
+// ones. The sources left out are in the Report, skipped, with the variable
+// as the reason.
 //
 // Each source is azidentity's; they read their own variables. The first
 // source that gives a token is used from then on. Report says, for every
@@ -24,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,9 +63,43 @@ type Options struct {
 	// the environment and workload identity sources (for Azure Stack, or a
 	// private or test authority set with AZURE_AUTHORITY_HOST).
 	DisableInstanceDiscovery bool
-	// DisableManagedIdentity and DisableCLI skip those sources.
+	// DisableManagedIdentity and DisableCLI skip those sources
+	// (DisableCLI: the Azure CLI, the Azure Developer CLI and Azure
+	// PowerShell).
 	DisableManagedIdentity bool
 	DisableCLI             bool
+}
+
+// The credential type names AZURE_TOKEN_CREDENTIALS takes, as azidentity
+// names them, by source.
+var typeNames = map[string]string{
+	"environment": "EnvironmentCredential", "workload identity": "WorkloadIdentityCredential",
+	"managed identity": "ManagedIdentityCredential", "azure cli": "AzureCLICredential",
+	"azure developer cli": "AzureDeveloperCLICredential", "azure powershell": "AzurePowerShellCredential",
+}
+
+// deployed are the sources "prod" keeps; the others are "dev".
+var deployed = map[string]bool{"environment": true, "workload identity": true, "managed identity": true}
+
+// selection reads AZURE_TOKEN_CREDENTIALS: keep reports whether a source
+// is in the chain, why says why not.
+func selection(getenv func(string) string) (keep func(name string) bool, why string, err error) {
+	v := strings.TrimSpace(getenv("AZURE_TOKEN_CREDENTIALS"))
+	why = "excluded by AZURE_TOKEN_CREDENTIALS=" + v
+	switch {
+	case v == "":
+		return func(string) bool { return true }, "", nil
+	case v == "prod": // lower case only, as azidentity reads it
+		return func(n string) bool { return deployed[n] }, why, nil
+	case v == "dev":
+		return func(n string) bool { return !deployed[n] }, why, nil
+	}
+	for name, tn := range typeNames {
+		if strings.EqualFold(v, tn) {
+			return func(n string) bool { return n == name }, why, nil
+		}
+	}
+	return nil, "", fmt.Errorf("azure: AZURE_TOKEN_CREDENTIALS=%q is not valid: use dev, prod, or one of EnvironmentCredential, WorkloadIdentityCredential, ManagedIdentityCredential, AzureCLICredential, AzureDeveloperCLICredential, AzurePowerShellCredential", v)
 }
 
 type source struct {
@@ -72,7 +119,8 @@ type Chain struct {
 }
 
 // NewChain builds the chain's sources. It does not fetch a token; errors
-// come from GetToken.
+// come from GetToken, except an AZURE_TOKEN_CREDENTIALS value that names no
+// source (see the package doc).
 func NewChain(opts *Options) (*Chain, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -81,6 +129,33 @@ func NewChain(opts *Options) (*Chain, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	keep, excluded, err := selection(getenv)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newChain(opts, getenv)
+	if err != nil {
+		return nil, err
+	}
+	chosen := 0
+	for i, s := range c.sources {
+		if !keep(s.name) {
+			c.sources[i] = source{name: s.name, why: excluded}
+		} else if s.cred != nil {
+			chosen++
+		}
+	}
+	// Managed identity alone is not probed with a short timeout: with
+	// nothing to fall back to, IMDS gets all the time the caller gives.
+	for i := range c.sources {
+		if c.sources[i].imds && chosen == 1 {
+			c.sources[i].imds = false
+		}
+	}
+	return c, nil
+}
+
+func newChain(opts *Options, getenv func(string) string) (*Chain, error) {
 	c := &Chain{}
 	if cred, err := azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{ClientOptions: opts.ClientOptions, DisableInstanceDiscovery: opts.DisableInstanceDiscovery}); err != nil {
 		c.sources = append(c.sources, source{name: "environment", why: "AZURE_TENANT_ID, AZURE_CLIENT_ID and a secret or certificate are not all set"})
@@ -108,11 +183,24 @@ func NewChain(opts *Options) (*Chain, error) {
 		}
 	}
 	if opts.DisableCLI {
-		c.sources = append(c.sources, source{name: "azure cli", why: "disabled"})
-	} else if cred, err := azidentity.NewAzureCLICredential(nil); err != nil {
+		c.sources = append(c.sources, source{name: "azure cli", why: "disabled"},
+			source{name: "azure developer cli", why: "disabled"}, source{name: "azure powershell", why: "disabled"})
+		return c, nil
+	}
+	if cred, err := azidentity.NewAzureCLICredential(nil); err != nil {
 		c.sources = append(c.sources, source{name: "azure cli", why: err.Error()})
 	} else {
 		c.sources = append(c.sources, source{name: "azure cli", cred: cred})
+	}
+	if cred, err := azidentity.NewAzureDeveloperCLICredential(nil); err != nil {
+		c.sources = append(c.sources, source{name: "azure developer cli", why: err.Error()})
+	} else {
+		c.sources = append(c.sources, source{name: "azure developer cli", cred: cred})
+	}
+	if cred, err := azidentity.NewAzurePowerShellCredential(nil); err != nil {
+		c.sources = append(c.sources, source{name: "azure powershell", why: err.Error()})
+	} else {
+		c.sources = append(c.sources, source{name: "azure powershell", cred: cred})
 	}
 	return c, nil
 }

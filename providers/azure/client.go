@@ -167,7 +167,8 @@ func tokenClient(serviceURL string, opts Options) (*Client, error) {
 	if cred == nil {
 		chain, err := azurecred.NewChain(&azurecred.Options{})
 		if err != nil {
-			return nil, &blob.Error{Kind: blob.ErrUnauthenticated, Err: err}
+			// A setting the chain cannot follow (AZURE_TOKEN_CREDENTIALS).
+			return nil, &blob.Error{Kind: blob.ErrInvalidArgument, Err: err}
 		}
 		cred = chain
 	}
