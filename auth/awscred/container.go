@@ -62,16 +62,21 @@ func (r *resolver) newContainer() (*containerSource, error) {
 	}, nil
 }
 
+// ecsEndpoint is where AWS_CONTAINER_CREDENTIALS_RELATIVE_URI points: the
+// ECS agent's fixed address, which no variable overrides (tests of this
+// package point it at a loopback fake).
+var ecsEndpoint = struct{ base, dial string }{"http://169.254.170.2", "169.254.170.2:80"}
+
 // containerTarget returns the URL of the container endpoint (nil when
 // neither URI variable is set) and the address to dial, when it must be
 // the one checked.
 func containerTarget(getenv func(string) string) (target *url.URL, dialAddr string, err error) {
 	if rel := getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"); rel != "" {
-		u, err := url.Parse("http://169.254.170.2" + rel)
+		u, err := url.Parse(ecsEndpoint.base + rel)
 		if err != nil {
 			return nil, "", fmt.Errorf("aws: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is not a path")
 		}
-		return u, "169.254.170.2:80", nil
+		return u, ecsEndpoint.dial, nil
 	}
 	full := getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
 	if full == "" {
