@@ -12,7 +12,16 @@
 // application-default login), an impersonated service account or an
 // external account (workload identity federation, AWS included); its
 // "type" field says which, and any other type is refused. Parsing and
-// token exchange are golang.org/x/oauth2/google's.
+// token exchange are golang.org/x/oauth2/google's. With Options.AWS, an
+// external_account file whose credential_source is AWS takes its AWS keys
+// and region from anyblob's AWS chain (see AWSSupplier) rather than from
+// the oauth2 library's narrower lookup.
+//
+// The report's line for the file says what it holds and where its
+// credentials come from: the account a file impersonates, the type of an
+// impersonated account's source credentials, the subject token source of
+// an external account (file, URL host, executable, AWS and which AWS
+// source). It never holds a secret.
 //
 // As in ADC, a GOOGLE_APPLICATION_CREDENTIALS that names a bad file is an
 // error, not a reason to try the next source. The chain never falls back to
@@ -51,6 +60,14 @@ type Options struct {
 	Getenv func(string) string
 	// DisableMetadata skips the metadata server.
 	DisableMetadata bool
+	// AWS, when set, supplies the AWS keys and region of external_account
+	// files whose credential_source is AWS (workload identity federation
+	// from AWS), from anyblob's AWS chain; &AWSSupplier{} is the chain
+	// with its defaults and Getenv. nil leaves them to the oauth2
+	// library (AWS_* environment variables, else the EC2 metadata URLs in
+	// the file). Find resolves the supplier (builds the chain, finds the
+	// region) when such a file is found, so a broken AWS setup fails Find.
+	AWS *AWSSupplier
 }
 
 // allowed are the credential file types Find accepts.
@@ -83,7 +100,7 @@ func Find(ctx context.Context, opts *Options) (*google.Credentials, auth.Report,
 	if path := getenv("GOOGLE_APPLICATION_CREDENTIALS"); path == "" {
 		rep.Add(auth.Attempt{Source: "GOOGLE_APPLICATION_CREDENTIALS", Outcome: auth.Skipped, Reason: "not set"})
 	} else {
-		creds, kind, err := fromFile(ctx, path, scopes)
+		creds, kind, err := fromFile(ctx, path, scopes, opts.AWS, getenv)
 		if err != nil {
 			rep.Add(auth.Attempt{Source: "GOOGLE_APPLICATION_CREDENTIALS", Outcome: auth.Failed, Err: err})
 			return nil, rep, err
@@ -96,7 +113,7 @@ func Find(ctx context.Context, opts *Options) (*google.Credentials, auth.Report,
 	if _, err := os.Stat(wk); errors.Is(err, fs.ErrNotExist) {
 		rep.Add(auth.Attempt{Source: "gcloud well-known file", Outcome: auth.Skipped, Reason: wk + " does not exist"})
 	} else {
-		creds, kind, err := fromFile(ctx, wk, scopes)
+		creds, kind, err := fromFile(ctx, wk, scopes, opts.AWS, getenv)
 		if err != nil {
 			rep.Add(auth.Attempt{Source: "gcloud well-known file", Outcome: auth.Failed, Err: err})
 			return nil, rep, err
@@ -122,27 +139,35 @@ func Find(ctx context.Context, opts *Options) (*google.Credentials, auth.Report,
 	return nil, rep, &auth.NoCredentialsError{Report: rep}
 }
 
-// fromFile reads a credentials file of an allowed type.
-func fromFile(ctx context.Context, path string, scopes []string) (*google.Credentials, string, error) {
+// fromFile reads a credentials file of an allowed type. It returns the
+// credentials and the description of the file for the report.
+func fromFile(ctx context.Context, path string, scopes []string, aws *AWSSupplier, getenv func(string) string) (*google.Credentials, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading credentials file: %w", err)
 	}
-	var head struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
+	var f fileInfo
+	if err := json.Unmarshal(data, &f); err != nil {
+		// The message names the field, never a value.
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) {
+			return nil, "", fmt.Errorf("credentials file %s: field %s has the wrong type", path, te.Field)
+		}
 		return nil, "", fmt.Errorf("credentials file %s is not JSON", path)
 	}
-	t, ok := allowed[head.Type]
+	t, ok := allowed[f.Type]
 	if !ok {
-		return nil, "", fmt.Errorf("credentials file %s has type %q, not one of service_account, authorized_user, impersonated_service_account, external_account, external_account_authorized_user", path, head.Type)
+		return nil, "", fmt.Errorf("credentials file %s has type %q, not one of service_account, authorized_user, impersonated_service_account, external_account, external_account_authorized_user", path, f.Type)
 	}
-	creds, err := google.CredentialsFromJSONWithType(ctx, data, t, scopes...)
+	var creds *google.Credentials
+	if aws != nil && f.awsSourced() {
+		creds, err = awsExternalAccount(ctx, &f, data, scopes, aws, getenv)
+	} else {
+		creds, err = google.CredentialsFromJSONWithType(ctx, data, t, scopes...)
+	}
 	if err != nil {
-		return nil, "", fmt.Errorf("credentials file %s (%s): %v", path, head.Type, err)
+		return nil, "", fmt.Errorf("credentials file %s (%s): %v", path, f.Type, err)
 	}
-	return creds, head.Type, nil
+	return creds, f.describe(aws), nil
 }
 
 func wellKnownFile(getenv func(string) string) string {
