@@ -2,6 +2,8 @@ package gcp
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/storage"
@@ -35,7 +37,15 @@ func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURL
 	}
 	u, err := d.bkt.SignedURL(key, so)
 	if err != nil {
-		return "", blob.Errorf(blob.ErrUnauthenticated, "gs: cannot sign: %v", err)
+		// IAM signBlob refusing (403: the account lacks
+		// iam.serviceAccounts.signBlob) is a permission the caller can
+		// grant; anything else (no key, no account to sign as) is missing
+		// credentials.
+		kind := blob.ErrUnauthenticated
+		if d := errorDetail(err); d.Status == http.StatusForbidden || strings.Contains(err.Error(), "Error 403") {
+			kind = blob.ErrPermissionDenied
+		}
+		return "", blob.Errorf(kind, "gs: cannot sign: %v", err)
 	}
 	return u, nil
 }
