@@ -53,7 +53,7 @@ func AssumeRole(base sigv4.CredentialsSource, o AssumeRoleOptions) (*RoleSource,
 		}
 		ep = "https://sts." + o.Region + ".amazonaws.com"
 	}
-	if err := checkSTSEndpoint(ep, o.AllowHTTP); err != nil {
+	if err := checkEndpoint("STS", ep, o.AllowHTTP); err != nil {
 		return nil, err
 	}
 	region := o.Region

@@ -12,11 +12,13 @@
 //     AssumeRoleWithWebIdentity; the token file is read again at every
 //     refresh;
 //  3. the profile (AWS_PROFILE, AWS_DEFAULT_PROFILE or "default") of the
-//     shared config and credentials files: static keys, source_profile
-//     chains and role_arn through signed STS AssumeRole calls (innermost
-//     first; external_id, role_session_name, duration_seconds),
-//     credential_source (Environment, Ec2InstanceMetadata, EcsContainer),
-//     credential_process;
+//     shared config and credentials files. Its credentials are the first
+//     of: source_profile (another profile, recursively), credential_source
+//     (Environment, Ec2InstanceMetadata, EcsContainer), static keys,
+//     web_identity_token_file, IAM Identity Center (SSO), then
+//     credential_process; with role_arn, they assume the role through
+//     signed STS AssumeRole calls (innermost first; external_id,
+//     role_session_name, duration_seconds, mfa_serial);
 //  4. the container endpoint (ECS, EKS Pod Identity):
 //     AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI, with the
 //     allowed-host rule checked before any request;
@@ -30,12 +32,42 @@
 // back to anonymous access.
 //
 // A profile's web_identity_token_file (with role_arn and
-// role_session_name) is honoured too. Not supported, and said so by an
-// error before any request: SSO profiles (sso_session, sso_start_url) and
-// role profiles with mfa_serial.
+// role_session_name) is honoured too.
 //
 // LoadConfig resolves only the region and endpoints, for callers that need
 // no credentials.
+//
+// # IAM Identity Center (SSO)
+//
+// A profile with sso_session NAME (whose [sso-session NAME] section holds
+// sso_start_url and sso_region), or the legacy sso_start_url and
+// sso_region in the profile itself, plus sso_account_id and sso_role_name,
+// gets the role's credentials from the IAM Identity Center portal
+// (GetRoleCredentials) with the access token that `aws sso login` cached
+// in ~/.aws/sso/cache/SHA1.json (SHA1 of the session name, or of the
+// legacy start URL). With the sso_session form, a token that has expired,
+// or expires within five minutes, is refreshed with SSO OIDC CreateToken
+// when the cache holds a refresh token and an unexpired client
+// registration, and the cache file is replaced atomically (mode 0600),
+// keeping its other fields. A missing cache, or an expired token that
+// cannot be refreshed, fails Retrieve with an error matching
+// ErrSSOLoginRequired that says to run `aws sso login --profile NAME`.
+// The endpoints follow the same overrides as STS's, with service ids sso
+// (AWS_ENDPOINT_URL_SSO, [services] key sso) and sso-oidc
+// (AWS_ENDPOINT_URL_SSO_OIDC, key sso_oidc); by default
+// https://portal.sso.REGION.amazonaws.com and
+// https://oidc.REGION.amazonaws.com for the SSO region. An SSO profile
+// may be the source_profile of a role profile.
+//
+// # MFA
+//
+// A role profile with mfa_serial sends SerialNumber and TokenCode on
+// AssumeRole, the code got from Options.MFATokenCode; the role's session
+// is cached for its duration, so the code is asked for when a session
+// starts or is renewed (a few minutes before it ends), not at every
+// Retrieve, even when the MFA role is an inner hop of a chain.
+// Without MFATokenCode such a profile is an error from NewChain, before
+// any request.
 package awscred
 
 import (
@@ -65,8 +97,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now replaces time.Now (tests).
 	Now func() time.Time
-	// AllowHTTP lets STS calls go to an http:// endpoint (a local
-	// emulator or test fake). Without it an http STS endpoint is refused
+	// AllowHTTP lets STS, SSO and SSO OIDC calls go to an http://
+	// endpoint (a local emulator or test fake). Without it an http STS endpoint is refused
 	// before any request: a web identity call carries a bearer token and
 	// every STS answer carries credentials. The container endpoint has its
 	// own rule (http only to loopback and the container hosts) and IMDS is
@@ -79,6 +111,15 @@ type Options struct {
 	// Logger receives warnings (a shared file readable by group or
 	// others); nil means none. Nothing secret is ever logged.
 	Logger *slog.Logger
+	// MFATokenCode returns the current code of the MFA device serial (the
+	// profile's mfa_serial, an ARN or a hardware serial number), for a
+	// role profile that sets mfa_serial: typically it asks the user. It
+	// is called when the role's session is started or renewed, not at
+	// every Retrieve: the session is cached for its duration
+	// (duration_seconds). An error it returns fails that Retrieve,
+	// wrapped. nil means a role profile with mfa_serial is an error from
+	// NewChain, before any request.
+	MFATokenCode func(ctx context.Context, serial string) (string, error)
 }
 
 // Config is what the chain resolved from the environment and files.
@@ -126,7 +167,7 @@ func newResolver(opts *Options) *resolver {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &resolver{getenv: getenv, now: now, http: hc, codeProfile: opts.Profile, allowHTTP: opts.AllowHTTP, logger: opts.Logger}
+	return &resolver{getenv: getenv, now: now, http: hc, codeProfile: opts.Profile, allowHTTP: opts.AllowHTTP, logger: opts.Logger, mfaTokenCode: opts.MFATokenCode}
 }
 
 // LoadConfig resolves the profile, region and S3 / STS endpoints the way
@@ -149,8 +190,11 @@ func LoadConfig(opts *Options) (Config, error) {
 // NewChain resolves the configuration and picks the source, once, as the
 // SDKs do. Errors: a missing AWS_PROFILE profile, a broken shared file, a
 // profile that sets conflicting sources or a missing source_profile, web
-// identity without AWS_ROLE_ARN or without a region or STS endpoint, a
-// container endpoint that breaks the allowed-host rule, or
+// identity without AWS_ROLE_ARN or without a region or STS endpoint, an
+// SSO profile with settings missing (or no HOME for its token cache), a
+// role profile with mfa_serial and no Options.MFATokenCode, an STS or SSO
+// endpoint over http without AllowHTTP, a container endpoint that breaks
+// the allowed-host rule, or
 // *auth.NoCredentialsError when no source is configured (IMDS disabled and
 // nothing else set). None of these sends a request.
 func NewChain(opts *Options) (*Chain, error) {
@@ -238,6 +282,11 @@ type resolver struct {
 	codeProfile string
 	allowHTTP   bool
 	logger      *slog.Logger
+	// ssoEndpoint and oidcEndpoint are the configured IAM Identity
+	// Center portal and SSO OIDC endpoints (service ids sso and
+	// sso-oidc), resolved as Config's; "" means the default.
+	ssoEndpoint, oidcEndpoint string
+	mfaTokenCode              func(ctx context.Context, serial string) (string, error)
 }
 
 func (r *resolver) load() error {
@@ -263,8 +312,15 @@ func (r *resolver) load() error {
 	r.cfg.Region = firstNonEmpty(r.getenv("AWS_REGION"), r.getenv("AWS_DEFAULT_REGION"), p["region"])
 	if !strings.EqualFold(r.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
 		svc := r.files.services[p["services"]]
-		r.cfg.S3Endpoint = firstNonEmpty(r.getenv("AWS_ENDPOINT_URL_S3"), svc["s3.endpoint_url"], r.getenv("AWS_ENDPOINT_URL"), p["endpoint_url"])
-		r.cfg.STSEndpoint = firstNonEmpty(r.getenv("AWS_ENDPOINT_URL_STS"), svc["sts.endpoint_url"], r.getenv("AWS_ENDPOINT_URL"), p["endpoint_url"])
+		// envName is the service id upper-cased, with '_' for ' ' and
+		// '-'; key is the [services] key, lower-cased with '_'.
+		endpoint := func(envName, key string) string {
+			return firstNonEmpty(r.getenv("AWS_ENDPOINT_URL_"+envName), svc[key+".endpoint_url"], r.getenv("AWS_ENDPOINT_URL"), p["endpoint_url"])
+		}
+		r.cfg.S3Endpoint = endpoint("S3", "s3")
+		r.cfg.STSEndpoint = endpoint("STS", "sts")
+		r.ssoEndpoint = endpoint("SSO", "sso")
+		r.oidcEndpoint = endpoint("SSO_OIDC", "sso_oidc")
 	}
 	return nil
 }
@@ -295,7 +351,7 @@ func (r *resolver) sts() (*stsClient, error) {
 		}
 		ep = "https://sts." + r.cfg.Region + ".amazonaws.com"
 	}
-	if err := checkSTSEndpoint(ep, r.allowHTTP); err != nil {
+	if err := checkEndpoint("STS", ep, r.allowHTTP); err != nil {
 		return nil, err
 	}
 	region := r.cfg.Region
@@ -305,15 +361,16 @@ func (r *resolver) sts() (*stsClient, error) {
 	return &stsClient{endpoint: strings.TrimSuffix(ep, "/"), region: region, http: r.http, now: r.now}, nil
 }
 
-// checkSTSEndpoint refuses an STS endpoint that is not an absolute
-// http(s) URL, and an http one unless allowHTTP.
-func checkSTSEndpoint(ep string, allowHTTP bool) error {
+// checkEndpoint refuses an endpoint of service (STS, SSO, SSO OIDC) that
+// is not an absolute http(s) URL, and an http one unless allowHTTP: every
+// such call carries a token or a secret, or gets credentials back.
+func checkEndpoint(service, ep string, allowHTTP bool) error {
 	u, err := url.Parse(ep)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("aws: STS endpoint %q is not an http(s) URL", ep)
+		return fmt.Errorf("aws: %s endpoint %q is not an http(s) URL", service, ep)
 	}
 	if u.Scheme == "http" && !allowHTTP {
-		return fmt.Errorf("aws: STS endpoint %s is http: tokens and credentials would travel in the clear (set AllowHTTP for a local emulator)", u.Redacted())
+		return fmt.Errorf("aws: %s endpoint %s is http: tokens and credentials would travel in the clear (set AllowHTTP for a local emulator)", service, u.Redacted())
 	}
 	return nil
 }

@@ -3,6 +3,9 @@ package awscred_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -160,4 +163,122 @@ func (f *fakeIMDS) requests() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.log...)
+}
+
+// fakeSSO is IAM Identity Center: an SSO OIDC server (CreateToken with a
+// refresh token) and a portal (GetRoleCredentials), on two loopback
+// servers so that tests can tell which endpoint was used. Both check what
+// they receive; a refusal's body echoes what was sent, as a careless
+// server might, so that tests can check it never reaches an error.
+type fakeSSO struct {
+	OIDCURL, PortalURL string
+	// account and role are what the portal expects in its query.
+	account, role string
+	// expiration is the roleCredentials expiration, ms since the epoch.
+	expiration int64
+
+	mu sync.Mutex
+	// accepted are the access tokens the portal takes.
+	accepted map[string]bool
+	// client and refresh are what CreateToken expects.
+	clientID, clientSecret, refreshToken string
+	portalCalls                          []url.Values
+	bearers                              []string
+	refreshBodies                        []map[string]string
+}
+
+func newSSO(t *testing.T, account, role string, accepted ...string) *fakeSSO {
+	f := &fakeSSO{account: account, role: role, accepted: map[string]bool{}, expiration: time.Now().Add(time.Hour).Truncate(time.Millisecond).UnixMilli()}
+	for _, a := range accepted {
+		f.accepted[a] = true
+	}
+	portalH := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := r.Header.Get("x-amz-sso_bearer_token")
+		f.mu.Lock()
+		f.portalCalls = append(f.portalCalls, r.URL.Query())
+		f.bearers = append(f.bearers, tok)
+		n := len(f.portalCalls)
+		ok := f.accepted[tok]
+		f.mu.Unlock()
+		switch {
+		case r.Method != http.MethodGet || r.URL.Path != "/federation/credentials":
+			http.NotFound(w, r)
+		case !ok:
+			w.Header().Set("x-amzn-ErrorType", "UnauthorizedException:http://internal.amazon.com/coral/")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, `{"message":"Session token %s not found or invalid"}`, tok)
+		case r.URL.Query().Get("account_id") != f.account || r.URL.Query().Get("role_name") != f.role:
+			w.Header().Set("x-amzn-ErrorType", "ForbiddenException")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprintf(w, `{"message":"No access for token %s"}`, tok)
+		default:
+			fmt.Fprintf(w, `{"roleCredentials":{"accessKeyId":"ASIASSO%[1]d","secretAccessKey":"secret-SSO%[1]d","sessionToken":"token-SSO%[1]d","expiration":%[2]d}}`, n, f.expiration)
+		}
+	})
+	oidcH := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]string
+		err := json.NewDecoder(r.Body).Decode(&body)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.refreshBodies = append(f.refreshBodies, body)
+		n := len(f.refreshBodies)
+		switch {
+		case r.Method != http.MethodPost || r.URL.Path != "/token" || r.Header.Get("Content-Type") != "application/json" || err != nil:
+			http.Error(w, "bad request", http.StatusBadRequest)
+		case body["grantType"] != "refresh_token" || body["clientId"] != f.clientID || body["clientSecret"] != f.clientSecret || body["refreshToken"] != f.refreshToken:
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"refresh token %s of client secret %s is not valid"}`, body["refreshToken"], body["clientSecret"])
+		default:
+			access := fmt.Sprintf("fresh-access-%d", n)
+			f.accepted[access] = true
+			f.refreshToken = fmt.Sprintf("fresh-refresh-%d", n)
+			fmt.Fprintf(w, `{"accessToken":%q,"tokenType":"Bearer","expiresIn":3600,"refreshToken":%q}`, access, f.refreshToken)
+		}
+	})
+	// The portal's server also answers /token, as one AWS_ENDPOINT_URL
+	// for both would; the OIDC server answers only /token.
+	mux := http.NewServeMux()
+	mux.Handle("/token", oidcH)
+	mux.Handle("/", portalH)
+	portal, oidc := httptest.NewServer(mux), httptest.NewServer(oidcH)
+	t.Cleanup(portal.Close)
+	t.Cleanup(oidc.Close)
+	f.PortalURL, f.OIDCURL = portal.URL, oidc.URL
+	return f
+}
+
+// expectRefresh sets the client and refresh token CreateToken accepts.
+func (f *fakeSSO) expectRefresh(clientID, clientSecret, refreshToken string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.clientID, f.clientSecret, f.refreshToken = clientID, clientSecret, refreshToken
+}
+
+func (f *fakeSSO) calls() (portal []url.Values, bearers []string, refreshes []map[string]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]url.Values(nil), f.portalCalls...), append([]string(nil), f.bearers...), append([]map[string]string(nil), f.refreshBodies...)
+}
+
+// ssoCachePath is where `aws sso login` caches the token of key (the
+// sso-session name, or the legacy start URL) under e's HOME.
+func (e env) ssoCachePath(key string) string {
+	sum := sha1.Sum([]byte(key))
+	return filepath.Join(e["HOME"], ".aws", "sso", "cache", hex.EncodeToString(sum[:])+".json")
+}
+
+// writeSSOCache writes the token cache of key as `aws sso login` does.
+func (e env) writeSSOCache(t *testing.T, key string, fields map[string]any) string {
+	p := e.ssoCachePath(key)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -22,6 +22,8 @@ type sharedFiles struct {
 	// services are the config file's [services NAME] sections, with
 	// nested settings as "s3.endpoint_url".
 	services map[string]map[string]string
+	// ssoSessions are the config file's [sso-session NAME] sections.
+	ssoSessions map[string]map[string]string
 }
 
 // parseINI reads the sections of an AWS shared file: "[name]" lines open a
@@ -113,10 +115,13 @@ func loadSharedFiles(configPath, credsPath string, logger *slog.Logger) (*shared
 	if err != nil {
 		return nil, err
 	}
-	sf := &sharedFiles{profiles: map[string]profile{}, services: map[string]map[string]string{}}
+	sf := &sharedFiles{profiles: map[string]profile{}, services: map[string]map[string]string{}, ssoSessions: map[string]map[string]string{}}
 	for name, kv := range cfg {
 		if n, ok := strings.CutPrefix(name, "services "); ok {
 			sf.services[strings.TrimSpace(n)] = kv
+		}
+		if n, ok := strings.CutPrefix(name, "sso-session "); ok {
+			sf.ssoSessions[strings.TrimSpace(n)] = kv
 		}
 	}
 	merge := func(name string, kv map[string]string) {

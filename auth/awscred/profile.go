@@ -8,15 +8,18 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/anyblob/anyblob/auth"
 	"github.com/anyblob/anyblob/auth/sigv4"
 )
 
 // profileResolver builds the source of a shared-config profile: its own
-// credentials (static keys, credential_source, web identity,
-// credential_process) or those of its source_profile, then AssumeRole
-// when it sets role_arn. visited stops source_profile loops.
+// credentials (static keys, credential_source, web identity, IAM Identity
+// Center, credential_process) or those of its source_profile, then
+// AssumeRole when it sets role_arn (with an MFA code when it sets
+// mfa_serial). visited stops source_profile loops.
 type profileResolver struct {
 	r       *resolver
 	visited map[string]bool
@@ -55,17 +58,52 @@ func (pr *profileResolver) source(name string) (source, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	what += ", then assume role " + role.arn
+	if role.serialNumber != "" {
+		src, err := pr.mfaRole(name, base, sts, role)
+		return src, what + " with MFA device " + role.serialNumber, err
+	}
 	return func(ctx context.Context) (sigv4.Credentials, error) {
 		creds, err := base(ctx)
 		if err != nil {
 			return sigv4.Credentials{}, err
 		}
 		return sts.assumeRole(ctx, creds, role)
-	}, what + ", then assume role " + role.arn, nil
+	}, what, nil
+}
+
+// mfaRole returns the source of a role assumed with the code of an MFA
+// device, asked of Options.MFATokenCode. The session is cached (an
+// auth.Cache, as RoleSource does) for its duration, so the code is asked
+// for when a session starts or is renewed, not at every fetch, even when
+// this role is an inner hop of a chain. Error: no MFATokenCode.
+func (pr *profileResolver) mfaRole(name string, base source, sts *stsClient, role assumeRole) (source, error) {
+	ask := pr.r.mfaTokenCode
+	if ask == nil {
+		return nil, fmt.Errorf("aws: profile %q sets mfa_serial %s, and no MFA code function is set: set awscred.Options.MFATokenCode to a function that returns the device's current code (asking the user, say), or use temporary credentials from `aws sts get-session-token`", name, role.serialNumber)
+	}
+	cache := auth.NewCache(func(ctx context.Context) (sigv4.Credentials, time.Time, error) {
+		creds, err := base(ctx)
+		if err != nil {
+			return sigv4.Credentials{}, time.Time{}, err
+		}
+		code, err := ask(ctx, role.serialNumber)
+		if err != nil {
+			return sigv4.Credentials{}, time.Time{}, fmt.Errorf("aws: profile %q: the MFA code of %s: %w", name, role.serialNumber, err)
+		}
+		call := role
+		call.tokenCode = strings.TrimSpace(code)
+		if call.tokenCode == "" {
+			return sigv4.Credentials{}, time.Time{}, fmt.Errorf("aws: profile %q: the MFA code function returned an empty code for %s", name, role.serialNumber)
+		}
+		c, err := sts.assumeRole(ctx, creds, call)
+		return c, c.Expires, err
+	}, pr.r.now)
+	return cache.Get, nil
 }
 
 // checkProfile rejects, before any request, a profile that sets more
-// than one source, only one of the key pair, or role_arn with mfa_serial.
+// than one source or only one of the key pair.
 func checkProfile(name string, p map[string]string) error {
 	set := 0
 	for _, k := range []string{"source_profile", "credential_source", "credential_process", "web_identity_token_file"} {
@@ -78,11 +116,6 @@ func checkProfile(name string, p map[string]string) error {
 	}
 	if (p["aws_access_key_id"] == "") != (p["aws_secret_access_key"] == "") {
 		return fmt.Errorf("aws: profile %q has partial credentials: only one of aws_access_key_id and aws_secret_access_key", name)
-	}
-	if p["role_arn"] != "" && p["mfa_serial"] != "" {
-		// AssumeRole would need a code from the device: not supported, and
-		// better said now than as an AccessDenied from STS.
-		return fmt.Errorf("aws: profile %q sets mfa_serial: assuming a role with MFA is not supported; use temporary credentials from `aws sts get-session-token` instead", name)
 	}
 	return nil
 }
@@ -112,11 +145,13 @@ func (pr *profileResolver) base(name string, p map[string]string, self bool) (sr
 	case p["web_identity_token_file"] != "":
 		src, what, err = pr.webIdentity(name, p)
 		return src, what, true, err
+	case isSSOProfile(p):
+		// Before credential_process, as in the SDKs.
+		src, what, err = pr.r.ssoSource(name, p)
+		return src, what, false, err
 	case p["credential_process"] != "":
 		cmd := p["credential_process"]
 		return func(ctx context.Context) (sigv4.Credentials, error) { return runProcess(ctx, cmd, name) }, "credential_process", false, nil
-	case p["sso_session"] != "" || p["sso_start_url"] != "":
-		return nil, "", false, fmt.Errorf("aws: profile %q uses IAM Identity Center (SSO), which is not supported; use credential_process = aws configure export-credentials --profile %s --format process", name, name)
 	}
 	return nil, "", false, nil
 }
@@ -142,10 +177,10 @@ func (pr *profileResolver) webIdentity(name string, p map[string]string) (source
 }
 
 // roleOf returns the AssumeRole call of a role profile: role_arn,
-// role_session_name (else one made of the time), external_id and
-// duration_seconds (900 to 43200; 900 when not set).
+// role_session_name (else one made of the time), external_id, mfa_serial
+// and duration_seconds (900 to 43200; 900 when not set).
 func roleOf(name string, p map[string]string, now func() time.Time) (assumeRole, error) {
-	role := assumeRole{arn: p["role_arn"], sessionName: p["role_session_name"], externalID: p["external_id"], duration: 900 * time.Second}
+	role := assumeRole{arn: p["role_arn"], sessionName: p["role_session_name"], externalID: p["external_id"], serialNumber: p["mfa_serial"], duration: 900 * time.Second}
 	if role.sessionName == "" {
 		role.sessionName = fmt.Sprintf("anyblob-%d", now().UnixNano())
 	}

@@ -42,7 +42,7 @@ func TestCheckProfile(t *testing.T) {
 		{name: "credential_source and web identity", p: profile{"credential_source": "Environment", "web_identity_token_file": "/t"}, wantErr: "more than one of"},
 		{name: "only the key ID", p: profile{"aws_access_key_id": "AKIA"}, wantErr: "partial credentials"},
 		{name: "only the secret", p: profile{"aws_secret_access_key": "s"}, wantErr: "partial credentials"},
-		{name: "role with MFA", p: profile{"role_arn": testRole, "mfa_serial": "arn:aws:iam::1:mfa/me"}, wantErr: "mfa_serial"},
+		{name: "role with MFA", p: profile{"role_arn": testRole, "mfa_serial": "arn:aws:iam::1:mfa/me"}},
 		{name: "MFA without a role", p: keys(profile{"mfa_serial": "arn:aws:iam::1:mfa/me"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +130,16 @@ func TestProfileResolverSource(t *testing.T) {
 		{name: "credential_process", profiles: map[string]profile{"p": {"credential_process": "true"}}, want: "credential_process"},
 		{name: "credential_process then role", profiles: map[string]profile{"p": {"credential_process": "true", "role_arn": testRole}},
 			want: "credential_process, then assume role " + testRole},
-		{name: "SSO", profiles: map[string]profile{"p": {"sso_session": "corp"}}, wantErr: "IAM Identity Center (SSO)"},
+		{name: "SSO without its sso-session section", profiles: map[string]profile{"p": {"sso_session": "corp", "sso_account_id": "1", "sso_role_name": "r"}},
+			wantErr: "no [sso-session corp] section"},
+		{name: "legacy SSO", profiles: map[string]profile{"p": {"sso_start_url": "https://x/start", "sso_region": "eu-west-1", "sso_account_id": "1", "sso_role_name": "r"}},
+			env: map[string]string{"HOME": "/nonexistent"}, want: "IAM Identity Center (SSO) start URL https://x/start, account 1, role r"},
+		{name: "SSO without HOME", profiles: map[string]profile{"p": {"sso_start_url": "https://x/start", "sso_region": "eu-west-1", "sso_account_id": "1", "sso_role_name": "r"}},
+			wantErr: "HOME is not set"},
+		{name: "SSO beats credential_process", profiles: map[string]profile{"p": {"credential_process": "true", "sso_start_url": "https://x/start", "sso_region": "eu-west-1", "sso_account_id": "1", "sso_role_name": "r"}},
+			env: map[string]string{"HOME": "/nonexistent"}, want: "IAM Identity Center (SSO) start URL https://x/start, account 1, role r"},
+		{name: "MFA without a code function", profiles: map[string]profile{"p": keys(profile{"role_arn": testRole, "mfa_serial": "arn:aws:iam::1:mfa/me"})},
+			wantErr: "set awscred.Options.MFATokenCode"},
 		{name: "bad duration", profiles: map[string]profile{"p": keys(profile{"role_arn": testRole, "duration_seconds": "60"})}, wantErr: "duration_seconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

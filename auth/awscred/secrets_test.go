@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -44,5 +45,21 @@ func TestNoTypePrintsASecret(t *testing.T) {
 			require.NotContains(t, s, "TOPSECRET", "%T", v)
 			require.NotContains(t, s, "secret-1", "%T: the assumed role's secret", v)
 		}
+	}
+}
+
+// TestSSOChainPrintsNoSecret prints an SSO chain, its credentials and its
+// report, after a refresh, every way fmt and slog can.
+func TestSSOChainPrintsNoSecret(t *testing.T) {
+	f := newSSO(t, ssoAccount, ssoRole)
+	f.expectRefresh("client-1", "CLIENTSECRET-1", "REFRESH-1")
+	e := ssoEnv(t, f, "dev")
+	e.writeSSOCache(t, "corp", sessionCache(time.Now().Add(-time.Hour)))
+	creds, c := retrieve(t, e)
+	for _, v := range []any{creds, &creds, c, c.Report()} {
+		var logged strings.Builder
+		slog.New(slog.NewTextHandler(&logged, nil)).Info("v", "v", v)
+		slog.New(slog.NewJSONHandler(&logged, nil)).Info("v", "v", v)
+		requireNoSSOSecret(t, fmt.Sprint(v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), logged.String())
 	}
 }

@@ -154,10 +154,12 @@ func (r *assumeResult) toCredentials(source string) (sigv4.Credentials, error) {
 	return c, nil
 }
 
-// assumeRole is the options of one AssumeRole.
+// assumeRole is the options of one AssumeRole. serialNumber is the MFA
+// device (mfa_serial), sent with tokenCode, the code of this one call.
 type assumeRole struct {
 	arn, sessionName, externalID string
 	duration                     time.Duration
+	serialNumber, tokenCode      string
 }
 
 func (s *stsClient) assumeRole(ctx context.Context, base sigv4.Credentials, r assumeRole) (sigv4.Credentials, error) {
@@ -167,6 +169,10 @@ func (s *stsClient) assumeRole(ctx context.Context, base sigv4.Credentials, r as
 	}
 	if r.externalID != "" {
 		form.Set("ExternalId", r.externalID)
+	}
+	if r.serialNumber != "" {
+		form.Set("SerialNumber", r.serialNumber)
+		form.Set("TokenCode", r.tokenCode)
 	}
 	res, err := s.call(ctx, form, &base)
 	if err != nil {
