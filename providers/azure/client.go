@@ -74,6 +74,9 @@ type Client struct {
 	retry *retry.Retrier
 	// sharedKey signs SAS URLs; nil without a shared key.
 	sharedKey *service.SharedKeyCredential
+	// delegator fetches user delegation keys to sign SAS URLs; nil
+	// without a token credential.
+	delegator *delegator
 	// userDelegation is true when signing needs a user delegation key (a
 	// token credential).
 	userDelegation bool
@@ -176,7 +179,15 @@ func tokenClient(serviceURL string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, blob.Errorf(blob.ErrInvalidArgument, "azblob: %w", err)
 	}
-	return &Client{sc: sc, userDelegation: true}, nil
+	account := opts.Account
+	if account == "" {
+		account = accountOf(serviceURL)
+	}
+	var co *azcore.ClientOptions
+	if opts.ClientOptions != nil {
+		co = &opts.ClientOptions.ClientOptions
+	}
+	return &Client{sc: sc, userDelegation: true, delegator: newDelegator(serviceURL, account, cred, co)}, nil
 }
 
 // Bucket returns the container name through c as a blob.Bucket. It does

@@ -6,9 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
 	"github.com/anyblob/anyblob/blob"
 )
@@ -44,14 +42,16 @@ func (d *driver) SignedURL(ctx context.Context, key string, opts *blob.SignedURL
 	case d.c.sharedKey != nil:
 		qp, err = v.SignWithSharedKey(d.c.sharedKey)
 	case d.c.userDelegation:
-		var udc *service.UserDelegationCredential
-		udc, err = d.c.sc.GetUserDelegationCredential(ctx, service.KeyInfo{
-			Start: to.Ptr(start.Format(sas.TimeFormat)), Expiry: to.Ptr(v.ExpiryTime.Format(sas.TimeFormat)),
-		}, nil)
+		// Our own signer: see delegationVersion.
+		k, err := d.c.delegator.key(ctx, start, v.ExpiryTime)
 		if err != nil {
 			return "", err
 		}
-		qp, err = v.SignWithUserDelegation(udc)
+		q, err := delegationSAS(k, d.c.delegator.account, d.name, stored(key), v)
+		if err != nil {
+			return "", err
+		}
+		return d.cc.NewBlobClient(stored(key)).URL() + "?" + q.Encode(), nil
 	default:
 		return "", blob.Errorf(blob.ErrNotImplemented, "azblob: a container opened with a SAS token cannot sign URLs")
 	}
