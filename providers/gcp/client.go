@@ -120,7 +120,11 @@ func (c *Client) clientOptions(ctx context.Context) ([]option.ClientOption, erro
 	default:
 		creds := opts.Credentials
 		if creds == nil {
-			found, _, err := gcpcred.Find(ctx, &gcpcred.Options{Scopes: []string{storage.ScopeFullControl}})
+			// AWS workload identity federation takes its AWS keys and
+			// region from anyblob's AWS chain (profiles, roles, web
+			// identity, containers, IMDSv2), not only the variables and
+			// metadata URLs the oauth2 library reads.
+			found, _, err := gcpcred.Find(ctx, &gcpcred.Options{Scopes: []string{storage.ScopeFullControl}, AWS: &gcpcred.AWSSupplier{}})
 			if err != nil {
 				return nil, &blob.Error{Kind: blob.ErrUnauthenticated, Err: err}
 			}
