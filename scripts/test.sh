@@ -45,10 +45,13 @@ go vet ./...
 # caches, the suite, the drivers and their shared machinery, emulators
 # included) under the race detector, the rest (command, examples) without
 # it.
-race=(./blob/... ./auth/... ./conformance/... ./providers/... ./internal/...)
+race=(./blob/... ./blobtest/... ./auth/... ./conformance/... ./providers/... ./internal/...)
 echo "== go test -race (packages with goroutines, emulators included)"
 go test -race -count=1 -timeout 40m "${race[@]}"
 
+echo "== go test (bench: our signing and credential chain against the AWS SDK's, offline)"
+(cd bench && go test -race -count=1 -run '^Test' ./...)
+
 echo "== go test (the rest)"
-rest=$(go list ./... | grep -v -e '/blob' -e '/auth' -e '/conformance' -e '/providers' -e '/internal')
+rest=$(go list ./... | grep -v -E 'anyblob/anyblob/(blob|blobtest|auth|conformance|providers|internal)(/|$)')
 go test -count=1 -timeout 20m $rest
