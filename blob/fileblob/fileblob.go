@@ -187,7 +187,7 @@ func Open(dir string, opts *Options) (blob.Bucket, error) {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && opts.CreateDir:
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o777); err != nil { // less the umask, as any program's
 			kind := blob.ErrInvalidArgument
 			if errors.Is(err, fs.ErrPermission) {
 				kind = blob.ErrPermissionDenied
@@ -378,12 +378,12 @@ func isNotDirOrNotExist(err error) bool {
 func (d *driver) createTemp(dir string) (*os.File, string, error) {
 	var err error
 	for range 5 {
-		if err = d.root.MkdirAll(dir, 0o755); err != nil {
+		if err = d.root.MkdirAll(dir, 0o777); err != nil { // less the umask
 			return nil, "", fsError(err)
 		}
 		name := path.Join(dir, tempPrefix+randomSuffix())
 		var f *os.File
-		f, err = d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err = d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666) // less the umask
 		if err == nil {
 			return f, name, nil
 		}

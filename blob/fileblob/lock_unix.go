@@ -4,18 +4,36 @@ package fileblob
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"syscall"
 )
 
-// fileLock is a held flock(2) on the bucket's lock file.
+// fileLock is a held flock(2) on the bucket's lock file; f is nil for a
+// read that needed none.
 type fileLock struct{ f *os.File }
 
 // lock takes the bucket's lock, exclusive or shared, waiting for it. Every
 // call opens the lock file anew: flock locks belong to an open file, so two
 // goroutines of one process exclude each other just as two processes do.
+//
+// Only writers create the lock file (with the process umask, like any
+// file). A reader opens it read-only, which flock allows; where there is
+// none (no writer ever wrote here, or the directory is read-only to us)
+// or it may not be read, the read takes no lock: nothing writes there
+// through this package, or we could not lock anyway. So a directory the
+// user can only read is read, and listed, without a trace.
 func lock(root *os.Root, exclusive bool) (*fileLock, error) {
-	f, err := root.OpenFile(lockName, os.O_RDWR|os.O_CREATE, 0o644)
+	var f *os.File
+	var err error
+	if exclusive {
+		f, err = root.OpenFile(lockName, os.O_RDWR|os.O_CREATE, 0o666)
+	} else {
+		f, err = root.OpenFile(lockName, os.O_RDONLY, 0)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			return &fileLock{}, nil
+		}
+	}
 	if err != nil {
 		return nil, fsError(err)
 	}
@@ -37,6 +55,10 @@ func lock(root *os.Root, exclusive bool) (*fileLock, error) {
 }
 
 // unlock releases the lock (closing the file releases the flock).
-func (l *fileLock) unlock() { l.f.Close() }
+func (l *fileLock) unlock() {
+	if l.f != nil {
+		l.f.Close()
+	}
+}
 
 func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) }
