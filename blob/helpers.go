@@ -226,9 +226,47 @@ func Objects(ctx context.Context, b Bucket, opts *ListOptions) iter.Seq2[ObjectI
 
 // DeletePrefix deletes every object whose key starts with prefix ("" means
 // every object in the bucket) and returns how many it deleted. It deletes
-// page by page, in batches where the provider has a batch call. Objects
-// written while it runs may survive.
+// page by page, in batches where the provider has a batch call.
+//
+// Then it lists the prefix again, and deletes what it finds, up to
+// DeletePrefixRounds passes in all: a server may list a key only once
+// another is gone (MinIO hides a/1 while an object a exists), and writers
+// may add objects meanwhile. What is still there after the last pass is an
+// error of kind ErrInternal that counts it, never a silent success; its
+// other errors are List's and Delete's.
 func DeletePrefix(ctx context.Context, b Bucket, prefix string) (int, error) {
+	n := 0
+	for round := 1; ; round++ {
+		deleted, err := deletePass(ctx, b, prefix)
+		n += deleted
+		if err != nil {
+			return n, err
+		}
+		left, err := countPrefix(ctx, b, prefix)
+		if err != nil {
+			return n, err
+		}
+		if left == 0 {
+			return n, nil
+		}
+		if round == DeletePrefixRounds {
+			more := ""
+			if left >= maxCount {
+				more = " or more"
+			}
+			return n, b.shared().err(ctx, Errorf(ErrInternal, "deleted %d objects, and %d%s remain under the prefix after %d passes (a server that lists some keys only once others are gone, or writers adding objects); run it again", n, left, more, round), OpDelete, prefix)
+		}
+	}
+}
+
+// DeletePrefixRounds is how many passes DeletePrefix makes at most.
+const DeletePrefixRounds = 3
+
+// maxCount bounds the count of what is left that DeletePrefix reports.
+const maxCount = 10000
+
+// deletePass deletes what one listing of prefix shows.
+func deletePass(ctx context.Context, b Bucket, prefix string) (int, error) {
 	o := ListOptions{Prefix: prefix}
 	n := 0
 	for {
@@ -251,4 +289,22 @@ func DeletePrefix(ctx context.Context, b Bucket, prefix string) (int, error) {
 		}
 		o.PageToken = page.NextPageToken
 	}
+}
+
+// countPrefix counts the objects under prefix, up to maxCount.
+func countPrefix(ctx context.Context, b Bucket, prefix string) (int, error) {
+	o := ListOptions{Prefix: prefix}
+	n := 0
+	for n < maxCount {
+		page, err := b.List(ctx, &o)
+		if err != nil {
+			return n, err
+		}
+		n += len(page.Objects)
+		if page.NextPageToken == "" {
+			break
+		}
+		o.PageToken = page.NextPageToken
+	}
+	return min(n, maxCount), nil
 }
