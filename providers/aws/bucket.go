@@ -72,6 +72,15 @@ type driver struct {
 // servers cannot hold it, and refusing it here fails every operation alike.
 func (d *driver) k(key string) (string, error) {
 	if !d.esc {
+		if !d.c.verbatimKeys {
+			if why := mangled(key); why != "" {
+				server := d.c.Server()
+				if server == "" {
+					server = d.c.endpoint.Host
+				}
+				return "", blob.Errorf(blob.ErrInvalidArgument, "s3: the key has %s, which S3-compatible servers (here %s) store under another name or not at all; refused before any request. Set escape_keys=true for a bucket only anyblob uses, or verbatim_keys=true for a server known to store keys as given", why, server)
+			}
+		}
 		return key, nil
 	}
 	s := escapeKey(key, true)
@@ -103,6 +112,27 @@ func (d *driver) Limits(ctx context.Context) (blob.Limits, error) {
 		}
 	}
 	return l, nil
+}
+
+// mangled says what in key S3-compatible servers other than AWS may not
+// store as given ("" when nothing): a leading "/", an empty path segment
+// ("a//b"; a trailing "/", as in folder markers, is fine), a "." or ".."
+// segment. Servers that keep objects as files normalize such paths (MinIO
+// stores "/x" as "x" and refuses "a//b"; others resolve "a/../b" to "b").
+func mangled(key string) string {
+	if strings.HasPrefix(key, "/") {
+		return "a leading '/'"
+	}
+	segs := strings.Split(key, "/")
+	for i, seg := range segs {
+		switch {
+		case seg == "" && i < len(segs)-1:
+			return "an empty path segment ('//')"
+		case seg == "." || seg == "..":
+			return "a '" + seg + "' path segment"
+		}
+	}
+	return ""
 }
 
 // maxSegment is the longest path segment of a stored name under EscapeKeys

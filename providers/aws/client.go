@@ -78,6 +78,17 @@ type Options struct {
 	// marker is ErrInvalidArgument. Leave it off for AWS S3, which stores
 	// every key as it is.
 	EscapeKeys bool
+	// VerbatimKeys says the server stores every key exactly as given. AWS
+	// S3 does, and is trusted to without it (no Endpoint, or an
+	// amazonaws.com one). On any other endpoint, without it (or
+	// EscapeKeys), keys that S3-compatible servers are known to store under
+	// another name or not at all (a leading "/", an empty path segment as
+	// in "a//b", a "." or ".." segment) are refused before any request with
+	// ErrInvalidArgument, so that nothing is written that cannot be read
+	// and listed under its own name, and nothing written through
+	// blob.Prefixed lands outside its prefix ("tenant/../x"). Set it only
+	// for a server known to store keys verbatim.
+	VerbatimKeys bool
 }
 
 // EscapeMarker starts every path segment of a stored name under
@@ -113,6 +124,7 @@ type Client struct {
 	copyThreshold int64
 	copyPartSize  int64
 	escapeKeys    bool
+	verbatimKeys  bool // keys go to the server as given (AWS, or Options.VerbatimKeys)
 	// skew is the server's clock minus ours, in nanoseconds, learnt from
 	// a RequestTimeTooSkewed answer.
 	skew atomic.Int64
@@ -159,6 +171,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		partSize:      opts.PartSize,
 		conc:          opts.Concurrency,
 		escapeKeys:    opts.EscapeKeys,
+		verbatimKeys:  opts.VerbatimKeys,
 		now:           time.Now,
 		copyThreshold: MaxPutSize,
 		copyPartSize:  DefaultCopyPartSize,
@@ -170,6 +183,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 	if opts.Endpoint == "" {
 		c.endpoint = &url.URL{Scheme: "https", Host: "s3." + opts.Region + ".amazonaws.com"}
+		c.verbatimKeys = true // AWS S3 stores every key as given
 	} else {
 		u, err := url.Parse(opts.Endpoint)
 		if err != nil {
@@ -179,6 +193,8 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			return nil, fmt.Errorf("%w: endpoint %q is not an http:// or https:// URL with a host and no user info", ErrInvalidOptions, u.Redacted())
 		}
 		c.endpoint = &url.URL{Scheme: u.Scheme, Host: u.Host}
+		h := strings.ToLower(u.Hostname())
+		c.verbatimKeys = c.verbatimKeys || strings.HasSuffix(h, ".amazonaws.com") || strings.HasSuffix(h, ".amazonaws.com.cn")
 		if h := u.Hostname(); net.ParseIP(h) != nil || h == "localhost" {
 			c.pathStyle = true
 		}
