@@ -387,6 +387,15 @@ func (d *driver) Close() error                           { return d.d.Close() }
 func (d *driver) ErrorDetail(err error) blob.ErrorDetail { return d.d.ErrorDetail(err) }
 func (d *driver) As(target any) bool                     { return blob.As(d.d, target) }
 
+// Limits passes on the key limits of the driver beneath (blob.LimitsOf),
+// so a faulty view stores the same keys as the bucket it wraps.
+func (d *driver) Limits(ctx context.Context) (blob.Limits, error) {
+	if l, ok := d.d.(blob.Limiter); ok {
+		return l.Limits(ctx)
+	}
+	return blob.Limits{MaxKeyLen: blob.MaxKeyLen}, nil
+}
+
 // cutReader returns left bytes of r, then err, as a cut connection does.
 type cutReader struct {
 	r    blob.Reader

@@ -508,3 +508,17 @@ func TestConcurrentUse(t *testing.T) {
 	require.Equal(t, failed, f.Injected())
 	require.InDelta(t, workers*each/2, failed, workers*each/5)
 }
+
+// limitedDriver says it stores segments of at most 100 bytes.
+type limitedDriver struct{ blob.Driver }
+
+func (limitedDriver) Limits(context.Context) (blob.Limits, error) {
+	return blob.Limits{MaxKeyLen: 1024, MaxSegmentLen: 100}, nil
+}
+
+func TestFaultyKeepsTheKeyLimits(t *testing.T) {
+	base := blob.Wrap(memblob.New("limits"), func(d blob.Driver) blob.Driver { return limitedDriver{d} })
+	l, err := blob.LimitsOf(context.Background(), blobtest.Faulty(base))
+	require.NoError(t, err)
+	require.Equal(t, 100, l.MaxSingleKeyLen())
+}
