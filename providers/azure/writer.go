@@ -111,20 +111,22 @@ type target struct {
 
 // Put implements upload.Target: Put Blob, with the content's MD5.
 func (t *target) Put(ctx context.Context, data []byte) error {
-	sum := md5.Sum(data)
+	// The engine has fed every byte of data, and nothing else, to t.sum:
+	// the blob's MD5 is there already, with no second pass over data.
+	sum := t.sum.Sum(nil)
 	if t.headers.BlobContentMD5 == nil {
-		t.headers.BlobContentMD5 = sum[:]
+		t.headers.BlobContentMD5 = sum
 	}
 	o := &blockblob.UploadOptions{
 		HTTPHeaders: &t.headers, Metadata: t.metadata, AccessConditions: t.cond,
-		TransactionalValidation: azblobblob.TransferValidationTypeMD5(sum[:]),
+		TransactionalValidation: azblobblob.TransferValidationTypeMD5(sum),
 	}
 	if err := blob.CallHook(t.hook, blob.NativeAs(o)); err != nil {
 		return err
 	}
 	cctx, sent := countAttempts(ctx)
 	_, err := t.bb.Upload(cctx, streaming.NopCloser(bytes.NewReader(data)), o)
-	return t.lostAnswer(ctx, err, sent.Load(), sum[:])
+	return t.lostAnswer(ctx, err, sent.Load(), sum)
 }
 
 // lostAnswer is err, unless err is a conditional write refused after it
