@@ -22,10 +22,12 @@ func memHarness() conformance.Harness {
 	}
 }
 
-func fileHarness() conformance.Harness {
+// fileHarness opens directory buckets in the given layout ("" is the
+// default, natural).
+func fileHarness(layout fileblob.Layout) conformance.Harness {
 	return conformance.Harness{
 		Open: func(t *testing.T) blob.Bucket {
-			b, err := fileblob.Open(t.TempDir(), nil)
+			b, err := fileblob.Open(t.TempDir(), &fileblob.Options{Layout: layout})
 			require.NoError(t, err)
 			return b
 		},
@@ -34,12 +36,15 @@ func fileHarness() conformance.Harness {
 }
 
 func TestMem(t *testing.T)  { conformance.Run(t, memHarness()) }
-func TestFile(t *testing.T) { conformance.Run(t, fileHarness()) }
+func TestFile(t *testing.T) { conformance.Run(t, fileHarness("")) }
+func TestFileEscaped(t *testing.T) {
+	conformance.Run(t, fileHarness(fileblob.LayoutEscaped))
+}
 func TestMemPrefixed(t *testing.T) {
 	conformance.Run(t, conformance.Prefixed(memHarness(), "tenant/sub/"))
 }
 func TestFilePrefixed(t *testing.T) {
-	conformance.Run(t, conformance.Prefixed(fileHarness(), "tenant/sub/"))
+	conformance.Run(t, conformance.Prefixed(fileHarness(""), "tenant/sub/"))
 }
 
 func TestSuiteSize(t *testing.T) {

@@ -3,48 +3,98 @@
 //
 // # Layout
 //
-// Every key the key rules accept is stored and listed exactly as given, and
-// nothing is ever written outside the root: all file operations go through
-// an os.Root. A key is split at "/" into segments. Every segment but the last
-// becomes a directory, the last a file, each named by the escaped segment:
-// '%', control characters, the characters \ : * ? " < > |, a leading '.' and
-// a trailing '+' are written as %XX (upper-case hex), and an empty segment
-// as "%". Directory names end in '%', so the key "a" (a file) and the keys
+// A key is its own path under the directory: "reports/2026/q3.csv" is the
+// plain file reports/2026/q3.csv, which any other program reads and writes
+// as usual, and an existing tree is listed and read as it is: every
+// regular file whose path is a valid key is an object (symbolic links,
+// named pipes and other special files are not). Nothing is ever written
+// outside the directory: every file operation goes through an os.Root.
+//
+// Everything that is not an object's data lives in one hidden folder,
+// ".anyblob" in the root, which List never shows: the lock, temporary
+// files, each object's metadata (content headers, user metadata, ETag) and
+// the keys no path can hold as they are. A key goes there, in the escaped
+// form described below, when
+//   - a segment is empty ("a//b", "/x", "dir/"), "." or "..", or longer
+//     than 255 bytes, or is a name the platform refuses (on Windows: the
+//     characters < > : " \ | ? *, control characters, a trailing dot or
+//     space, device names such as CON or NUL), or the first segment is
+//     ".anyblob" in any case;
+//   - or something stands in its way when it is written: a file where one
+//     of its folders must be (writing "a/b" while the object "a" exists) or
+//     a folder where its file must be (writing "a" while "a/b" exists).
+//
+// That is the one rule, and it is reversible: List shows both trees as one,
+// every key exactly as it was written, and reads look at the key's own
+// path first. A key written into the hidden folder because its path was
+// taken moves to its own path on a later write once the path is free.
+// Every other name, dot files and names with '%' or spaces included, is
+// untouched.
+//
+// A file without metadata in the hidden folder (put there by another
+// program), or one changed by another program since it was written here
+// (its size or modification time differ from the ones recorded), has the
+// attributes its stat gives: its size, its modification time, an ETag made
+// of the two and the content type its extension gives
+// (application/octet-stream when none). A folder emptied by a Delete is
+// removed, as an object store has no empty folders.
+//
+// The layout assumes a case-sensitive file system (the default on Linux);
+// on a case-insensitive one, keys that differ only in case share a file,
+// and a file system that changes the Unicode normalization of names
+// (HFS+) lists such keys in its own form. Temporary files are renamed into
+// place, so a folder of the bucket on another file system (a mount point
+// inside the directory) cannot be written.
+//
+// # The escaped layout
+//
+// Releases before the natural layout stored every key escaped, and that
+// layout is still read and written: Options.Layout (URL parameter
+// "layout=escaped") chooses it, and a directory holding its lock file
+// ("%!lock") and no ".anyblob" folder is opened in it by default. A key is
+// split at "/" into segments. Every segment but the last becomes a
+// directory, the last a file, each named by the escaped segment: '%',
+// control characters, the characters \ : * ? " < > |, a leading '.' and a
+// trailing '+' are written as %XX (upper-case hex), and an empty segment as
+// "%". Directory names end in '%', so the key "a" (a file) and the keys
 // under "a/" (in the directory "a%") never clash: "reports/2026/q3.csv" is
 // the file reports%/2026%/q3.csv. An escaped segment longer than 200 bytes
 // is cut into pieces, each but the last a directory whose name ends in '+',
-// so that no name passes the usual 255-byte limit. Names starting with "%!"
-// belong to fileblob: temporary files ("%!tmp-*"), each object's metadata
-// sidecar ("%!m" + the data file's name, JSON holding the content headers,
-// user metadata, ETag and modification time) and the bucket's lock file
-// ("%!lock" in the root). None of them is ever listed; neither is any file
-// or directory whose name the escaping could not have produced.
-//
-// The layout assumes a case-sensitive file system (the default on Linux);
-// on a case-insensitive one, keys that differ only in case share a file.
+// so that no name passes the usual 255-byte limit. Names starting with
+// "%!" belong to fileblob: temporary files ("%!tmp-*"), each object's
+// metadata ("%!m" + the data file's name) and the lock ("%!lock" in the
+// root). None of them is ever listed; neither is any file or directory
+// whose name the escaping could not have produced. To move such a
+// directory to the natural layout, copy every object into a new directory.
 //
 // # Writes and conditions
 //
-// A Writer streams into a temporary file in the object's directory, then on
-// Close writes the sidecar and renames both into place, so nothing is
-// visible before Close; Abort, a failed Write or a canceled context remove
-// the temporary file. The commit (and Delete, and the target side of Copy)
-// holds an exclusive flock(2) on the lock file, readers a shared one while
-// they open the data and the sidecar, so IfNotExist and IfMatch are atomic
-// across goroutines and across processes, and a reader never pairs new data
-// with old metadata. Data is not fsynced: a power failure may lose writes
-// that had returned. (On systems without flock, the lock is per process.)
+// A Writer streams into a temporary file, then on Close writes the
+// metadata and renames both into place, so nothing is visible before
+// Close; Abort, a failed Write or a canceled context remove the temporary
+// file. The commit (and Delete, and the target side of Copy) holds an
+// exclusive flock(2) on the lock file, readers a shared one while they
+// open the data and the metadata, so IfNotExist and IfMatch are atomic
+// across goroutines and across processes, and a reader never pairs new
+// data with old metadata. Only writes create the lock file, and a read
+// takes no lock where there is none or it may not be opened: a directory
+// the user may only read is listed and read without a trace. Files and
+// folders are created with mode 0666 and 0777 less the process umask, as
+// any program's. Data is not fsynced: a power failure may lose writes that
+// had returned. (On systems without flock, the lock is per process.)
 //
-// ETags are the quoted hex MD5 of the content, and Attributes.MD5 is that
-// digest. List pages exactly as S3 does (byte order, delimiter, common
-// prefixes), reading the tree under the deepest directory the prefix names.
-// SignedURL returns blob.ErrNotImplemented.
+// ETags of objects written here are the quoted hex MD5 of the content, and
+// Attributes.MD5 is that digest. List pages exactly as S3 does (byte order,
+// delimiter, common prefixes), reading the tree under the deepest
+// directory the prefix names. SignedURL returns blob.ErrNotImplemented.
 //
 // # URLs
 //
 // "file:///abs/path" opens that directory; "file://localhost/abs/path" is the
 // same. The directory must exist unless the URL has "?create_dir=true"
 // (which blob.OpenFromEnv sets for its default, ./anyblob-data).
+// "layout=natural" or "layout=escaped" chooses the layout instead of
+// detecting it.
 package fileblob
 
 import (
@@ -58,12 +108,14 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"mime"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
@@ -109,7 +161,23 @@ type Options struct {
 	// CreateDir creates the directory (and its parents) when it does not
 	// exist. Without it a missing directory is ErrNotFound.
 	CreateDir bool
+	// Layout is how keys map to files (see the package documentation).
+	// The zero value detects it: the escaped layout for a directory that
+	// has the escaped layout's lock file ("%!lock") and no ".anyblob"
+	// folder, else the natural one.
+	Layout Layout
 }
+
+// Layout names a way of mapping keys to files.
+type Layout string
+
+const (
+	// LayoutNatural stores each key as the file of the same path.
+	LayoutNatural Layout = "natural"
+	// LayoutEscaped stores each key under an escaped name, as releases
+	// before the natural layout did.
+	LayoutEscaped Layout = "escaped"
+)
 
 func openURL(_ context.Context, u *url.URL) (blob.Bucket, error) {
 	if u.Host != "" && u.Host != "localhost" {
@@ -127,8 +195,13 @@ func openURL(_ context.Context, u *url.URL) (blob.Bucket, error) {
 				return nil, blob.Errorf(blob.ErrInvalidArgument, "file URL parameter create_dir=%q is not a boolean", v[0])
 			}
 			opts.CreateDir = b
+		case "layout":
+			opts.Layout = Layout(v[0])
+			if len(v) > 1 || (opts.Layout != LayoutNatural && opts.Layout != LayoutEscaped) {
+				return nil, blob.Errorf(blob.ErrInvalidArgument, "file URL parameter layout=%q is not natural or escaped", v[0])
+			}
 		default:
-			return nil, blob.Errorf(blob.ErrInvalidArgument, "unknown file URL parameter %q (known: create_dir)", k)
+			return nil, blob.Errorf(blob.ErrInvalidArgument, "unknown file URL parameter %q (known: create_dir, layout)", k)
 		}
 	}
 	return Open(filepath.FromSlash(u.Path), &opts)
@@ -177,8 +250,8 @@ func removeURL(ctx context.Context, u *url.URL) error {
 
 // Open returns a bucket on the directory dir, with opts (nil means the
 // defaults). A missing directory is ErrNotFound unless opts.CreateDir is
-// set; a path that is not a directory is ErrInvalidArgument. The bucket's
-// name in errors is dir.
+// set; a path that is not a directory, or an unknown opts.Layout, is
+// ErrInvalidArgument. The bucket's name in errors is dir.
 func Open(dir string, opts *Options) (blob.Bucket, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -213,16 +286,35 @@ func Open(dir string, opts *Options) (blob.Bucket, error) {
 	if err != nil {
 		return nil, wrap(fsError(err))
 	}
-	return blob.NewBucket(Scheme, dir, &driver{root: root}), nil
+	d := &driver{root: root}
+	switch opts.Layout {
+	case LayoutNatural:
+		d.natural = true
+	case LayoutEscaped:
+	case "":
+		_, hidden := root.Lstat(hiddenDir)
+		_, old := root.Lstat(lockName)
+		d.natural = hidden == nil || old != nil
+	default:
+		root.Close()
+		return nil, wrap(blob.Errorf(blob.ErrInvalidArgument, "unknown layout %q (known: natural, escaped)", opts.Layout))
+	}
+	return blob.NewBucket(Scheme, dir, d), nil
 }
 
 type driver struct {
-	root *os.Root
+	root    *os.Root
+	natural bool // the natural layout; else the escaped one
 }
 
-// meta is the sidecar's content.
+// meta is the content of an object's metadata file.
 type meta struct {
-	Size               int64             `json:"size"`
+	Size int64 `json:"size"`
+	// MTime is the data file's modification time in nanoseconds when the
+	// metadata was written: a data file whose size or time differ was
+	// changed by another program since, and its metadata is stale. Zero
+	// (written by releases before it) means not recorded.
+	MTime              int64             `json:"mtime,omitempty"`
 	ETag               string            `json:"etag"`
 	ModTime            time.Time         `json:"modTime"`
 	ContentType        string            `json:"contentType,omitempty"`
@@ -263,23 +355,83 @@ func fsError(err error) error {
 
 func notFound() error { return blob.Errorf(blob.ErrNotFound, "no such object") }
 
-// readMeta reads the sidecar of the data file at p (dir/file). A data file
-// without a sidecar (put there by hand) gets metadata from its stat.
-func (d *driver) readMeta(dir, file string, data fs.FileInfo) (*meta, error) {
-	raw, err := d.root.ReadFile(path.Join(dir, sidecar(file)))
-	if errors.Is(err, fs.ErrNotExist) {
-		return &meta{
-			Size: data.Size(), ModTime: data.ModTime().UTC(),
-			ETag:        fmt.Sprintf(`"%x-%x"`, data.Size(), data.ModTime().UnixNano()),
-			ContentType: "application/octet-stream",
-		}, nil
+// loc is one place a key's data may be, with its metadata file; both
+// paths are slash-separated and relative to the root.
+type loc struct{ data, meta string }
+
+// locs returns the places key may be stored, in the order reads look: in
+// the natural layout its own path (when it can be one), then the overflow
+// folder; in the escaped layout the one escaped path.
+func (d *driver) locs(key string) []loc {
+	if !d.natural {
+		dir, file := keyPath(key)
+		return []loc{{path.Join(dir, file), path.Join(dir, sidecar(file))}}
+	}
+	m := escapedPath(metaDir, key)
+	over := loc{escapedPath(overflowDir, key), m}
+	if naturalKey(key) {
+		return []loc{{key, m}, over}
+	}
+	return []loc{over}
+}
+
+// tempDir is the directory where a write of key keeps its temporary
+// files: the hidden folder's in the natural layout, the object's own
+// directory in the escaped one.
+func (d *driver) tempDir(key string) string {
+	if d.natural {
+		return tmpDir
+	}
+	dir, _ := keyPath(key)
+	return dir
+}
+
+// lock takes the bucket's lock. Only an exclusive lock creates what it
+// needs; a shared one on a bucket without a lock file takes none (see
+// lockFile).
+func (d *driver) lock(exclusive bool) (*fileLock, error) {
+	if !d.natural {
+		return lockFile(d.root, lockName, exclusive)
+	}
+	if exclusive {
+		if err := d.root.Mkdir(hiddenDir, 0o777); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, fsError(err)
+		}
+	}
+	return lockFile(d.root, naturalLock, exclusive)
+}
+
+// derived is the metadata of a data file without a metadata file of its
+// own (put there by another program, or changed by one since): its size
+// and time, an ETag made of them, and the content type its extension
+// gives (application/octet-stream when none).
+func derived(st fs.FileInfo) *meta {
+	ct := mime.TypeByExtension(path.Ext(st.Name()))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	return &meta{
+		Size: st.Size(), ModTime: st.ModTime().UTC(),
+		ETag:        fmt.Sprintf(`"%x-%x"`, st.Size(), st.ModTime().UnixNano()),
+		ContentType: ct,
+	}
+}
+
+// readMeta reads the metadata file p of the data file whose stat is data.
+func (d *driver) readMeta(p string, data fs.FileInfo) (*meta, error) {
+	raw, err := d.root.ReadFile(p)
+	if isNotDirOrNotExist(err) {
+		return derived(data), nil
 	}
 	if err != nil {
 		return nil, fsError(err)
 	}
 	var m meta
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, blob.Errorf(blob.ErrInternal, "corrupt metadata sidecar %s: %v", path.Join(dir, sidecar(file)), err)
+		return nil, blob.Errorf(blob.ErrInternal, "corrupt metadata file %s: %v", p, err)
+	}
+	if m.MTime != 0 && (m.Size != data.Size() || m.MTime != data.ModTime().UnixNano()) {
+		return derived(data), nil
 	}
 	return &m, nil
 }
@@ -287,33 +439,37 @@ func (d *driver) readMeta(dir, file string, data fs.FileInfo) (*meta, error) {
 // open opens key's data file and reads its metadata under a shared lock, so
 // the two belong to the same version.
 func (d *driver) open(key string) (*os.File, *meta, error) {
-	dir, file := keyPath(key)
-	l, err := lock(d.root, false)
+	l, err := d.lock(false)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer l.unlock()
-	f, err := d.root.Open(path.Join(dir, file))
-	if err != nil {
-		if isNotDirOrNotExist(err) {
-			return nil, nil, notFound()
-		}
-		return nil, nil, fsError(err)
-	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		f.Close()
+	for _, at := range d.locs(key) {
+		// Not blocking: a named pipe in a tree is skipped, not waited on.
+		f, err := d.root.OpenFile(at.data, os.O_RDONLY|openNonblock, 0)
 		if err != nil {
+			if isNotDirOrNotExist(err) {
+				continue
+			}
 			return nil, nil, fsError(err)
 		}
-		return nil, nil, notFound()
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, nil, fsError(err)
+		}
+		if !st.Mode().IsRegular() {
+			f.Close()
+			continue
+		}
+		m, err := d.readMeta(at.meta, st)
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		return f, m, nil
 	}
-	m, err := d.readMeta(dir, file, st)
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, m, nil
+	return nil, nil, notFound()
 }
 
 func (d *driver) NewRangeReader(_ context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
@@ -398,22 +554,21 @@ func (d *driver) NewWriter(_ context.Context, key string, opts *blob.WriterOptio
 	if err := blob.CallHook(opts.BeforeWrite, blob.NoNative); err != nil {
 		return nil, err
 	}
-	dir, file := keyPath(key)
-	f, tmp, err := d.createTemp(dir)
+	f, tmp, err := d.createTemp(d.tempDir(key))
 	if err != nil {
 		return nil, err
 	}
-	return &writer{d: d, dir: dir, file: file, f: f, tmp: tmp, opts: *opts, hash: md5.New()}, nil
+	return &writer{d: d, key: key, f: f, tmp: tmp, opts: *opts, hash: md5.New()}, nil
 }
 
 type writer struct {
-	d         *driver
-	dir, file string
-	f         *os.File
-	tmp       string
-	opts      blob.WriterOptions
-	hash      hash.Hash
-	size      int64
+	d    *driver
+	key  string
+	f    *os.File
+	tmp  string
+	opts blob.WriterOptions
+	hash hash.Hash
+	size int64
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -424,12 +579,17 @@ func (w *writer) Write(p []byte) (int, error) {
 }
 
 func (w *writer) Close() error {
-	if err := w.f.Close(); err != nil {
+	st, err := w.f.Stat()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		w.d.root.Remove(w.tmp)
 		return fsError(err)
 	}
 	m := &meta{
-		Size: w.size, ETag: `"` + hex.EncodeToString(w.hash.Sum(nil)) + `"`, ModTime: time.Now().UTC(),
+		Size: w.size, MTime: st.ModTime().UnixNano(), ModTime: st.ModTime().UTC(),
+		ETag:        `"` + hex.EncodeToString(w.hash.Sum(nil)) + `"`,
 		ContentType: w.opts.ContentType, ContentEncoding: w.opts.ContentEncoding,
 		ContentDisposition: w.opts.ContentDisposition, ContentLanguage: w.opts.ContentLanguage,
 		CacheControl: w.opts.CacheControl, Metadata: w.opts.Metadata,
@@ -437,7 +597,7 @@ func (w *writer) Close() error {
 	if m.ContentType == "" {
 		m.ContentType = "application/octet-stream"
 	}
-	return w.d.commit(w.dir, w.file, w.tmp, m, w.opts.IfNotExist, w.opts.IfMatch)
+	return w.d.commit(w.key, w.tmp, m, w.opts.IfNotExist, w.opts.IfMatch)
 }
 
 func (w *writer) Abort(error) error {
@@ -448,10 +608,10 @@ func (w *writer) Abort(error) error {
 	return nil
 }
 
-// commit moves the temporary data file tmp into place as dir/file with
-// metadata m, checking the preconditions under the exclusive lock. It
-// removes tmp on failure.
-func (d *driver) commit(dir, file, tmp string, m *meta, ifNotExist bool, ifMatch string) (err error) {
+// commit moves the temporary data file tmp into place as key with metadata
+// m, checking the preconditions under the exclusive lock. It removes tmp on
+// failure.
+func (d *driver) commit(key, tmp string, m *meta, ifNotExist bool, ifMatch string) (err error) {
 	defer func() {
 		if err != nil {
 			d.root.Remove(tmp)
@@ -461,7 +621,7 @@ func (d *driver) commit(dir, file, tmp string, m *meta, ifNotExist bool, ifMatch
 	if err != nil {
 		return err
 	}
-	mf, mtmp, err := d.createTemp(dir)
+	mf, mtmp, err := d.createTemp(d.tempDir(key))
 	if err != nil {
 		return err
 	}
@@ -474,24 +634,38 @@ func (d *driver) commit(dir, file, tmp string, m *meta, ifNotExist bool, ifMatch
 		return fsError(werr)
 	}
 
-	l, err := lock(d.root, true)
+	l, err := d.lock(true)
 	if err != nil {
 		return err
 	}
 	defer l.unlock()
-	if ifNotExist || ifMatch != "" {
-		if err := d.checkPrecondition(dir, file, ifNotExist, ifMatch); err != nil {
-			return err
-		}
+	cur, st, err := d.find(key)
+	if err != nil {
+		return err
+	}
+	if err := d.checkPrecondition(cur, st, ifNotExist, ifMatch); err != nil {
+		return err
 	}
 	if commitHook != nil {
 		commitHook()
 	}
-	if err := d.root.Rename(mtmp, path.Join(dir, sidecar(file))); err != nil {
+	at, err := d.place(key)
+	if err != nil {
+		return err
+	}
+	if err := d.root.MkdirAll(path.Dir(at.meta), 0o777); err != nil {
 		return fsError(err)
 	}
-	if err := d.root.Rename(tmp, path.Join(dir, file)); err != nil {
+	if err := d.root.Rename(mtmp, at.meta); err != nil {
 		return fsError(err)
+	}
+	if err := d.root.Rename(tmp, at.data); err != nil {
+		return fsError(err)
+	}
+	if st != nil && cur.data != at.data {
+		// The key moved (from the overflow folder to its own path, now
+		// free): the old copy goes.
+		d.removeData(cur.data)
 	}
 	return nil
 }
@@ -500,20 +674,74 @@ func (d *driver) commit(dir, file, tmp string, m *meta, ifNotExist bool, ifMatch
 // the renames, to widen the window a missing lock would leave open.
 var commitHook func()
 
-// checkPrecondition runs under the exclusive lock.
-func (d *driver) checkPrecondition(dir, file string, ifNotExist bool, ifMatch string) error {
-	st, err := d.root.Stat(path.Join(dir, file))
-	exists := err == nil && st.Mode().IsRegular()
-	if err != nil && !isNotDirOrNotExist(err) {
-		return fsError(err)
+// find returns where key is stored and its data file's stat; st is nil
+// when key does not exist. The caller holds the lock.
+func (d *driver) find(key string) (loc, fs.FileInfo, error) {
+	for _, at := range d.locs(key) {
+		st, err := d.root.Stat(at.data)
+		if err != nil {
+			if isNotDirOrNotExist(err) {
+				continue
+			}
+			return loc{}, nil, fsError(err)
+		}
+		if st.Mode().IsRegular() {
+			return at, st, nil
+		}
 	}
+	return loc{}, nil, nil
+}
+
+// place returns where a write of key goes, making the directories it
+// needs: in the natural layout its own path if it can be one and nothing
+// stands in the way (a file where a directory must be, a directory where
+// the file must be), else the overflow folder. The caller holds the
+// exclusive lock.
+func (d *driver) place(key string) (loc, error) {
+	at := d.locs(key)
+	if len(at) == 2 {
+		free, err := d.free(key)
+		if err != nil {
+			return loc{}, err
+		}
+		if free {
+			return at[0], nil
+		}
+		at = at[1:]
+	}
+	if err := d.root.MkdirAll(path.Dir(at[0].data), 0o777); err != nil {
+		return loc{}, fsError(err)
+	}
+	return at[0], nil
+}
+
+// free reports whether the natural path p can take a file, making its
+// parent directories.
+func (d *driver) free(p string) (bool, error) {
+	if dir := path.Dir(p); dir != "." {
+		if err := d.root.MkdirAll(dir, 0o777); err != nil {
+			if isNotDir(err) || errors.Is(err, fs.ErrExist) {
+				return false, nil // a file stands where a directory must be
+			}
+			return false, fsError(err)
+		}
+	}
+	st, err := d.root.Lstat(p)
+	if err == nil && st.IsDir() {
+		return false, nil
+	}
+	return true, nil
+}
+
+// checkPrecondition runs under the exclusive lock; at and st are find's.
+func (d *driver) checkPrecondition(at loc, st fs.FileInfo, ifNotExist bool, ifMatch string) error {
 	switch {
-	case ifNotExist && exists:
+	case ifNotExist && st != nil:
 		return blob.Errorf(blob.ErrPreconditionFailed, "object exists")
-	case ifMatch != "" && !exists:
+	case ifMatch != "" && st == nil:
 		return blob.Errorf(blob.ErrPreconditionFailed, "object does not exist, so it cannot match ETag %s", ifMatch)
 	case ifMatch != "":
-		m, err := d.readMeta(dir, file, st)
+		m, err := d.readMeta(at.meta, st)
 		if err != nil {
 			return err
 		}
@@ -531,19 +759,30 @@ func (d *driver) List(_ context.Context, opts *blob.ListOptions) (*blob.ListPage
 	if _, _, err := pager.After(opts.PageToken); err != nil {
 		return nil, err
 	}
+	found := map[string]loc{}
 	dir, keyPrefix := dirPrefix(opts.Prefix)
-	found := map[string][2]string{} // key -> dir, file
-	if err := d.walk(dir, keyPrefix, "", found); err != nil {
-		return nil, err
+	if !d.natural {
+		if err := d.walk(dir, ".", keyPrefix, "", found); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := d.walk(path.Join(overflowDir, dir), overflowDir, keyPrefix, "", found); err != nil {
+			return nil, err
+		}
+		if dir, keyPrefix, ok := naturalDir(opts.Prefix); ok {
+			if err := d.walkNatural(dir, keyPrefix, found); err != nil {
+				return nil, err
+			}
+		}
 	}
 	keys := slices.Sorted(maps.Keys(found))
 	return pager.Page(keys, opts, func(k string) (blob.ObjectInfo, bool) {
-		loc := found[k]
-		st, err := d.root.Stat(path.Join(loc[0], loc[1]))
+		at := found[k]
+		st, err := d.root.Stat(at.data)
 		if err != nil || !st.Mode().IsRegular() {
 			return blob.ObjectInfo{}, false
 		}
-		m, err := d.readMeta(loc[0], loc[1], st)
+		m, err := d.readMeta(at.meta, st)
 		if err != nil {
 			return blob.ObjectInfo{}, false
 		}
@@ -551,20 +790,80 @@ func (d *driver) List(_ context.Context, opts *blob.ListOptions) (*blob.ListPage
 	})
 }
 
-// walk adds to found every key stored under dir, which stands for the key
-// prefix keyPrefix plus the escaped piece text pending.
-func (d *driver) walk(dir, keyPrefix, pending string, found map[string][2]string) error {
+// naturalDir returns the directory, relative to the root, under which the
+// natural layout keeps every key starting with prefix, and the key prefix
+// it stands for; ok is false when no key with that prefix can be a path.
+func naturalDir(prefix string) (dir, keyPrefix string, ok bool) {
+	i := strings.LastIndexByte(prefix, '/')
+	if i < 0 {
+		return ".", "", true
+	}
+	if !naturalKey(prefix[:i]) {
+		return "", "", false
+	}
+	return prefix[:i], prefix[:i+1], true
+}
+
+// readDir reads the entries of dir; a missing dir, or a file, has none.
+func (d *driver) readDir(dir string) ([]fs.DirEntry, error) {
 	f, err := d.root.Open(dir)
 	if err != nil {
 		if isNotDirOrNotExist(err) {
-			return nil
+			return nil, nil
 		}
-		return fsError(err)
+		return nil, fsError(err)
 	}
+	defer f.Close()
 	entries, err := f.ReadDir(-1)
-	f.Close()
 	if err != nil {
-		return fsError(err)
+		if isNotDir(err) {
+			return nil, nil // a file where the prefix names a folder
+		}
+		return nil, fsError(err)
+	}
+	return entries, nil
+}
+
+// walkNatural adds to found every key stored at its own path under dir,
+// which stands for keyPrefix: every regular file whose path is a valid
+// key, but not the hidden folder. Symbolic links and other special files
+// are not objects.
+func (d *driver) walkNatural(dir, keyPrefix string, found map[string]loc) error {
+	if len(keyPrefix) >= blob.MaxKeyLen {
+		return nil // nothing deeper is a valid key
+	}
+	entries, err := d.readDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if dir == "." && strings.EqualFold(name, hiddenDir) {
+			continue
+		}
+		switch {
+		case e.IsDir():
+			if err := d.walkNatural(path.Join(dir, name), keyPrefix+name+"/", found); err != nil {
+				return err
+			}
+		case e.Type().IsRegular():
+			key := keyPrefix + name
+			if blob.ValidateKey(key) != nil || !naturalKey(key) {
+				continue
+			}
+			found[key] = loc{path.Join(dir, name), escapedPath(metaDir, key)}
+		}
+	}
+	return nil
+}
+
+// walk adds to found every key the escaped layout stores under dir, which
+// stands for the key prefix keyPrefix plus the escaped piece text pending;
+// base is the directory the layout starts at.
+func (d *driver) walk(dir, base, keyPrefix, pending string, found map[string]loc) error {
+	entries, err := d.readDir(dir)
+	if err != nil {
+		return err
 	}
 	for _, e := range entries {
 		name := e.Name()
@@ -575,7 +874,7 @@ func (d *driver) walk(dir, keyPrefix, pending string, found map[string][2]string
 		case e.IsDir():
 			switch name[len(name)-1] {
 			case pieceMark:
-				if err := d.walk(path.Join(dir, name), keyPrefix, pending+name[:len(name)-1], found); err != nil {
+				if err := d.walk(path.Join(dir, name), base, keyPrefix, pending+name[:len(name)-1], found); err != nil {
 					return err
 				}
 			case dirMark:
@@ -583,7 +882,7 @@ func (d *driver) walk(dir, keyPrefix, pending string, found map[string][2]string
 				if !ok {
 					continue
 				}
-				if err := d.walk(path.Join(dir, name), keyPrefix+seg+"/", "", found); err != nil {
+				if err := d.walk(path.Join(dir, name), base, keyPrefix+seg+"/", "", found); err != nil {
 					return err
 				}
 			}
@@ -596,17 +895,20 @@ func (d *driver) walk(dir, keyPrefix, pending string, found map[string][2]string
 			if blob.ValidateKey(key) != nil {
 				continue
 			}
-			if kd, kf := keyPath(key); kd != dir || kf != name {
+			if escapedPath(base, key) != path.Join(dir, name) {
 				continue // not a name the layout would give this key
 			}
-			found[key] = [2]string{dir, name}
+			if _, ok := found[key]; !ok {
+				at := d.locs(key)
+				found[key] = at[len(at)-1]
+			}
 		}
 	}
 	return nil
 }
 
 func (d *driver) Delete(_ context.Context, key string) error {
-	l, err := lock(d.root, true)
+	l, err := d.lock(true)
 	if err != nil {
 		return err
 	}
@@ -614,31 +916,57 @@ func (d *driver) Delete(_ context.Context, key string) error {
 	return d.remove(key)
 }
 
-// remove deletes key's data and sidecar and the directories that leaves
-// empty. The caller holds the exclusive lock.
+// remove deletes key's data (wherever it is) and metadata, and the
+// directories that leaves empty. The caller holds the exclusive lock.
 func (d *driver) remove(key string) error {
-	dir, file := keyPath(key)
-	if err := d.root.Remove(path.Join(dir, file)); err != nil {
+	for _, at := range d.locs(key) {
+		if err := d.removeData(at.data); err != nil {
+			return err
+		}
+	}
+	at := d.locs(key)[0]
+	if err := d.root.Remove(at.meta); err != nil && !isNotDirOrNotExist(err) {
+		return fsError(err)
+	}
+	d.prune(path.Dir(at.meta))
+	return nil
+}
+
+// removeData removes the data file p, if it is one, and the directories
+// that leaves empty.
+func (d *driver) removeData(p string) error {
+	st, err := d.root.Lstat(p)
+	if err != nil {
 		if isNotDirOrNotExist(err) {
 			return nil
 		}
 		return fsError(err)
 	}
-	if err := d.root.Remove(path.Join(dir, sidecar(file))); err != nil && !isNotDirOrNotExist(err) {
+	if st.IsDir() {
+		return nil // a folder of keys, not this key
+	}
+	if err := d.root.Remove(p); err != nil && !isNotDirOrNotExist(err) {
 		return fsError(err)
 	}
-	for dir != "." {
+	d.prune(path.Dir(p))
+	return nil
+}
+
+// prune removes dir and its parents while they are empty, up to the root
+// or the layout's own folders, which stay. An object store has no empty
+// folders, so a folder emptied by a Delete goes, as it would there.
+func (d *driver) prune(dir string) {
+	for dir != "." && dir != hiddenDir && dir != metaDir && dir != overflowDir {
 		if d.root.Remove(dir) != nil {
-			break // not empty, or gone
+			return // not empty, or gone
 		}
 		dir = path.Dir(dir)
 	}
-	return nil
 }
 
 // DeleteKeys deletes every key under one hold of the lock.
 func (d *driver) DeleteKeys(_ context.Context, keys []string) error {
-	l, err := lock(d.root, true)
+	l, err := d.lock(true)
 	if err != nil {
 		return err
 	}
@@ -664,12 +992,16 @@ func (d *driver) Copy(_ context.Context, dstKey, srcKey string, opts *blob.CopyO
 		return err
 	}
 	defer src.Close()
-	dir, file := keyPath(dstKey)
-	f, tmp, err := d.createTemp(dir)
+	f, tmp, err := d.createTemp(d.tempDir(dstKey))
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(f, io.NewSectionReader(src, 0, m.Size))
+	sum := md5.New()
+	_, err = io.Copy(io.MultiWriter(f, sum), io.NewSectionReader(src, 0, m.Size))
+	var st fs.FileInfo
+	if err == nil {
+		st, err = f.Stat()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -678,14 +1010,15 @@ func (d *driver) Copy(_ context.Context, dstKey, srcKey string, opts *blob.CopyO
 		return fsError(err)
 	}
 	c := *m
-	c.ModTime = time.Now().UTC()
+	c.MTime, c.ModTime = st.ModTime().UnixNano(), st.ModTime().UTC()
+	c.ETag = `"` + hex.EncodeToString(sum.Sum(nil)) + `"`
 	if opts.Metadata != nil {
 		c.Metadata = opts.Metadata
 	}
 	if opts.ContentType != "" {
 		c.ContentType = opts.ContentType
 	}
-	return d.commit(dir, file, tmp, &c, opts.IfNotExist, "")
+	return d.commit(dstKey, tmp, &c, opts.IfNotExist, "")
 }
 
 func (d *driver) SignedURL(context.Context, string, *blob.SignedURLOptions) (string, error) {

@@ -21,11 +21,18 @@ import (
 
 func open(t *testing.T, dir string) blob.Bucket {
 	t.Helper()
-	b, err := fileblob.Open(dir, nil)
+	return openLayout(t, dir, "")
+}
+
+func openLayout(t *testing.T, dir string, layout fileblob.Layout) blob.Bucket {
+	t.Helper()
+	b, err := fileblob.Open(dir, &fileblob.Options{Layout: layout})
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close() })
 	return b
 }
+
+var layouts = []fileblob.Layout{fileblob.LayoutNatural, fileblob.LayoutEscaped}
 
 // files lists every file under dir, relative and slash-separated.
 func files(t *testing.T, dir string) []string {
@@ -53,11 +60,17 @@ var trickyKeys = []string{
 }
 
 func TestEveryKeyRoundTripsAndStaysInside(t *testing.T) {
+	for _, layout := range layouts {
+		t.Run(string(layout), func(t *testing.T) { everyKey(t, layout) })
+	}
+}
+
+func everyKey(t *testing.T, layout fileblob.Layout) {
 	ctx := context.Background()
 	parent := t.TempDir()
 	root := filepath.Join(parent, "root")
 	require.NoError(t, os.Mkdir(root, 0o755))
-	b := open(t, root)
+	b := openLayout(t, root, layout)
 
 	for i, k := range trickyKeys {
 		require.NoError(t, blob.ValidateKey(k), "test key %q must be valid", k)
@@ -86,37 +99,175 @@ func TestEveryKeyRoundTripsAndStaysInside(t *testing.T) {
 			require.LessOrEqual(t, len(part), 255, "name too long: %q", f)
 		}
 	}
+
+	for _, k := range trickyKeys {
+		require.NoError(t, b.Delete(ctx, k), "key %q", k)
+	}
+	left := files(t, root)
+	require.Len(t, left, 1, "only the lock is left after every key is deleted: %q", left)
 }
 
-func TestLayoutIsReadable(t *testing.T) {
+// TestNaturalLayout checks that keys are plain paths other programs read,
+// and that the keys a file system cannot hold as paths go to the hidden
+// folder and come back when their path is free.
+func TestNaturalLayout(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
 	b := open(t, root)
-	require.NoError(t, blob.WriteAll(ctx, b, "reports/2026/q3.csv", []byte("x"), nil))
-	require.NoError(t, blob.WriteAll(ctx, b, "reports", []byte("y"), nil))
+	write := func(k, v string) { require.NoError(t, blob.WriteAll(ctx, b, k, []byte(v), nil), k) }
+	read := func(k string) string {
+		got, err := blob.ReadAll(ctx, b, k)
+		require.NoError(t, err, k)
+		return string(got)
+	}
+	write("reports/2026/q3.csv", "x")
+	write("reports", "y") // a folder stands in its way
+	write(".hidden", "h")
+	write("100% sure", "p")
+	write("a//b", "e")
 	require.ElementsMatch(t, []string{
-		"%!lock", "reports", "%!mreports", "reports%/2026%/q3.csv", "reports%/2026%/%!mq3.csv",
+		"reports/2026/q3.csv", ".hidden", "100% sure",
+		".anyblob/lock", ".anyblob/k/reports", ".anyblob/k/a%/%%/b",
+		".anyblob/m/reports", ".anyblob/m/reports%/2026%/q3.csv", ".anyblob/m/%2Ehidden",
+		".anyblob/m/100%25 sure", ".anyblob/m/a%/%%/b",
 	}, files(t, root))
+	raw, err := os.ReadFile(filepath.Join(root, "reports", "2026", "q3.csv"))
+	require.NoError(t, err)
+	require.Equal(t, "x", string(raw), "other programs read the file under the key's own path")
+
+	page, err := b.List(ctx, &blob.ListOptions{Delimiter: "/"})
+	require.NoError(t, err)
+	var keys []string
+	for _, o := range page.Objects {
+		keys = append(keys, o.Key)
+	}
+	require.Equal(t, []string{".hidden", "100% sure", "reports"}, keys)
+	require.Equal(t, []string{"a/", "reports/"}, page.Prefixes)
+
+	// Once its path is free, the key moves there on its next write.
+	require.NoError(t, b.Delete(ctx, "reports/2026/q3.csv"))
+	_, err = os.Stat(filepath.Join(root, "reports"))
+	require.ErrorIs(t, err, fs.ErrNotExist, "emptied folders go")
+	require.Equal(t, "y", read("reports"))
+	write("reports", "z")
+	require.Equal(t, "z", read("reports"))
+	raw, err = os.ReadFile(filepath.Join(root, "reports"))
+	require.NoError(t, err)
+	require.Equal(t, "z", string(raw))
+	require.NotContains(t, files(t, root), ".anyblob/k/reports", "the old copy is gone")
+
+	// A file stands where a folder must be: the key goes to the hidden folder.
+	write("reports/late.txt", "l")
+	require.Equal(t, "l", read("reports/late.txt"))
+	require.Contains(t, files(t, root), ".anyblob/k/reports%/late.txt")
+	page, err = b.List(ctx, &blob.ListOptions{Prefix: "reports"})
+	require.NoError(t, err)
+	require.Len(t, page.Objects, 2)
 }
 
-func TestHandPlacedFiles(t *testing.T) {
+// TestExistingTree opens a tree written by other programs: every regular
+// file is an object under its own path, with attributes from its stat,
+// and special files are not objects.
+func TestExistingTree(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(root, "dropped.txt"), []byte("by hand"), 0o644))
-	require.NoError(t, os.MkdirAll(filepath.Join(root, "plain-dir"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(root, "plain-dir", "f"), []byte("?"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(root, "bad%zz"), []byte("?"), 0o644))
+	put := func(p, v string) {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
+		require.NoError(t, os.WriteFile(full, []byte(v), 0o644))
+	}
+	put("dropped.txt", "by hand")
+	put("sub/deep/page.html", "<p>")
+	put("odd%zz name", "?")
+	put(".config", "c")
+	require.NoError(t, os.Symlink("dropped.txt", filepath.Join(root, "link")))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "empty"), 0o755))
 	b := open(t, root)
 
-	page, err := b.List(ctx, nil)
-	require.NoError(t, err)
-	require.Len(t, page.Objects, 1, "only names the layout could produce are objects")
-	require.Equal(t, "dropped.txt", page.Objects[0].Key)
+	var keys []string
+	for o, err := range blob.Objects(ctx, b, nil) {
+		require.NoError(t, err)
+		keys = append(keys, o.Key)
+	}
+	require.Equal(t, []string{".config", "dropped.txt", "odd%zz name", "sub/deep/page.html"}, keys)
 	a, err := b.Attributes(ctx, "dropped.txt")
 	require.NoError(t, err)
 	require.Equal(t, int64(7), a.Size)
-	require.Equal(t, "application/octet-stream", a.ContentType)
+	require.Equal(t, "text/plain; charset=utf-8", a.ContentType, "from the extension")
 	require.NotEmpty(t, a.ETag)
+	a, err = b.Attributes(ctx, "sub/deep/page.html")
+	require.NoError(t, err)
+	require.Equal(t, "text/html; charset=utf-8", a.ContentType)
+	got, err := blob.ReadAll(ctx, b, "sub/deep/page.html")
+	require.NoError(t, err)
+	require.Equal(t, "<p>", string(got))
+
+	// The reads left nothing behind.
+	_, err = os.Stat(filepath.Join(root, ".anyblob"))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+
+	// An ETag derived from the stat still guards a conditional write.
+	err = blob.WriteAll(ctx, b, "dropped.txt", []byte("new"), &blob.WriterOptions{IfMatch: `"0-0"`})
+	require.ErrorIs(t, err, blob.ErrPreconditionFailed)
+	a, err = b.Attributes(ctx, "dropped.txt")
+	require.NoError(t, err)
+	require.NoError(t, blob.WriteAll(ctx, b, "dropped.txt", []byte("new"), &blob.WriterOptions{IfMatch: a.ETag}))
+}
+
+// TestChangedByAnotherProgram rewrites an object's file behind the
+// bucket's back: the recorded metadata no longer describes it, and the
+// attributes come from the file as it is now.
+func TestChangedByAnotherProgram(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b := open(t, root)
+	require.NoError(t, blob.WriteAll(ctx, b, "notes.txt", []byte("first"), &blob.WriterOptions{ContentType: "text/x-notes"}))
+	before, err := b.Attributes(ctx, "notes.txt")
+	require.NoError(t, err)
+	require.NotNil(t, before.MD5)
+	require.Equal(t, "text/x-notes", before.ContentType)
+
+	require.NoError(t, os.WriteFile(filepath.Join(root, "notes.txt"), []byte("edited elsewhere"), 0o644))
+	after, err := b.Attributes(ctx, "notes.txt")
+	require.NoError(t, err)
+	require.Equal(t, int64(len("edited elsewhere")), after.Size)
+	require.NotEqual(t, before.ETag, after.ETag)
+	require.Nil(t, after.MD5, "no digest is claimed for content this package did not write")
+	got, err := blob.ReadAll(ctx, b, "notes.txt")
+	require.NoError(t, err)
+	require.Equal(t, "edited elsewhere", string(got))
+}
+
+// TestEscapedLayout checks the layout of earlier releases: its names, and
+// that a directory written in it is opened in it by default.
+func TestEscapedLayout(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b, err := fileblob.Open(root, &fileblob.Options{Layout: fileblob.LayoutEscaped})
+	require.NoError(t, err)
+	require.NoError(t, blob.WriteAll(ctx, b, "reports/2026/q3.csv", []byte("x"), nil))
+	require.NoError(t, blob.WriteAll(ctx, b, "reports", []byte("y"), nil))
+	require.NoError(t, b.Close())
+	require.ElementsMatch(t, []string{
+		"%!lock", "reports", "%!mreports", "reports%/2026%/q3.csv", "reports%/2026%/%!mq3.csv",
+	}, files(t, root))
+
+	b, err = blob.OpenBucket(ctx, "file://"+filepath.ToSlash(root))
+	require.NoError(t, err)
+	defer b.Close()
+	got, err := blob.ReadAll(ctx, b, "reports/2026/q3.csv")
+	require.NoError(t, err, "detected as the escaped layout")
+	require.Equal(t, "x", string(got))
+	page, err := b.List(ctx, nil)
+	require.NoError(t, err)
+	require.Len(t, page.Objects, 2)
+
+	// Asked for the natural layout, the same directory shows plain files.
+	n, err := blob.OpenBucket(ctx, "file://"+filepath.ToSlash(root)+"?layout=natural")
+	require.NoError(t, err)
+	defer n.Close()
+	_, err = blob.ReadAll(ctx, n, "reports/2026/q3.csv")
+	require.ErrorIs(t, err, blob.ErrNotFound)
 }
 
 func TestNothingLeftBehindByFailedWrites(t *testing.T) {
@@ -141,11 +292,11 @@ func TestNothingLeftBehindByFailedWrites(t *testing.T) {
 	err = blob.WriteAll(context.Background(), b, "d/x", []byte("2"), &blob.WriterOptions{IfNotExist: true})
 	require.ErrorIs(t, err, blob.ErrPreconditionFailed)
 
-	require.ElementsMatch(t, []string{"%!lock", "d%/x", "d%/%!mx"}, files(t, root), "no temporary file survives")
+	require.ElementsMatch(t, []string{".anyblob/lock", "d/x", ".anyblob/m/d%/x"}, files(t, root), "no temporary file survives")
 
 	require.NoError(t, b.Delete(context.Background(), "d/x"))
-	require.Equal(t, []string{"%!lock"}, files(t, root), "emptied directories are removed")
-	_, err = os.Stat(filepath.Join(root, "d%"))
+	require.Equal(t, []string{".anyblob/lock"}, files(t, root), "emptied directories are removed")
+	_, err = os.Stat(filepath.Join(root, "d"))
 	require.ErrorIs(t, err, fs.ErrNotExist)
 }
 
@@ -188,6 +339,8 @@ func TestOpen(t *testing.T) {
 		{u(file, ""), blob.ErrInvalidArgument, "not a directory"},
 		{u(dir, "create_dir=maybe"), blob.ErrInvalidArgument, "not a boolean"},
 		{u(dir, "colour=red"), blob.ErrInvalidArgument, `unknown file URL parameter "colour"`},
+		{u(dir, "layout=escaped"), nil, ""},
+		{u(dir, "layout=flat"), blob.ErrInvalidArgument, `layout="flat" is not natural or escaped`},
 		{"file://otherhost/x", blob.ErrInvalidArgument, "host must be empty or localhost"},
 		// A directory that cannot be made (a file stands in its path) is
 		// not "not found".

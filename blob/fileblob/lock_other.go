@@ -12,7 +12,7 @@ var processLock sync.RWMutex
 
 type fileLock struct{ exclusive bool }
 
-func lock(_ *os.Root, exclusive bool) (*fileLock, error) {
+func lockFile(_ *os.Root, _ string, exclusive bool) (*fileLock, error) {
 	if exclusive {
 		processLock.Lock()
 	} else {
@@ -30,3 +30,5 @@ func (l *fileLock) unlock() {
 }
 
 func isNotDir(error) bool { return false }
+
+const openNonblock = 0

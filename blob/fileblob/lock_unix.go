@@ -13,9 +13,10 @@ import (
 // read that needed none.
 type fileLock struct{ f *os.File }
 
-// lock takes the bucket's lock, exclusive or shared, waiting for it. Every
-// call opens the lock file anew: flock locks belong to an open file, so two
-// goroutines of one process exclude each other just as two processes do.
+// lockFile takes the bucket's lock, the file name, exclusive or shared,
+// waiting for it. Every call opens the lock file anew: flock locks belong
+// to an open file, so two goroutines of one process exclude each other
+// just as two processes do.
 //
 // Only writers create the lock file (with the process umask, like any
 // file). A reader opens it read-only, which flock allows; where there is
@@ -23,13 +24,13 @@ type fileLock struct{ f *os.File }
 // or it may not be read, the read takes no lock: nothing writes there
 // through this package, or we could not lock anyway. So a directory the
 // user can only read is read, and listed, without a trace.
-func lock(root *os.Root, exclusive bool) (*fileLock, error) {
+func lockFile(root *os.Root, name string, exclusive bool) (*fileLock, error) {
 	var f *os.File
 	var err error
 	if exclusive {
-		f, err = root.OpenFile(lockName, os.O_RDWR|os.O_CREATE, 0o666)
+		f, err = root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o666)
 	} else {
-		f, err = root.OpenFile(lockName, os.O_RDONLY, 0)
+		f, err = root.OpenFile(name, os.O_RDONLY, 0)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 			return &fileLock{}, nil
 		}
@@ -62,3 +63,6 @@ func (l *fileLock) unlock() {
 }
 
 func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) }
+
+// openNonblock opens a named pipe without waiting for a writer.
+const openNonblock = syscall.O_NONBLOCK

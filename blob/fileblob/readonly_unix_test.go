@@ -24,20 +24,31 @@ import (
 // as nobody (uid 65534) when the test runs as root, which ignores
 // permission bits, else as the test's own user. Listing, reading and
 // Attributes work, writes and deletes fail with ErrPermissionDenied, and
-// the reads leave no file behind.
+// the reads leave no file behind. It does so in each layout, and on a
+// tree with no file of this package (as another program writes it).
 func TestReadOnlyDirectory(t *testing.T) {
+	for _, layout := range []string{"natural", "escaped", "plain"} {
+		t.Run(layout, func(t *testing.T) { readOnlyDirectory(t, layout) })
+	}
+}
+
+func readOnlyDirectory(t *testing.T, layout string) {
 	ctx := context.Background()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "shared")
-	b, err := fileblob.Open(dir, &fileblob.Options{CreateDir: true})
+	opts := &fileblob.Options{CreateDir: true}
+	if layout == "escaped" {
+		opts.Layout = fileblob.LayoutEscaped
+	}
+	b, err := fileblob.Open(dir, opts)
 	require.NoError(t, err)
 	for _, k := range []string{"a.txt", "sub/b.txt", "sub/deep/c.txt"} {
 		require.NoError(t, blob.WriteAll(ctx, b, k, []byte("content of "+k), nil))
 	}
 	require.NoError(t, b.Close())
-	// A fresh copy of the tree: what a tool other than this package (or an
-	// earlier release without a lock file) would leave, so no lock file.
-	require.NoError(t, os.Remove(filepath.Join(dir, "%!lock")))
+	if layout == "plain" {
+		require.NoError(t, os.RemoveAll(filepath.Join(dir, ".anyblob")))
+	}
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
