@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// Limits are the longest keys a backend stores, as its driver knows them.
-// The zero value means no limit beyond the portable ones (ValidateKey).
+// Limits are the keys a backend stores, as its driver knows them: the
+// longest, and which valid keys it refuses. The zero value means no limit
+// beyond the portable ones (ValidateKey).
 type Limits struct {
 	// MaxKeyLen is the longest key, in bytes; 0 means MaxKeyLen.
 	MaxKeyLen int
@@ -15,6 +16,16 @@ type Limits struct {
 	// as files, such as MinIO, store at most 255 bytes a segment); 0 means
 	// none but MaxKeyLen.
 	MaxSegmentLen int
+	// Refuses, when not nil, says why the backend refuses the valid key
+	// with ErrInvalidArgument, or "" when it stores it: the keys an
+	// S3-compatible server would store under another name ("a//b" on
+	// MinIO). nil refuses none.
+	Refuses func(key string) string
+	// NoObjectFolders, when not "", says why the backend cannot hold an
+	// object and keys under it as a folder at once ("a" beside "a/1"; a
+	// folder marker "a/" is no object of that kind): the write of the
+	// second fails with ErrInvalidArgument. "" means it can.
+	NoObjectFolders string
 }
 
 // MaxSingleKeyLen is the longest key of one segment (no '/') the backend
@@ -67,13 +78,17 @@ func limitsOf(ctx context.Context, d Driver) (Limits, error) {
 	return Limits{MaxKeyLen: MaxKeyLen}, nil
 }
 
-// Limits implements Limiter: the inner limits less the prefix.
+// Limits implements Limiter: the inner limits less the prefix, and the
+// inner refusals of the prefixed key.
 func (p *prefixDriver) Limits(ctx context.Context) (Limits, error) {
 	l, err := limitsOf(ctx, p.d)
 	if err != nil {
 		return l, err
 	}
 	l.MaxKeyLen -= len(p.prefix)
+	if inner := l.Refuses; inner != nil {
+		l.Refuses = func(key string) string { return inner(p.prefix + key) }
+	}
 	if l.MaxSegmentLen > 0 {
 		// The prefix's last segment, if it does not end with '/', starts
 		// the key's first one.

@@ -180,6 +180,23 @@ func (s *suite) largeSize() int64 {
 	return s.h.LargeSize
 }
 
+// limits returns b's key limits (blob.LimitsOf).
+func (s *suite) limits(t *testing.T, b blob.Bucket) blob.Limits {
+	t.Helper()
+	l, err := blob.LimitsOf(t.Context(), b)
+	require.NoError(t, err, "blob.LimitsOf")
+	return l
+}
+
+// refused reports why b refuses key ("" when it stores it), as its driver
+// declares (blob.Limits.Refuses).
+func (s *suite) refused(t *testing.T, b blob.Bucket, key string) string {
+	if l := s.limits(t, b); l.Refuses != nil {
+		return l.Refuses(key)
+	}
+	return ""
+}
+
 // maxKeyLen is the longest one-segment key b accepts: Harness.MaxKeyLen,
 // else what b's driver says.
 func (s *suite) maxKeyLen(t *testing.T, b blob.Bucket) int {

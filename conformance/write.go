@@ -103,7 +103,14 @@ var writeChecks = []check{
 	}},
 	{"keys are stored exactly", func(t *testing.T, s *suite) {
 		b := s.open(t)
-		keys := append(slices.Clone(portableKeys), strings.Repeat("k", s.maxKeyLen(t, b)-3)+"/é" /* exactly the longest key */)
+		var keys []string
+		for _, k := range append(slices.Clone(portableKeys), strings.Repeat("k", s.maxKeyLen(t, b)-3)+"/é" /* exactly the longest key */) {
+			if why := s.refused(t, b, k); why != "" {
+				t.Logf("the backend refuses %q: %s (checked by \"declared refusals\")", k, why)
+				continue
+			}
+			keys = append(keys, k)
+		}
 		for i, k := range keys {
 			put(t, b, k, []byte(fmt.Sprint(i)), nil)
 		}
@@ -112,6 +119,47 @@ var writeChecks = []check{
 		}
 		listed, _ := listAll(t, b, blob.ListOptions{})
 		require.Equal(t, sorted(keys), listed)
+	}},
+	{"declared refusals", func(t *testing.T, s *suite) {
+		// The valid keys the driver says it refuses (blob.Limits.Refuses)
+		// are refused, and nothing of them is stored.
+		b := s.open(t)
+		n := 0
+		for _, k := range portableKeys {
+			why := s.refused(t, b, k)
+			if why == "" {
+				continue
+			}
+			n++
+			err := blob.WriteAll(t.Context(), b, k, []byte("x"), nil)
+			requireKind(t, err, blob.ErrInvalidArgument, "writing %q, declared refused: %s", k, why)
+		}
+		listed, _ := listAll(t, b, blob.ListOptions{})
+		require.Empty(t, listed, "a refused key left an object")
+		t.Logf("%d of the portable keys are refused by this backend", n)
+	}},
+	{"an object and a folder of the same name", func(t *testing.T, s *suite) {
+		// "x" beside "x/1", written in either order: both stored, or, where
+		// the driver says an object cannot also be a folder
+		// (blob.Limits.NoObjectFolders), the second refused and not stored.
+		b := s.open(t)
+		why := s.limits(t, b).NoObjectFolders
+		for _, pair := range [][2]string{{"x", "x/1"}, {"y/1", "y"}} {
+			put(t, b, pair[0], []byte(pair[0]), nil)
+			err := blob.WriteAll(t.Context(), b, pair[1], []byte(pair[1]), nil)
+			if why == "" {
+				require.NoError(t, err, "writing %q beside %q", pair[1], pair[0])
+				continue
+			}
+			requireKind(t, err, blob.ErrInvalidArgument, "writing %q beside %q (%s)", pair[1], pair[0], why)
+		}
+		put(t, b, "x/", []byte("marker"), nil) // a folder marker sits beside its object
+		listed, _ := listAll(t, b, blob.ListOptions{})
+		want := []string{"x", "x/", "x/1", "y", "y/1"}
+		if why != "" {
+			want = []string{"x", "x/", "y/1"}
+		}
+		require.Equal(t, want, listed)
 	}},
 	{"invalid keys are refused", func(t *testing.T, s *suite) {
 		b := s.open(t)

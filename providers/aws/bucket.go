@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,15 +71,27 @@ type driver struct {
 // k is the stored name of key. Under EscapeKeys, a stored name with a
 // path segment over maxSegment bytes is ErrInvalidArgument: file-backed
 // servers cannot hold it, and refusing it here fails every operation alike.
+// Otherwise, unless the server is trusted with every key (AWS,
+// Options.VerbatimKeys), a key the server's profile says it would store
+// under another name is ErrInvalidArgument naming the server and the
+// rule, before any request; while the server is not known yet, the
+// generic profile's rules apply.
 func (d *driver) k(key string) (string, error) {
 	if !d.esc {
 		if !d.c.verbatimKeys {
-			if why := mangled(key); why != "" {
-				server := d.c.Server()
-				if server == "" {
-					server = d.c.endpoint.Host
+			p := d.c.knownProfile()
+			if p == nil {
+				p = genericProfile
+			}
+			if why := p.rules.breaks(key); why != "" {
+				return "", blob.Errorf(blob.ErrInvalidArgument, "s3: the key has %s, which %s stores under another name or not at all (profile %s); refused before any request. Set escape_keys=true for a bucket only anyblob uses, or verbatim_keys=true for a server known to store keys as given", why, d.c.serverName(p), p.name)
+			}
+			if p.maxSegment > 0 {
+				for seg := range strings.SplitSeq(key, "/") {
+					if len(seg) > p.maxSegment {
+						return "", blob.Errorf(blob.ErrInvalidArgument, "s3: the key has a path segment of %d bytes; %s stores at most %d (profile %s)", len(seg), d.c.serverName(p), p.maxSegment, p.name)
+					}
 				}
-				return "", blob.Errorf(blob.ErrInvalidArgument, "s3: the key has %s, which S3-compatible servers (here %s) store under another name or not at all; refused before any request. Set escape_keys=true for a bucket only anyblob uses, or verbatim_keys=true for a server known to store keys as given", why, server)
 			}
 		}
 		return key, nil
@@ -92,47 +105,126 @@ func (d *driver) k(key string) (string, error) {
 	return s, nil
 }
 
-// Limits implements blob.Limiter. S3 stores keys of up to 1024 bytes;
-// MinIO, which keeps objects as files, stores segments of at most 255
-// bytes (253 once escaped under EscapeKeys). Which server it is comes from
-// the Server header of the first answer; before any, Limits asks with one
-// HEAD of the bucket (whose own outcome does not matter).
-func (d *driver) Limits(ctx context.Context) (blob.Limits, error) {
-	if d.c.server.Load() == nil {
-		_, _, _ = d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name})
-		if err := ctx.Err(); err != nil {
-			return blob.Limits{}, err
-		}
+// serverName names the server of profile p in messages: the profile's
+// name for the server, with the endpoint's host for the generic one.
+func (c *Client) serverName(p *profile) string {
+	if p == genericProfile {
+		return "the S3-compatible server at " + c.endpoint.Host
 	}
-	l := blob.Limits{MaxKeyLen: blob.MaxKeyLen}
-	if strings.Contains(strings.ToLower(d.c.Server()), "minio") {
-		l.MaxSegmentLen = maxSegment
-		if d.esc {
+	return p.server
+}
+
+// Limits implements blob.Limiter. S3 stores keys of up to 1024 bytes;
+// servers that keep objects as files (MinIO) store segments of at most 255
+// bytes (253 once escaped under EscapeKeys). Unless EscapeKeys or
+// VerbatimKeys is set, the keys the server's profile says it would store
+// under another name are refused (k), and where it keeps objects as files,
+// an object cannot also be a folder (writeKey). Which server it is comes
+// from its profile; before it is known, Limits asks with one HEAD of the
+// bucket (whose own outcome does not matter).
+func (d *driver) Limits(ctx context.Context) (blob.Limits, error) {
+	p, err := d.c.profileFor(ctx, d.name)
+	if err != nil {
+		return blob.Limits{}, err
+	}
+	l := blob.Limits{MaxKeyLen: blob.MaxKeyLen, MaxSegmentLen: p.maxSegment}
+	switch {
+	case d.esc:
+		if l.MaxSegmentLen > 0 {
 			l.MaxSegmentLen -= 2 // the escape marker and end
+		}
+	case !d.c.verbatimKeys:
+		if p.rules != 0 {
+			l.Refuses = p.rules.breaks
+		}
+		if p.folders {
+			l.NoObjectFolders = d.c.serverName(p) + " keeps objects as files"
 		}
 	}
 	return l, nil
 }
 
-// mangled says what in key S3-compatible servers other than AWS may not
-// store as given ("" when nothing): a leading "/", an empty path segment
-// ("a//b"; a trailing "/", as in folder markers, is fine), a "." or ".."
-// segment. Servers that keep objects as files normalize such paths (MinIO
-// stores "/x" as "x" and refuses "a//b"; others resolve "a/../b" to "b").
-func mangled(key string) string {
-	if strings.HasPrefix(key, "/") {
-		return "a leading '/'"
+// writeKey returns the stored name of key for a write, first learning the
+// server's profile (one HEAD, once per client, when nothing named it yet),
+// and refuses, before anything is sent, a write the profile says the
+// server cannot do faithfully: a key it would store under another name
+// (k), a conditional write on a server not known to apply conditions
+// atomically (ErrNotImplemented), and, on a server that keeps objects as
+// files, a key that would be an object and a folder at once
+// (ErrInvalidArgument): one of its parent folders is an object, or objects
+// exist under it. That last check costs one round trip (its requests go at
+// once), is not atomic against a concurrent write of a clashing key, and
+// does not apply under EscapeKeys or VerbatimKeys.
+func (d *driver) writeKey(ctx context.Context, key string, conditional bool) (string, error) {
+	p, err := d.c.profileFor(ctx, d.name)
+	if err != nil {
+		return "", err
 	}
-	segs := strings.Split(key, "/")
-	for i, seg := range segs {
-		switch {
-		case seg == "" && i < len(segs)-1:
-			return "an empty path segment ('//')"
-		case seg == "." || seg == "..":
-			return "a '" + seg + "' path segment"
+	stored, err := d.k(key)
+	if err != nil {
+		return "", err
+	}
+	if conditional && !p.conditional {
+		return "", blob.Errorf(blob.ErrNotImplemented, "s3: %s is not known to apply If-None-Match and If-Match atomically, so a conditional write could overwrite silently; refused (profile %s; set profile=generic if your server's version does)", d.c.serverName(p), p.name)
+	}
+	if !p.folders || d.esc || d.c.verbatimKeys {
+		return stored, nil
+	}
+	return stored, d.checkFolders(ctx, p, stored)
+}
+
+// checkFolders is writeKey's test of key against the objects around it.
+func (d *driver) checkFolders(ctx context.Context, p *profile, key string) error {
+	// The folders above key: "a" and "a/b" for "a/b/c" (and for the
+	// folder marker "a/b/c/", which may sit beside an object "a/b/c").
+	var parents []string
+	for i := 1; i < len(key)-1; i++ {
+		if key[i] == '/' {
+			parents = append(parents, key[:i])
 		}
 	}
-	return ""
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(parents)+1)
+	for _, parent := range parents {
+		go func() {
+			_, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: parent})
+			switch {
+			case err == nil:
+				err = blob.Errorf(blob.ErrInvalidArgument, "s3: %s cannot store %q while the object %q exists: it keeps objects as files, and an object cannot also be a folder there; refused before any data was sent (escape_keys=true stores both)", d.c.serverName(p), key, parent)
+			case kind(err) == blob.ErrNotFound:
+				err = nil
+			}
+			errs <- err
+		}()
+	}
+	n := len(parents)
+	if !strings.HasSuffix(key, "/") {
+		// The objects under key, but its folder marker "key/", which may
+		// sit beside it.
+		n++
+		go func() {
+			under := key + "/"
+			q := url.Values{"list-type": {"2"}, "prefix": {under}, "max-keys": {"2"}}
+			_, body, err := d.c.doRead(ctx, &Request{Method: http.MethodGet, Bucket: d.name, Query: q})
+			var res listResult
+			if err == nil {
+				if xerr := xml.Unmarshal(body, &res); xerr != nil {
+					err = blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: malformed answer: %v", xerr)
+				}
+			}
+			if err == nil && slices.ContainsFunc(res.Contents, func(o listObject) bool { return o.Key != under }) {
+				err = blob.Errorf(blob.ErrInvalidArgument, "s3: %s cannot store %q while objects exist under %q: it keeps objects as files, and a folder cannot also be an object there; refused before any data was sent (escape_keys=true stores both)", d.c.serverName(p), key, under)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxSegment is the longest path segment of a stored name under EscapeKeys
@@ -315,18 +407,20 @@ func xmlSafe(s string) bool {
 }
 
 type listResult struct {
-	IsTruncated           bool   `xml:"IsTruncated"`
-	NextContinuationToken string `xml:"NextContinuationToken"`
-	EncodingType          string `xml:"EncodingType"`
-	Contents              []struct {
-		Key          string `xml:"Key"`
-		LastModified string `xml:"LastModified"`
-		ETag         string `xml:"ETag"`
-		Size         int64  `xml:"Size"`
-	} `xml:"Contents"`
-	CommonPrefixes []struct {
+	IsTruncated           bool         `xml:"IsTruncated"`
+	NextContinuationToken string       `xml:"NextContinuationToken"`
+	EncodingType          string       `xml:"EncodingType"`
+	Contents              []listObject `xml:"Contents"`
+	CommonPrefixes        []struct {
 		Prefix string `xml:"Prefix"`
 	} `xml:"CommonPrefixes"`
+}
+
+type listObject struct {
+	Key          string `xml:"Key"`
+	LastModified string `xml:"LastModified"`
+	ETag         string `xml:"ETag"`
+	Size         int64  `xml:"Size"`
 }
 
 func (d *driver) List(ctx context.Context, opts *blob.ListOptions) (*blob.ListPage, error) {

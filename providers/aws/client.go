@@ -3,12 +3,14 @@ package aws
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"net"
@@ -89,6 +91,15 @@ type Options struct {
 	// blob.Prefixed lands outside its prefix ("tenant/../x"). Set it only
 	// for a server known to store keys verbatim.
 	VerbatimKeys bool
+	// Profile names the server behind Endpoint, for what it stores and
+	// honors (see the package documentation's table and ProfileNames):
+	// "aws", "minio", "ceph", "r2", "b2", "wasabi", "gcs", "seaweedfs",
+	// "garage" or "generic". "" detects it: from the endpoint's host
+	// (amazonaws.com, r2.cloudflarestorage.com, backblazeb2.com,
+	// wasabisys.com, storage.googleapis.com), else from the Server header
+	// of the first answer (AmazonS3, MinIO, Ceph, SeaweedFS), else
+	// "generic". An unknown name is ErrInvalidOptions.
+	Profile string
 }
 
 // EscapeMarker starts every path segment of a stored name under
@@ -125,6 +136,9 @@ type Client struct {
 	copyPartSize  int64
 	escapeKeys    bool
 	verbatimKeys  bool // keys go to the server as given (AWS, or Options.VerbatimKeys)
+	// profile is the server's profile when Options.Profile or the
+	// endpoint's host named it; else the Server header decides.
+	profile *profile
 	// skew is the server's clock minus ours, in nanoseconds, learnt from
 	// a RequestTimeTooSkewed answer.
 	skew atomic.Int64
@@ -183,7 +197,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 	if opts.Endpoint == "" {
 		c.endpoint = &url.URL{Scheme: "https", Host: "s3." + opts.Region + ".amazonaws.com"}
-		c.verbatimKeys = true // AWS S3 stores every key as given
+		c.profile = awsProfile
 	} else {
 		u, err := url.Parse(opts.Endpoint)
 		if err != nil {
@@ -193,10 +207,14 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			return nil, fmt.Errorf("%w: endpoint %q is not an http:// or https:// URL with a host and no user info", ErrInvalidOptions, u.Redacted())
 		}
 		c.endpoint = &url.URL{Scheme: u.Scheme, Host: u.Host}
-		h := strings.ToLower(u.Hostname())
-		c.verbatimKeys = c.verbatimKeys || strings.HasSuffix(h, ".amazonaws.com") || strings.HasSuffix(h, ".amazonaws.com.cn")
+		c.profile = profileOfHost(u.Hostname())
 		if h := u.Hostname(); net.ParseIP(h) != nil || h == "localhost" {
 			c.pathStyle = true
+		}
+	}
+	if opts.Profile != "" {
+		if c.profile = profileNamed(opts.Profile); c.profile == nil {
+			return nil, fmt.Errorf("%w: unknown profile %q (known: %s)", ErrInvalidOptions, opts.Profile, strings.Join(ProfileNames(), ", "))
 		}
 	}
 	rt, err := retry.New(opts.Retry)
@@ -387,26 +405,54 @@ func (r *Request) bodyLen() int64 {
 	return int64(len(r.Body))
 }
 
-// bodySums returns the SHA-256 (when sha) and CRC32C (when crc) of r's
-// body, reading a section once for both.
-func (r *Request) bodySums(sha, crc bool) (shaHex, crcB64 string, err error) {
+// bodySum names the checksum a request body carries besides its
+// signature: none, CRC32C (x-amz-checksum-crc32c) or MD5 (Content-MD5, for
+// servers that take no x-amz-checksum-* header).
+type bodySum uint8
+
+const (
+	noSum bodySum = iota
+	crcSum
+	md5Sum
+)
+
+// header is the header that carries the checksum.
+func (k bodySum) header() string {
+	if k == md5Sum {
+		return "Content-Md5"
+	}
+	return "X-Amz-Checksum-Crc32c"
+}
+
+// bodySums returns the SHA-256 (when sha) of r's body, and its checksum of
+// kind sum (base64), reading a section body once for both.
+func (r *Request) bodySums(sha bool, sum bodySum) (shaHex, sumB64 string, err error) {
 	if r.section == nil {
 		if sha {
-			sum := sha256.Sum256(r.Body)
-			shaHex = hex.EncodeToString(sum[:])
+			s := sha256.Sum256(r.Body)
+			shaHex = hex.EncodeToString(s[:])
 		}
-		if crc {
-			crcB64 = crc32cBase64(r.Body)
+		switch sum {
+		case crcSum:
+			sumB64 = crc32cBase64(r.Body)
+		case md5Sum:
+			sumB64 = contentMD5(r.Body)
 		}
-		return shaHex, crcB64, nil
+		return shaHex, sumB64, nil
 	}
 	h := sha256.New()
-	c := crc32.New(castagnoli)
+	var c hash.Hash
+	switch sum {
+	case crcSum:
+		c = crc32.New(castagnoli)
+	case md5Sum:
+		c = md5.New()
+	}
 	var ws []io.Writer
 	if sha {
 		ws = append(ws, h)
 	}
-	if crc {
+	if c != nil {
 		ws = append(ws, c)
 	}
 	bp := sectionBufs.Get().(*[]byte)
@@ -417,10 +463,19 @@ func (r *Request) bodySums(sha, crc bool) (shaHex, crcB64 string, err error) {
 	if sha {
 		shaHex = hex.EncodeToString(h.Sum(nil))
 	}
-	if crc {
-		crcB64 = crc32cString(c.Sum32())
+	if c != nil {
+		sumB64 = base64.StdEncoding.EncodeToString(c.Sum(nil))
 	}
-	return shaHex, crcB64, nil
+	return shaHex, sumB64, nil
+}
+
+// bodySum is the checksum the server takes on bodies: MD5 where its
+// profile says it takes no CRC32C, else CRC32C.
+func (c *Client) bodySum() bodySum {
+	if p := c.knownProfile(); p != nil && !p.fullCRC {
+		return md5Sum
+	}
+	return crcSum
 }
 
 // Do signs and sends r, retrying as Options.Retry says. On a 2xx status it
@@ -476,17 +531,20 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 	default:
 		signBody = true
 	}
-	crc := n > 0 && !hasChecksum(p.header) && !(r.signedOnly && c.endpoint.Scheme == "http" && c.creds != nil)
-	if signBody || crc {
-		sha, sum, err := r.bodySums(signBody, crc)
+	sum := noSum
+	if n > 0 && !hasChecksum(p.header) && !(r.signedOnly && c.endpoint.Scheme == "http" && c.creds != nil) {
+		sum = c.bodySum()
+	}
+	if signBody || sum != noSum {
+		sha, b64, err := r.bodySums(signBody, sum)
 		if err != nil {
 			return nil, &fatalError{err}
 		}
 		if signBody {
 			p.payloadHash = sha
 		}
-		if crc {
-			p.header.Set("X-Amz-Checksum-Crc32c", sum)
+		if sum != noSum {
+			p.header.Set(sum.header(), b64)
 		}
 	}
 	return p, nil

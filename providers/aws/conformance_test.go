@@ -35,6 +35,21 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceDefaultOptions runs the suite on MinIO as a user opens
+// it, with no key options: the keys MinIO would store under another name
+// and the objects it cannot hold beside folders are declared by the
+// driver (blob.Limits) and checked to be refused.
+func TestConformanceDefaultOptions(t *testing.T) {
+	testEnv(t)
+	c := newClient(t, minioOptions(emulator.MinIO(t)))
+	conformance.Run(t, conformance.Harness{
+		Open: func(t *testing.T) blob.Bucket {
+			b, _ := newBucket(t, c)
+			return b
+		},
+	})
+}
+
 // TestConformanceTLS runs the suite virtual-hosted over https: unsigned
 // payloads with CRC32C checksums instead of signed SHA-256s.
 func TestConformanceTLS(t *testing.T) {

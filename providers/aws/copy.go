@@ -20,11 +20,12 @@ import (
 // larger ones a multipart upload of UploadPartCopy parts, aborted on
 // failure.
 func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptions) error {
-	sa, err := d.Attributes(ctx, src)
+	dst, err := d.writeKey(ctx, dst, opts.IfNotExist)
 	if err != nil {
 		return err
 	}
-	if dst, err = d.k(dst); err != nil {
+	sa, err := d.Attributes(ctx, src)
+	if err != nil {
 		return err
 	}
 	if src, err = d.k(src); err != nil {

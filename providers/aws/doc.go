@@ -6,7 +6,7 @@
 //
 // Importing the package registers the s3 scheme with blob.Register:
 //
-//	s3://BUCKET?region=R&endpoint=URL&use_path_style=true&escape_keys=true&anonymous=true
+//	s3://BUCKET?region=R&endpoint=URL&use_path_style=true&profile=NAME&escape_keys=true&verbatim_keys=true&anonymous=true
 //
 // See FromURL for how each parameter falls back to the environment
 // (AWS_REGION, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL,
@@ -82,11 +82,73 @@
 // CreateMultipartUpload. BeforeSign reaches the *http.Request about to be
 // presigned (target type **http.Request).
 //
+// # S3-compatible servers
+//
+// What a server stores and honors differs from AWS in ways that lose data
+// silently: a key stored under another name (then never listed under its
+// own, or written outside a blob.Prefixed view: "tenant/../x" resolved to
+// "x"), an object hidden by another, a conditional write ignored. The
+// driver knows the servers users run from each one's own documentation,
+// as a profile: Options.Profile or profile=NAME in the URL names it;
+// otherwise the endpoint's host does (amazonaws.com, r2.cloudflarestorage.com,
+// backblazeb2.com, wasabisys.com, storage.googleapis.com), else the Server
+// header of the first answer (AmazonS3, MinIO, Ceph Object Gateway,
+// SeaweedFS; the first write asks with one HEAD of the bucket when
+// nothing has answered yet), else the generic profile. Client.Profile
+// says which one is in use.
+//
+//	profile    keys refused before any request    object+folder  checksums      conditional writes
+//	aws        none                               yes            CRC32C, full   yes
+//	minio      leading /, //, . and .. segments,  no (checked)   CRC32C, full   yes
+//	           segments over 255 bytes
+//	ceph       none                               yes            Content-MD5    yes
+//	r2         Unicode not in NFC                 yes            Content-MD5    yes
+//	b2         leading /, //, \                   yes            Content-MD5    no
+//	wasabi     leading /, //, . and .. segments   yes            Content-MD5    no
+//	gcs        the keys "." and ".."              yes            Content-MD5    no (use gs://)
+//	seaweedfs  leading /, //, . and .., \         no (checked)   Content-MD5    no
+//	garage     none                               yes            Content-MD5    no
+//	generic    leading /, //, . and .. segments   yes            CRC32C, full   yes
+//
+// Keys refused: a key of those kinds fails with ErrInvalidArgument naming
+// the server and the rule, before any request, for every operation, so
+// nothing is written that cannot be read and listed under its own name.
+// Where the server is not known, the generic profile refuses the kinds
+// most servers that keep objects as files mangle. blob.LimitsOf reports
+// the rule (Limits.Refuses). Object+folder "no (checked)": the server
+// keeps objects as files and hides one of "a" and "a/1" from listings; a
+// write first checks, with a HEAD of each parent folder and a one-key
+// listing under the key, all sent at once (one round trip), that it
+// clashes with nothing, and fails with ErrInvalidArgument if it does (not
+// atomic against a concurrent clashing write; Limits.NoObjectFolders).
+// Checksums "CRC32C, full": bodies carry x-amz-checksum-crc32c and
+// multipart uploads a full-object CRC32C; "Content-MD5": the server takes
+// no x-amz-checksum-* header (B2), or not every release of it takes a
+// full-object one (R2 has composite CRC32C only, Ceph and SeaweedFS since
+// 2025–26), so every body carries Content-MD5, which every S3 server
+// checks. Conditional writes "no": the server is not documented to apply
+// If-None-Match and If-Match atomically (SeaweedFS ignored them before
+// 2025 and let concurrent create-only writes all succeed after; GCS's XML
+// multipart uploads take no preconditions), so IfNotExist and IfMatch
+// writes and copies fail with ErrNotImplemented before anything is sent,
+// rather than overwrite silently; profile=generic opts a server you know
+// into them. Part limits are S3's on every server (5 MiB to 5 GiB, 10,000
+// parts); the writer's parts are all one size but the last, which R2
+// requires.
+//
+// Two opt-outs, each for one situation. verbatim_keys=true
+// (Options.VerbatimKeys) says the server stores every key as given: no
+// key is refused and no object+folder check is made. escape_keys=true
+// (Options.EscapeKeys) stores every key escaped (see EscapeKeys), so a
+// server that keeps objects as files holds any key and an object beside
+// its folder; the cost is that the stored names are not the keys, so
+// objects written by other tools are invisible to anyblob and the reverse:
+// for a bucket only anyblob uses.
+//
 // # Emulators
 //
-// conformance/emulator.MinIO starts a local MinIO. MinIO keeps objects as
-// files, so it refuses keys with empty, "." or ".." segments and cannot
-// list both "a" and "a/1"; Options.EscapeKeys (escape_keys=true) stores
-// keys in an order-preserving escaped form that it can hold, and this
-// package's conformance test runs that way.
+// conformance/emulator.MinIO starts a local MinIO. This package's
+// conformance tests run on it with the default options (the minio
+// profile's refusals declared through blob.LimitsOf and checked), with
+// escape_keys=true, and over TLS.
 package aws

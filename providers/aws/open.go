@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 
 	"github.com/anyblob/anyblob/auth"
 	"github.com/anyblob/anyblob/auth/awscred"
@@ -52,8 +53,9 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 // FromURL turns an s3:// URL and the environment (read only through getenv)
 // into a bucket name and Options:
 //
-//	s3://BUCKET?region=R&endpoint=URL&use_path_style=true&escape_keys=true&verbatim_keys=true&anonymous=true
+//	s3://BUCKET?region=R&endpoint=URL&use_path_style=true&escape_keys=true&verbatim_keys=true&profile=NAME&anonymous=true
 //
+// profile=NAME names the server behind the endpoint (Options.Profile).
 // max_attempts=N and retry_budget=N set Options.Retry (blob.RetryPolicy),
 // on every provider alike.
 //
@@ -82,7 +84,7 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 		return "", opts, err
 	}
 	anonymous := false
-	known := append([]string{"region", "endpoint", "use_path_style", "escape_keys", "verbatim_keys", "anonymous"}, urlopt.RetryParams...)
+	known := append([]string{"region", "endpoint", "use_path_style", "escape_keys", "verbatim_keys", "profile", "anonymous"}, urlopt.RetryParams...)
 	err = urlopt.Params(u, known, func(k, v string) error {
 		if ok, err := urlopt.Retry(u.Scheme, k, v, &opts.Retry); ok {
 			return err
@@ -99,6 +101,11 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 			opts.EscapeKeys, err = urlopt.Bool(u.Scheme, k, v)
 		case "verbatim_keys":
 			opts.VerbatimKeys, err = urlopt.Bool(u.Scheme, k, v)
+		case "profile":
+			if profileNamed(v) == nil {
+				err = blob.Errorf(blob.ErrInvalidArgument, "s3: URL parameter profile=%q names no known server (known: %s)", v, strings.Join(ProfileNames(), ", "))
+			}
+			opts.Profile = v
 		case "anonymous":
 			anonymous, err = urlopt.Bool(u.Scheme, k, v)
 		}

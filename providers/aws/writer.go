@@ -53,13 +53,13 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if conc == 0 {
 		conc = d.c.conc
 	}
-	stored, err := d.k(key)
+	stored, err := d.writeKey(ctx, key, opts.IfNotExist || opts.IfMatch != "")
 	if err != nil {
 		return nil, err
 	}
 	limits := s3Limits
 	limits.MaxParts = d.c.maxParts()
-	t := &writer{d: d, key: stored, opts: *opts, crc: crc32.New(castagnoli)}
+	t := &writer{d: d, key: stored, opts: *opts, sum: d.c.bodySum(), crc: crc32.New(castagnoli)}
 	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, Limits: limits, Hash: t.crc})}, nil
 }
 
@@ -88,6 +88,7 @@ type writer struct {
 	d    *driver
 	key  string
 	opts blob.WriterOptions
+	sum  bodySum     // the checksum bodies carry, by the server's profile
 	crc  hash.Hash32 // the whole object's CRC32C, fed by the engine in order
 }
 
@@ -128,7 +129,11 @@ func (s *session) Complete(ctx context.Context, parts []upload.Part) error {
 	for i, p := range parts {
 		done[i] = completedPart{PartNumber: p.Num, ETag: p.ETag, ChecksumCRC32C: p.Checksum}
 	}
-	return s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch, crc32cString(s.w.crc.Sum32()))
+	full := ""
+	if s.w.sum == crcSum {
+		full = crc32cString(s.w.crc.Sum32())
+	}
+	return s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch, full)
 }
 
 // Abort implements upload.Session: AbortMultipartUpload.
@@ -213,8 +218,10 @@ type initiateResult struct {
 
 func (w *writer) create(ctx context.Context) (string, error) {
 	h := w.headers()
-	h.Set("X-Amz-Checksum-Algorithm", "CRC32C")
-	h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+	if w.sum == crcSum {
+		h.Set("X-Amz-Checksum-Algorithm", "CRC32C")
+		h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+	}
 	req := &Request{Method: http.MethodPost, Bucket: w.d.name, Key: w.key, Query: url.Values{"uploads": {""}}, Header: h}
 	if err := blob.CallHook(w.opts.BeforeWrite, blob.NativeAs(req)); err != nil {
 		return "", err
@@ -279,19 +286,24 @@ func (w *writer) uploadPart(ctx context.Context, id string, num int, data []byte
 // sendPart sends UploadPart with body's Body or section.
 func (w *writer) sendPart(ctx context.Context, id string, num int, body *Request) (completedPart, error) {
 	// Every part carries its CRC32C, over http too (where the signature
-	// also covers it): a full-object checksum is combined from them.
-	_, sum, err := body.bodySums(false, true)
+	// also covers it): a full-object checksum is combined from them. On a
+	// server that takes no CRC32C, its MD5.
+	_, sum, err := body.bodySums(false, w.sum)
 	if err != nil {
 		return completedPart{}, err
 	}
-	h := http.Header{"X-Amz-Checksum-Crc32c": {sum}}
+	h := http.Header{w.sum.header(): {sum}}
 	q := url.Values{"partNumber": {strconv.Itoa(num)}, "uploadId": {id}}
 	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: body.Body, section: body.section, signedOnly: true}
 	hdr, _, err := w.d.c.doRead(ctx, req)
 	if err != nil {
 		return completedPart{}, annotate(err, fmt.Sprintf("part %d", num))
 	}
-	return completedPart{PartNumber: num, ETag: hdr.Get("ETag"), ChecksumCRC32C: sum}, nil
+	p := completedPart{PartNumber: num, ETag: hdr.Get("ETag")}
+	if w.sum == crcSum {
+		p.ChecksumCRC32C = sum
+	}
+	return p, nil
 }
 
 type completeRequest struct {
