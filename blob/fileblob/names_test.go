@@ -11,7 +11,7 @@ import (
 // name limit, or starts like an internal name. Run with
 // go test -fuzz FuzzNames ./blob/fileblob.
 func FuzzNames(f *testing.F) {
-	for _, s := range []string{"", ".", "..", "a+", "%", "%!lock", strings.Repeat("é", 300), "x/y", "\x00", "~+%+"} {
+	for _, s := range []string{"", ".", "..", "a+", "%", "%!lock", strings.Repeat("é", 300), "x/y", "\x00", "~+%+", ".anyblob/x", "a/../b", ".ANYBLOB"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, key string) {
@@ -31,6 +31,15 @@ func FuzzNames(f *testing.F) {
 			for i, p := range ps {
 				if p == "" || p == "." || p == ".." || len(p) > maxName || strings.HasPrefix(p, internal) {
 					t.Fatalf("piece %d of %q is %q", i, esc, p)
+				}
+			}
+		}
+		if naturalKey(key) {
+			// A key kept as its own path names nothing outside the root,
+			// no name over the limit, and not the hidden folder.
+			for i, seg := range strings.Split(key, "/") {
+				if seg == "" || seg == "." || seg == ".." || len(seg) > nameMax || (i == 0 && strings.EqualFold(seg, hiddenDir)) {
+					t.Fatalf("key %q is taken as a path, but has segment %q", key, seg)
 				}
 			}
 		}
