@@ -39,9 +39,13 @@ const (
 type s3Clients struct {
 	bucket string
 	any    blob.Bucket
-	mc     *minio.Client
-	sdk    *s3.Client
-	up     *manager.Uploader
+	// verbatim is the bucket through a client with VerbatimKeys: no
+	// profile checks before writes (MinIO's object+folder check costs a
+	// round trip per write).
+	verbatim blob.Bucket
+	mc       *minio.Client
+	sdk      *s3.Client
+	up       *manager.Uploader
 }
 
 func newS3Clients(b *testing.B) *s3Clients {
@@ -64,6 +68,17 @@ func newS3Clients(b *testing.B) *s3Clients {
 		b.Fatal(err)
 	}
 	if c.any, err = ac.Bucket(c.bucket); err != nil {
+		b.Fatal(err)
+	}
+	vc, err := anyaws.New(context.Background(), anyaws.Options{
+		Region: ep.Region, Endpoint: ep.Endpoint, UsePathStyle: true, VerbatimKeys: true,
+		Credentials: sigv4.StaticCredentials{AccessKeyID: ep.AccessKey, SecretAccessKey: ep.SecretKey},
+		PartSize:    partSize, Concurrency: concurrency,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if c.verbatim, err = vc.Bucket(c.bucket); err != nil {
 		b.Fatal(err)
 	}
 
