@@ -22,6 +22,7 @@ import (
 
 	"github.com/anyblob/anyblob/auth/sigv4"
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/blob/otelblob"
 	anyaws "github.com/anyblob/anyblob/providers/aws"
 
 	"github.com/anyblob/anyblob/conformance/emulator"
@@ -39,6 +40,8 @@ const (
 type s3Clients struct {
 	bucket string
 	any    blob.Bucket
+	// otelNoop is any observed by blob/otelblob with no SDK set.
+	otelNoop blob.Bucket
 	// verbatim is the bucket through a client with VerbatimKeys: no
 	// profile checks before writes (MinIO's object+folder check costs a
 	// round trip per write).
@@ -68,6 +71,9 @@ func newS3Clients(b *testing.B) *s3Clients {
 		b.Fatal(err)
 	}
 	if c.any, err = ac.Bucket(c.bucket); err != nil {
+		b.Fatal(err)
+	}
+	if c.otelNoop, err = otelblob.Observe(c.any, nil); err != nil {
 		b.Fatal(err)
 	}
 	vc, err := anyaws.New(context.Background(), anyaws.Options{
@@ -190,7 +196,8 @@ func payload() []byte {
 }
 
 // BenchmarkS3 compares PUT and GET of 256 MiB, and the upload of a 256 MiB
-// stream of unknown size, through anyblob's S3 driver, minio-go and
+// stream of unknown size, through anyblob's S3 driver (also observed by
+// blob/otelblob with no OpenTelemetry SDK set), minio-go and
 // aws-sdk-go-v2 (manager.Uploader for uploads, GetObject for reads), on one
 // MinIO on loopback. MB/s is from b.SetBytes; cpu-ms/op is the client
 // process's CPU time (MinIO's excluded); peak-MiB is the live heap's peak
@@ -210,6 +217,9 @@ func BenchmarkS3(b *testing.B) {
 	}{
 		{"anyblob", func(r io.Reader, _ int64) error {
 			return blob.Upload(ctx, c.any, key, r, nil)
+		}},
+		{"anyblob-otel-noop", func(r io.Reader, _ int64) error {
+			return blob.Upload(ctx, c.otelNoop, key, r, nil)
 		}},
 		{"minio-go", func(r io.Reader, size int64) error {
 			_, err := c.mc.PutObject(ctx, c.bucket, key, r, size, minio.PutObjectOptions{PartSize: partSize, NumThreads: concurrency})
@@ -247,6 +257,7 @@ func BenchmarkS3(b *testing.B) {
 		get  func() (io.ReadCloser, error)
 	}{
 		{"anyblob", func() (io.ReadCloser, error) { return c.any.NewRangeReader(ctx, key, 0, -1, nil) }},
+		{"anyblob-otel-noop", func() (io.ReadCloser, error) { return c.otelNoop.NewRangeReader(ctx, key, 0, -1, nil) }},
 		{"minio-go", func() (io.ReadCloser, error) { return c.mc.GetObject(ctx, c.bucket, key, minio.GetObjectOptions{}) }},
 		{"aws-sdk-go-v2", func() (io.ReadCloser, error) {
 			out, err := c.sdk.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(key)})

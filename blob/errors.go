@@ -131,11 +131,59 @@ func (e *Error) causeText() string {
 	if msg == "" && e.Err != nil && e.Err != e.Kind {
 		msg = e.Err.Error()
 	}
-	msg = oneLine(msg)
+	msg = RedactURLSecrets(oneLine(msg))
 	if strings.EqualFold(msg, e.kind().Error()) {
 		return ""
 	}
 	return msg
+}
+
+// secretParams are the URL query parameters that carry a secret: SAS and
+// signed-URL signatures, SigV4 presigned credentials and tokens, OAuth
+// tokens.
+var secretParams = []string{
+	"sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+	"x-goog-signature", "x-goog-credential", "access_token", "id_token", "token", "client_secret",
+}
+
+// RedactURLSecrets returns s with the values of the URL query parameters
+// that carry secrets (sig, X-Amz-Signature, X-Amz-Credential,
+// X-Amz-Security-Token, X-Goog-Signature, access_token, ...) replaced by
+// "REDACTED", wherever a URL appears in it. Every *Error's message passes
+// through it, so a transport error quoting a SAS or presigned URL does not
+// carry its signature into logs; use it on text of your own that may quote
+// such URLs.
+func RedactURLSecrets(s string) string {
+	if !strings.ContainsRune(s, '=') {
+		return s
+	}
+	lower := strings.ToLower(s)
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '?' && s[i] != '&' {
+			continue
+		}
+		for _, p := range secretParams {
+			j := i + 1 + len(p)
+			if j < len(s) && s[j] == '=' && lower[i+1:j] == p {
+				end := j + 1
+				for end < len(s) && !strings.ContainsRune("&# \t\"')>", rune(s[end])) {
+					end++
+				}
+				b.WriteString(s[last : j+1])
+				b.WriteString("REDACTED")
+				last = end
+				i = end - 1
+				break
+			}
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // oneLine folds a many-line message onto one line: its lines, trimmed and

@@ -3,6 +3,8 @@ package blob
 import (
 	"context"
 	"time"
+
+	"github.com/anyblob/anyblob/internal/events"
 )
 
 // Observer sees every operation of a Bucket: the one seam that tracing,
@@ -12,8 +14,9 @@ import (
 // bucket, the context and the key (an operation that fails those is not
 // observed; one that fails later, on its options or at the service, is),
 // with the context the caller passed; the context it returns is the
-// one the driver gets (a tracer puts its span there). The returned func is
-// called exactly once when the operation ends: for a read when the Reader
+// one the driver gets (a tracer puts its span there). The returned func,
+// unless nil (the observer does not care how this one ends), is called
+// exactly once when the operation ends: for a read when the Reader
 // is closed (or opening it failed), for a write when the Writer's Close or
 // Abort returns (or opening it failed), for the others when they return.
 // Start and the end func must be safe for concurrent use; they must not
@@ -76,23 +79,49 @@ func Observe(b Bucket, o Observer) Bucket {
 func noEnd(int64, error) {}
 
 // observe starts op on every observer and returns the context for the
-// driver and the func that ends it.
+// driver and the func that ends it. Observers whose Start returned no end
+// sit this operation out: they hear none of its events.
 func (b *bucket) observe(ctx context.Context, op, key string) (context.Context, func(int64, error)) {
 	if len(b.obs) == 0 {
 		return ctx, noEnd
 	}
 	info := Operation{Op: op, Provider: b.provider, Bucket: b.name, Key: key}
-	ends := make([]func(Outcome), len(b.obs))
-	for i, o := range b.obs {
-		ctx, ends[i] = o.Start(ctx, info)
+	var one func(Outcome)    // the only end, the common case
+	var many []func(Outcome) // or every end, in Start order
+	var hear []EventObserver
+	for _, o := range b.obs {
+		var end func(Outcome)
+		ctx, end = o.Start(ctx, info)
+		if end == nil {
+			continue
+		}
+		if eo, ok := o.(EventObserver); ok {
+			hear = append(hear, eo)
+		}
+		switch {
+		case one == nil && many == nil:
+			one = end
+		case many == nil:
+			many, one = []func(Outcome){one, end}, nil
+		default:
+			many = append(many, end)
+		}
+	}
+	if len(hear) > 0 {
+		ctx = events.With(ctx, b.eventSink(hear, op, key))
+	}
+	if one == nil && many == nil {
+		return ctx, noEnd
 	}
 	start := time.Now()
 	return ctx, func(n int64, err error) {
 		out := Outcome{Bytes: n, Duration: time.Since(start), Err: err}
-		for i := len(ends) - 1; i >= 0; i-- {
-			if ends[i] != nil {
-				ends[i](out)
-			}
+		if one != nil {
+			one(out)
+			return
+		}
+		for i := len(many) - 1; i >= 0; i-- {
+			many[i](out)
 		}
 	}
 }

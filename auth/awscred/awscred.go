@@ -80,10 +80,12 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyblob/anyblob/auth"
 	"github.com/anyblob/anyblob/auth/sigv4"
+	"github.com/anyblob/anyblob/internal/events"
 )
 
 // Options configures NewChain. nil means the zero value.
@@ -207,11 +209,23 @@ func NewChain(opts *Options) (*Chain, error) {
 		return nil, err
 	}
 	c := &Chain{cfg: r.cfg, report: r.report}
+	var fetched atomic.Bool
 	c.cache = auth.NewCache(func(ctx context.Context) (sigv4.Credentials, time.Time, error) {
 		creds, err := src(ctx)
 		c.mu.Lock()
 		c.lastErr = err
 		c.mu.Unlock()
+		if first := err == nil && !fetched.Swap(true); err == nil && events.Listening(ctx) {
+			if first {
+				events.Notify(ctx, events.Event{Kind: events.CredentialsSource, Detail: c.report.String()})
+			} else {
+				from := "the chosen source"
+				if a, ok := c.report.Used(); ok {
+					from = a.Source
+				}
+				events.Notify(ctx, events.Event{Kind: events.CredentialsRefresh, Detail: "aws: fresh credentials from " + from})
+			}
+		}
 		return creds, creds.Expires, err
 	}, r.now)
 	return c, nil

@@ -45,6 +45,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/anyblob/anyblob/auth"
+	"github.com/anyblob/anyblob/internal/events"
 )
 
 // IMDSProbeTimeout bounds the first managed-identity attempt when the only
@@ -213,6 +214,15 @@ func (c *Chain) GetToken(ctx context.Context, tro policy.TokenRequestOptions) (a
 	chosen := c.chosen
 	c.mu.Unlock()
 	if chosen != nil {
+		// The bearer policy asks only when its cached token is about to
+		// expire: each call here is a refresh.
+		if events.Listening(ctx) {
+			from := "the chosen source"
+			if a, ok := c.Report().Used(); ok {
+				from = a.Source
+			}
+			events.Notify(ctx, events.Event{Kind: events.CredentialsRefresh, Detail: "azure: a new token from " + from})
+		}
 		return chosen.GetToken(ctx, tro)
 	}
 	rep := auth.Report{Chain: "azure"}
@@ -242,6 +252,7 @@ func (c *Chain) GetToken(ctx context.Context, tro policy.TokenRequestOptions) (a
 		c.mu.Lock()
 		c.chosen, c.report = s.cred, rep
 		c.mu.Unlock()
+		events.Notify(ctx, events.Event{Kind: events.CredentialsSource, Detail: rep.String()})
 		return tok, nil
 	}
 	c.mu.Lock()

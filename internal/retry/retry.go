@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/events"
 )
 
 // Retrier applies one blob.RetryPolicy. One Retrier serves one client:
@@ -59,12 +60,14 @@ func (r *Retrier) Backoff(n int) time.Duration {
 }
 
 // Again decides whether attempt number attempt (1-based), which failed in
-// a way worth retrying, is followed by another, and waits before it. It
-// returns nil when the caller should send again; ErrStop when it should
-// not (attempts used up, the budget empty, or the wait would outlast
-// ctx's deadline), and the caller then returns the attempt's own error;
-// ctx's error when ctx ends first.
-func (r *Retrier) Again(ctx context.Context, attempt int) error {
+// a way worth retrying (cause says how), is followed by another, and waits
+// before it. It returns nil when the caller should send again; ErrStop
+// when it should not (attempts used up, the budget empty, or the wait
+// would outlast ctx's deadline), and the caller then returns the attempt's
+// own error; ctx's error when ctx ends first. A retry it allows is
+// announced on ctx (events.Retry, with the attempt, the wait and cause)
+// before the wait.
+func (r *Retrier) Again(ctx context.Context, attempt int, cause error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -78,6 +81,7 @@ func (r *Retrier) Again(ctx context.Context, attempt int) error {
 	if r.budget != nil && !r.budget.take() {
 		return ErrStop
 	}
+	events.Notify(ctx, events.Event{Kind: events.Retry, Attempt: attempt, Delay: d, Err: cause})
 	return Sleep(ctx, d)
 }
 

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/auth/sigv4"
+	"github.com/anyblob/anyblob/internal/events"
 	"github.com/anyblob/anyblob/internal/retry"
 )
 
@@ -599,16 +600,20 @@ func (c *Client) do(ctx context.Context, r *Request, readBody bool) (*http.Respo
 			last = err
 		}
 		if s3err != nil && attempt < c.retry.MaxAttempts() && c.learnSkew(s3err) {
+			events.Notify(ctx, events.Event{Kind: events.ClockSkew, Err: s3err,
+				Detail: fmt.Sprintf("the server's clock is %s off ours; signing again with it", time.Duration(c.skew.Load()).Round(time.Second))})
 			continue // signed with a clock the server rejects: sign again at once
 		}
 		if s3err != nil && attempt < c.retry.MaxAttempts() && !invalidated && c.invalidate(s3err) {
 			invalidated = true
+			events.Notify(ctx, events.Event{Kind: events.CredentialsRefresh, Err: s3err,
+				Detail: "the server refused the credentials as stale (" + s3err.Code + "); fetching fresh ones"})
 			continue // the source had stale credentials: fetch fresh ones
 		}
 		if !retryable(ctx, err, s3err) {
 			break
 		}
-		if err := c.retry.Again(ctx, attempt); err == retry.ErrStop {
+		if err := c.retry.Again(ctx, attempt, last); err == retry.ErrStop {
 			break
 		} else if err != nil {
 			return nil, nil, err

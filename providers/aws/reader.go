@@ -70,7 +70,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		return resp.Body, nil
 	}
 	r.ctxErr = ctx.Err
-	r.again = func(n int) error { return d.c.retry.Again(ctx, n) }
+	r.again = func(n int, cause error) error { return d.c.retry.Again(ctx, n, cause) }
 	return r, nil
 }
 
@@ -146,9 +146,9 @@ type reader struct {
 	pos    int64 // absolute offset of the next byte
 	left   int64 // bytes still to read
 	reopen func(pos, n int64) (io.ReadCloser, error)
-	ctxErr func() error      // the read's ctx.Err
-	again  func(n int) error // retry.Retrier.Again for resume n
-	failed int               // resumes so far
+	ctxErr func() error                   // the read's ctx.Err
+	again  func(n int, cause error) error // retry.Retrier.Again for resume n
+	failed int                            // resumes so far
 
 	want string      // the full-object CRC32C to verify, base64
 	crc  hash.Hash32 // running CRC32C, when want is set
@@ -212,7 +212,7 @@ func (r *reader) resume(cause error) error {
 	}
 	for {
 		r.failed++
-		if err := r.again(r.failed); err == retry.ErrStop {
+		if err := r.again(r.failed, cause); err == retry.ErrStop {
 			return fmt.Errorf("s3: read failed at byte %d after %d attempts: %w", r.pos, r.failed, cause)
 		} else if err != nil {
 			return err

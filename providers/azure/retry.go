@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
+	"github.com/anyblob/anyblob/internal/events"
 	"github.com/anyblob/anyblob/internal/retry"
 )
 
@@ -47,7 +48,13 @@ func (p retryPolicy) Do(req *policy.Request) (*http.Response, error) {
 		if err == nil && !retry.Status(resp.StatusCode) && !checksumMismatch(resp) || err != nil && errors.As(err, &nr) {
 			return resp, err
 		}
-		switch again := p.r.Again(ctx, attempt); {
+		cause := err
+		if cause == nil && events.Listening(ctx) {
+			// The answer as an error, for the retry's event: the error
+			// body is read and kept readable.
+			cause = runtime.NewResponseError(resp)
+		}
+		switch again := p.r.Again(ctx, attempt, cause); {
 		case again == retry.ErrStop:
 			return resp, err // the last failure is the answer
 		case again != nil:

@@ -191,7 +191,7 @@ func (c *Client) shouldRetry(ctx context.Context) storage.RetryOption {
 func (c *Client) retrying(ctx context.Context) (storage.RetryOption, *atomic.Int32) {
 	var failures, retried atomic.Int32
 	return storage.WithErrorFunc(func(err error) bool {
-		if (storage.ShouldRetry(err) || checksumMismatch(err)) && c.retry.Again(ctx, int(failures.Add(1))) == nil {
+		if (storage.ShouldRetry(err) || checksumMismatch(err)) && c.retry.Again(ctx, int(failures.Add(1)), err) == nil {
 			retried.Add(1)
 			return true
 		}

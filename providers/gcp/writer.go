@@ -123,7 +123,7 @@ func (w *writer) Close() error {
 	sum := w.crc.Sum32()
 	for attempt := 1; ; attempt++ {
 		err := w.send(sum)
-		if err == nil || !checksumMismatch(err) || w.retry.Again(w.ctx, attempt) != nil {
+		if err == nil || !checksumMismatch(err) || w.retry.Again(w.ctx, attempt, err) != nil {
 			w.buf = nil
 			return w.lostAnswer(err)
 		}
