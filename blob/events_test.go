@@ -105,13 +105,13 @@ func TestLogTo(t *testing.T) {
 
 func TestRedactURLSecrets(t *testing.T) {
 	for in, want := range map[string]string{
-		"no url here":                                      "no url here",
-		"GET https://a.blob/c/k?sv=1&sig=abc%2Bdef&se=2: x": "GET https://a.blob/c/k?sv=1&sig=REDACTED&se=2: x",
+		"no url here": "no url here",
+		"GET https://a.blob/c/k?sv=1&sig=abc%2Bdef&se=2: x":                   "GET https://a.blob/c/k?sv=1&sig=REDACTED&se=2: x",
 		`"https://b.s3/k?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=ff00" EOF`: `"https://b.s3/k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED" EOF`,
-		"https://storage.googleapis.com/b/k?X-Goog-Signature=1a2b":           "https://storage.googleapis.com/b/k?X-Goog-Signature=REDACTED",
-		"?access_token=ya29.x&alt=json":                                      "?access_token=REDACTED&alt=json",
-		"&signature=s(1)":                                                    "&signature=REDACTED)",
-		"?sigma=1&design=2":                                                  "?sigma=1&design=2",
+		"https://storage.googleapis.com/b/k?X-Goog-Signature=1a2b":            "https://storage.googleapis.com/b/k?X-Goog-Signature=REDACTED",
+		"?access_token=ya29.x&alt=json":                                       "?access_token=REDACTED&alt=json",
+		"&signature=s(1)":                                                     "&signature=REDACTED)",
+		"?sigma=1&design=2":                                                   "?sigma=1&design=2",
 	} {
 		require.Equal(t, want, blob.RedactURLSecrets(in), in)
 	}
