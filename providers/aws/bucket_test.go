@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -257,7 +258,12 @@ func TestClockSkew(t *testing.T) {
 		skewed.now = func() time.Time { return time.Now().Add(off) }
 		sb, err := skewed.Bucket(b.(interface{ String() string }).String()[len("s3://"):])
 		require.NoError(t, err)
-		require.NoError(t, blob.WriteAll(ctx, sb, "skewed", []byte("ok"), nil), "offset %v", off)
+		var heard []blob.Event
+		ectx := blob.WithEvents(ctx, func(_ context.Context, e blob.Event) { heard = append(heard, e) })
+		require.NoError(t, blob.WriteAll(ectx, sb, "skewed", []byte("ok"), nil), "offset %v", off)
+		require.NotEmpty(t, heard, "the re-sign is announced")
+		require.Equal(t, blob.EventClockSkew, heard[0].Kind)
+		require.Contains(t, heard[0].Detail, "off ours")
 		got, err := blob.ReadAll(ctx, sb, "skewed")
 		require.NoError(t, err)
 		require.Equal(t, "ok", string(got))
@@ -306,8 +312,14 @@ func TestStaleCredentialsAreRefreshed(t *testing.T) {
 	opts.Credentials = src
 	b, err := newClient(t, opts).Bucket(name)
 	require.NoError(t, err)
+	var out bytes.Buffer
+	b = blob.Observe(b, blob.LogTo(slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})), nil))
 	require.NoError(t, blob.WriteAll(context.Background(), b, "k", []byte("v"), nil))
 	require.Equal(t, 1, src.invalidated)
+	require.Contains(t, out.String(), "msg=\"blob credentials_refresh\"", "the refresh is logged")
+	for _, secret := range []string{"old-secret", ep.SecretKey} {
+		require.NotContains(t, out.String(), secret)
+	}
 
 	// A source that cannot refresh fails with the server's code.
 	opts.Credentials = sigv4.StaticCredentials(src.stale)
