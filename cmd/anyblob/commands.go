@@ -3,184 +3,164 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/anyblob/anyblob/blob"
 )
 
-// flagSet is a flag.FlagSet whose parse errors are usage errors and which
-// prints nothing itself.
-type flagSet struct{ *flag.FlagSet }
-
-func newFlagSet(name string) flagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return flagSet{fs}
+// withBuckets runs f with the buckets of one command, closed when it
+// returns.
+func withBuckets(g *globals, f func(bs *buckets) error) error {
+	bs := newBuckets(g)
+	return bs.close(f(bs))
 }
 
-func (f flagSet) Parse(args []string) error {
-	if err := f.FlagSet.Parse(args); err != nil {
-		return usagef("%s: %v", f.Name(), err)
+// objects resolves the object addresses of a command's arguments.
+func objects(g *globals, args []string) ([]address, error) {
+	r := resolver{defaultBucket: g.bucket}
+	out := make([]address, 0, len(args))
+	for _, arg := range args {
+		a, err := r.object(arg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func lsCmd(g *globals) *cobra.Command {
+	var recursive bool
+	c := &cobra.Command{
+		Use:   "ls [flags] [ADDRESS]",
+		Short: "List objects, and the folders under a prefix",
+		Long: `List the objects whose keys start with the prefix ADDRESS names (default: the
+whole default bucket): size, modification time (UTC) and key, one a line. Without
+-r, keys are grouped at the next '/' into folders, shown as PRE.`,
+		Example: `  anyblob ls :reports/
+  anyblob ls -r 's3://my-bucket/logs/2026/?region=eu-west-1'`,
+		Args: nArgs(0, 1, "at most one prefix"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args = []string{":"}
+			}
+			as, err := objects(g, args)
+			if err != nil {
+				return err
+			}
+			return withBuckets(g, func(bs *buckets) error {
+				return list(cmd, bs, as[0], recursive)
+			})
+		},
+	}
+	c.Flags().BoolVarP(&recursive, "recursive", "r", false, "list every object under the prefix, without grouping by /")
+	return c
+}
+
+func list(cmd *cobra.Command, bs *buckets, a address, recursive bool) error {
+	ctx, out := cmd.Context(), cmd.OutOrStdout()
+	b, err := bs.get(ctx, a)
+	if err != nil {
+		return err
+	}
+	opts := &blob.ListOptions{Prefix: a.key}
+	if !recursive {
+		opts.Delimiter = "/"
+	}
+	for obj, err := range blob.Objects(ctx, b, opts) {
+		if err != nil {
+			return err
+		}
+		if obj.IsPrefix {
+			fmt.Fprintf(out, "%12s  %-20s  %s\n", "PRE", "", obj.Key)
+			continue
+		}
+		fmt.Fprintf(out, "%12d  %-20s  %s\n", obj.Size, obj.ModTime.UTC().Format(time.RFC3339), obj.Key)
 	}
 	return nil
 }
 
-func cmdLs(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("ls")
-	recursive := fs.Bool("r", false, "list every object under the prefix, without grouping by /")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 1 {
-		return usagef("ls takes at most one prefix, got %d arguments", fs.NArg())
-	}
-	opts := &blob.ListOptions{Prefix: fs.Arg(0)}
-	if !*recursive {
-		opts.Delimiter = "/"
-	}
-	return e.withBucket(func(b blob.Bucket) error {
-		for obj, err := range blob.Objects(ctx, b, opts) {
+func catCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cat ADDRESS...",
+		Short: "Write objects to standard output",
+		Long:  `Write each object to standard output, one after the other.`,
+		Example: `  anyblob cat :reports/q3.csv
+  anyblob cat gs://my-bucket/a.txt gs://my-bucket/b.txt`,
+		Args: nArgs(1, -1, "at least one key"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			as, err := objects(g, args)
 			if err != nil {
 				return err
 			}
-			if obj.IsPrefix {
-				fmt.Fprintf(e.stdout, "%12s  %-20s  %s\n", "PRE", "", obj.Key)
-				continue
-			}
-			fmt.Fprintf(e.stdout, "%12d  %-20s  %s\n", obj.Size, obj.ModTime.UTC().Format(time.RFC3339), obj.Key)
-		}
-		return nil
-	})
+			return withBuckets(g, func(bs *buckets) error {
+				for _, a := range as {
+					b, err := bs.get(cmd.Context(), a)
+					if err != nil {
+						return err
+					}
+					if err := blob.Download(cmd.Context(), b, a.key, cmd.OutOrStdout()); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
 }
 
-func cmdCat(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usagef("cat needs at least one key")
-	}
-	return e.withBucket(func(b blob.Bucket) error {
-		for _, key := range args {
-			if err := blob.Download(ctx, b, key, e.stdout); err != nil {
+func rmCmd(g *globals) *cobra.Command {
+	var recursive bool
+	c := &cobra.Command{
+		Use:   "rm [flags] ADDRESS...",
+		Short: "Delete objects",
+		Long: `Delete each object. Deleting an object that does not exist is not an error.
+With -r, delete every object whose key starts with each ADDRESS, taken as a
+prefix (reports/ for a folder: "reports" also deletes reports.csv).`,
+		Example: `  anyblob rm :reports/q3.csv
+  anyblob rm -r 's3://my-bucket/tmp/?region=eu-west-1'`,
+		Args: nArgs(1, -1, "at least one key"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			as, err := objects(g, args)
+			if err != nil {
 				return err
 			}
-		}
-		return nil
-	})
+			return withBuckets(g, func(bs *buckets) error {
+				for _, a := range as {
+					if err := remove(cmd, bs, a, recursive); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().BoolVarP(&recursive, "recursive", "r", false, "delete every object under each argument, taken as a prefix")
+	return c
 }
 
-// objectArg reports whether a cp argument names an object (":key") and
-// returns the key.
-func objectArg(s string) (string, bool) {
-	if strings.HasPrefix(s, ":") {
-		return s[1:], true
+func remove(cmd *cobra.Command, bs *buckets, a address, recursive bool) error {
+	ctx := cmd.Context()
+	if recursive && a.key == "" {
+		return usagef("rm -r: refusing an empty prefix (it would delete the whole bucket; use rb -f)")
 	}
-	return "", false
-}
-
-func cmdCp(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("cp")
-	contentType := fs.String("content-type", "", "Content-Type of the new object")
-	ifNotExist := fs.Bool("if-not-exist", false, "fail (exit 4) if the destination object exists")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 2 {
-		return usagef("cp needs a source and a destination, got %d arguments", fs.NArg())
-	}
-	src, dst := fs.Arg(0), fs.Arg(1)
-	srcKey, srcObj := objectArg(src)
-	dstKey, dstObj := objectArg(dst)
-	if !srcObj && !dstObj {
-		return usagef("cp: neither %q nor %q is an object; write objects as :key", src, dst)
-	}
-	return e.withBucket(func(b blob.Bucket) error {
-		switch {
-		case srcObj && dstObj:
-			return b.Copy(ctx, dstKey, srcKey, &blob.CopyOptions{IfNotExist: *ifNotExist, ContentType: *contentType})
-		case dstObj:
-			return upload(ctx, e, b, src, dstKey, &blob.WriterOptions{IfNotExist: *ifNotExist, ContentType: *contentType})
-		default:
-			if *ifNotExist || *contentType != "" {
-				return usagef("cp: -if-not-exist and -content-type apply to an object destination")
-			}
-			return download(ctx, e, b, srcKey, dst)
-		}
-	})
-}
-
-func upload(ctx context.Context, e *env, b blob.Bucket, src, key string, opts *blob.WriterOptions) error {
-	var r io.Reader = e.stdin
-	if src != "-" {
-		f, err := os.Open(src)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
-	}
-	return blob.Upload(ctx, b, key, r, opts)
-}
-
-// download writes the object to path through a temporary file renamed at
-// the end, so a failed download leaves no partial file behind.
-func download(ctx context.Context, e *env, b blob.Bucket, key, path string) error {
-	if path == "-" {
-		return blob.Download(ctx, b, key, e.stdout)
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, filepath.Base(filepath.FromSlash(key)))
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".anyblob-*")
+	b, err := bs.get(ctx, a)
 	if err != nil {
 		return err
 	}
-	err = blob.Download(ctx, b, key, tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if !recursive {
+		return b.Delete(ctx, a.key)
 	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+	n, err := blob.DeletePrefix(ctx, b, a.key)
 	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
-}
-
-func cmdRm(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("rm")
-	recursive := fs.Bool("r", false, "delete every object under each argument taken as a prefix")
-	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return usagef("rm needs at least one key")
-	}
-	return e.withBucket(func(b blob.Bucket) error {
-		for _, key := range fs.Args() {
-			if *recursive {
-				if key == "" {
-					return usagef("rm -r: refusing an empty prefix (it would delete the whole bucket)")
-				}
-				n, err := blob.DeletePrefix(ctx, b, key)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stdout, "deleted %d objects under %s\n", n, key)
-				continue
-			}
-			if err := b.Delete(ctx, key); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	fmt.Fprintf(cmd.OutOrStdout(), "deleted %d objects under %s\n", n, a.key)
+	return nil
 }
 
 // statJSON is what stat prints for one object.
@@ -198,98 +178,177 @@ type statJSON struct {
 	Metadata           map[string]string `json:"metadata,omitempty"`
 }
 
-func cmdStat(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usagef("stat needs at least one key")
-	}
-	return e.withBucket(func(b blob.Bucket) error {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		var errs []error
-		for _, key := range args {
-			a, err := b.Attributes(ctx, key)
+func statCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "stat ADDRESS...",
+		Short: "Print objects' attributes as JSON",
+		Long: `Print the attributes of each object (size, modification time, ETag, content
+headers, MD5, metadata) as a JSON object. The objects that exist are printed
+even when some do not; the exit status then says not found.`,
+		Example: `  anyblob stat :reports/q3.csv
+  anyblob stat azblob://my-container/logo.png`,
+		Args: nArgs(1, -1, "at least one key"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			as, err := objects(g, args)
 			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			if err := enc.Encode(statJSON{
-				Key: key, Size: a.Size, ModTime: a.ModTime.UTC(), ETag: a.ETag,
-				ContentType: a.ContentType, ContentEncoding: a.ContentEncoding,
-				ContentDisposition: a.ContentDisposition, ContentLanguage: a.ContentLanguage,
-				CacheControl: a.CacheControl, MD5: a.MD5, Metadata: a.Metadata,
-			}); err != nil {
 				return err
 			}
-		}
-		return errors.Join(errs...)
-	})
+			return withBuckets(g, func(bs *buckets) error { return stat(cmd, bs, as) })
+		},
+	}
 }
 
-func cmdPresign(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("presign")
-	method := fs.String("method", "GET", "HTTP method the URL allows: GET, PUT or DELETE")
-	expires := fs.Duration("expires", time.Hour, "how long the URL stays valid (1s to 168h)")
-	contentType := fs.String("content-type", "", "Content-Type a PUT must send")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("presign needs exactly one key, got %d arguments", fs.NArg())
-	}
-	return e.withBucket(func(b blob.Bucket) error {
-		u, err := b.SignedURL(ctx, fs.Arg(0), &blob.SignedURLOptions{
-			Method: strings.ToUpper(*method), Expiry: *expires, ContentType: *contentType,
-		})
+func stat(cmd *cobra.Command, bs *buckets, as []address) error {
+	ctx := cmd.Context()
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	var errs []error
+	for _, a := range as {
+		b, err := bs.get(ctx, a)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(e.stdout, u)
-		return nil
-	})
-}
-
-// cmdMb creates the buckets named by URL (or, with none, the -bucket or
-// environment's bucket is not guessed: a URL is required).
-func cmdMb(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usagef("mb needs a bucket URL (s3://name?region=R, azblob://container, gs://name?project=P, file:///dir)")
-	}
-	for _, u := range args {
-		if err := blob.CreateBucket(ctx, u); err != nil {
+		at, err := b.Attributes(ctx, a.key)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := enc.Encode(statJSON{
+			Key: a.key, Size: at.Size, ModTime: at.ModTime.UTC(), ETag: at.ETag,
+			ContentType: at.ContentType, ContentEncoding: at.ContentEncoding,
+			ContentDisposition: at.ContentDisposition, ContentLanguage: at.ContentLanguage,
+			CacheControl: at.CacheControl, MD5: at.MD5, Metadata: at.Metadata,
+		}); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "created %s\n", u)
+	}
+	if len(errs) > 0 {
+		// One line: the first failure stands for the others.
+		if len(errs) > 1 {
+			return fmt.Errorf("%w (and %d more)", errs[0], len(errs)-1)
+		}
+		return errs[0]
 	}
 	return nil
 }
 
-// cmdRb removes the buckets named by URL; -f deletes their objects first.
-func cmdRb(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("rb")
-	force := fs.Bool("f", false, "delete every object in the bucket first")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		return usagef("rb needs a bucket URL")
-	}
-	for _, u := range fs.Args() {
-		if *force {
-			b, err := blob.OpenBucket(ctx, u)
+func presignCmd(g *globals) *cobra.Command {
+	var (
+		method, contentType string
+		expires             time.Duration
+	)
+	c := &cobra.Command{
+		Use:   "presign [flags] ADDRESS",
+		Short: "Print a signed URL for an object",
+		Long: `Print a URL that lets its holder GET, PUT or DELETE the object without
+credentials until it expires. S3, Azure Blob and Google Cloud Storage sign URLs;
+a local directory and memory cannot.`,
+		Example: `  anyblob presign --expires 15m :reports/q3.csv
+  anyblob presign --method PUT --content-type text/csv 's3://my-bucket/in/new.csv?region=eu-west-1'`,
+		Args: nArgs(1, 1, "exactly one key"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			as, err := objects(g, args)
 			if err != nil {
 				return err
 			}
-			n, err := blob.DeletePrefix(ctx, b, "")
-			b.Close()
-			if err != nil {
-				return err
+			return withBuckets(g, func(bs *buckets) error {
+				b, err := bs.get(cmd.Context(), as[0])
+				if err != nil {
+					return err
+				}
+				u, err := b.SignedURL(cmd.Context(), as[0].key, &blob.SignedURLOptions{
+					Method: strings.ToUpper(method), Expiry: expires, ContentType: contentType,
+				})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), u)
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&method, "method", "GET", "HTTP method the URL allows: GET, PUT or DELETE")
+	c.Flags().DurationVar(&expires, "expires", time.Hour, "how long the URL stays valid (1s to 168h)")
+	c.Flags().StringVar(&contentType, "content-type", "", "Content-Type a PUT must send")
+	return c
+}
+
+// bucketURLs is the help shared by mb and rb.
+const bucketURLs = `  s3://NAME?region=R[&endpoint=URL]   azblob://CONTAINER[?account=A]
+  gs://NAME?project=P                  file:///DIR`
+
+func mbCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "mb URL...",
+		Short: "Create buckets (containers, directories)",
+		Long: `Create each bucket a URL names, with the cloud's credentials and defaults:
+` + bucketURLs + `
+A bucket that exists already is a precondition failure (exit status 4).
+Memory buckets exist once named and cannot be made.`,
+		Example: `  anyblob mb 's3://my-new-bucket?region=eu-west-1'`,
+		Args:    nArgs(1, -1, "a bucket URL (s3://name?region=R, azblob://container, gs://name?project=P, file:///dir)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, u := range args {
+				if err := blob.CreateBucket(cmd.Context(), u); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "created %s\n", u)
 			}
-			fmt.Fprintf(e.stdout, "deleted %d objects in %s\n", n, u)
-		}
-		if err := blob.RemoveBucket(ctx, u); err != nil {
+			return nil
+		},
+	}
+}
+
+func rbCmd() *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "rb [flags] URL...",
+		Short: "Remove empty buckets",
+		Long: `Remove each bucket a URL names:
+` + bucketURLs + `
+A bucket that holds objects is refused (exit status 4) unless -f is given,
+which deletes its objects first.`,
+		Example: `  anyblob rb -f gs://scratch-bucket`,
+		Args:    nArgs(1, -1, "a bucket URL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, u := range args {
+				if err := removeBucket(cmd, u, force); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "delete every object in the bucket first")
+	return c
+}
+
+func removeBucket(cmd *cobra.Command, u string, force bool) error {
+	ctx := cmd.Context()
+	if force {
+		if err := emptyBucket(ctx, cmd, u); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "removed %s\n", u)
 	}
+	if err := blob.RemoveBucket(ctx, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "removed %s\n", u)
+	return nil
+}
+
+func emptyBucket(ctx context.Context, cmd *cobra.Command, u string) error {
+	b, err := blob.OpenBucket(ctx, u)
+	if err != nil {
+		return err
+	}
+	n, err := blob.DeletePrefix(ctx, b, "")
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "deleted %d objects in %s\n", n, u)
 	return nil
 }

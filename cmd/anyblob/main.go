@@ -1,32 +1,81 @@
 // Command anyblob reads and writes objects on any bucket anyblob can open:
 // S3 and S3-compatible servers, Azure Blob, Google Cloud Storage, a local
-// directory or memory.
-//
-// The bucket is the one the -bucket flag names by URL (s3://b?region=...,
-// azblob://c, gs://b, file:///dir, mem://name) or, without the flag, the
-// one the environment names (CLOUD_PROVIDER, CLOUD_BUCKET and each cloud's
-// own variables; with none set, the local directory ./anyblob-data).
+// directory or memory, and copies between any two of them.
 //
 // Usage:
 //
-//	anyblob [-bucket URL] ls [-r] [prefix]      list objects (and prefixes, unless -r)
-//	anyblob [-bucket URL] cat key...            write objects to standard output
-//	anyblob [-bucket URL] cp SRC DST            copy; an object is written :key, - is stdin/stdout
-//	anyblob [-bucket URL] rm [-r] key...        delete objects (-r: every object under each prefix)
-//	anyblob [-bucket URL] stat key...           print attributes as JSON
-//	anyblob [-bucket URL] presign [-method GET] [-expires 1h] key
-//	anyblob mb URL...                            create buckets (containers, directories)
-//	anyblob rb [-f] URL...                       remove empty buckets (-f: delete their objects first)
+//	anyblob ls [-r] [ADDRESS]          list objects (and folders, unless -r)
+//	anyblob cat ADDRESS...             write objects to standard output
+//	anyblob cp SRC DST                 copy: local ↔ bucket, bucket ↔ bucket
+//	anyblob rm [-r] ADDRESS...         delete objects (-r: every object under each prefix)
+//	anyblob stat ADDRESS...            print attributes as JSON
+//	anyblob presign [--method GET] [--expires 1h] ADDRESS
+//	anyblob mb URL...                  create buckets (containers, directories)
+//	anyblob rb [-f] URL...             remove empty buckets (-f: delete their objects first)
+//	anyblob completion SHELL           print a shell completion script
+//	anyblob help [COMMAND]             the help of a command, with its flags and an example
 //
-// In cp, an argument starting with ':' is an object in the bucket; anything
-// else is a local file path, and '-' is standard input or output. Copying
-// object to object is a server-side Copy; uploads stream and are atomic
-// (nothing is visible unless the whole source was read), with -if-not-exist
-// for a create-only write and -content-type to set the type.
+// "anyblob COMMAND --help" (or -h, or "anyblob help COMMAND") prints a
+// command's help to standard output; "anyblob --version" prints the
+// module version ("(devel)" when built from a checkout). Flags may come
+// before or after the arguments; Go-style single-dash long flags
+// (-bucket, -content-type) are accepted as well as --bucket.
 //
-// The exit status is 0 on success, 2 for a usage error, 3 when an object is
-// not found, 4 when a precondition failed (cp -if-not-exist on an existing
-// key), and 1 for any other failure.
+// # Addresses
+//
+// An object is named by a bucket URL with a key, or by ":KEY" on the
+// default bucket. In a bucket URL the first path segment is the bucket
+// and the rest, up to '?', is the key exactly as written (no
+// %-decoding, as aws s3 cp takes it); the query holds the parameters of
+// the bucket URL the library opens (blob.OpenBucket):
+//
+//	s3://BUCKET/KEY?region=R&endpoint=URL
+//	gs://BUCKET/KEY?project=P
+//	azblob://CONTAINER/KEY?account=A
+//	mem://NAME/KEY
+//	file:///DIR/KEY?create_dir=true
+//
+// In a file URL the bucket is a directory, found from the path: the
+// --bucket directory when it is a file URL the path lies in, else the
+// nearest directory above the path that anyblob has written to as a
+// bucket (it holds the hidden .anyblob folder, or an escaped layout's
+// lock), else the directory the named file is in. Since a key is its own
+// path under the directory, file:///data/b/reports/q3.csv is the file
+// /data/b/reports/q3.csv whichever directory is the bucket; the rule
+// decides only where its metadata is kept.
+//
+// The default bucket is the one --bucket names by URL (with no key) or,
+// without the flag, the one the environment names (CLOUD_PROVIDER,
+// CLOUD_BUCKET and each cloud's own variables; with none set, the local
+// directory ./anyblob-data). ls, cat, rm, stat and presign also take a
+// bare KEY on the default bucket; in cp an argument that is neither a
+// URL nor :KEY is a local path, and "-" is standard input or output.
+//
+// A destination ending in '/' (or an existing local directory) is a
+// folder: the source's last name is added to it, as aws s3 cp does
+// (cp report.csv :reports/ writes reports/report.csv; cp
+// :reports/x.csv dl/ writes dl/x.csv, creating dl). A source ending in
+// '/' is a folder, which cp refuses: copying a folder is a recursive copy.
+//
+// # Copies
+//
+// Two objects in the same bucket are copied on the server (Copy); objects
+// in different buckets, on one cloud or two, are streamed from a reader
+// into a writer, with the source's content headers and metadata, never
+// through a temporary file of the whole object. Uploads stream too. A
+// failed or interrupted copy (Ctrl-C) leaves no object behind: the write
+// is aborted, and a download goes to a temporary file in the destination
+// folder that is renamed into place only when complete. Downloaded files
+// are created with mode 0666 less the process umask, as any program's.
+//
+// # Exit status
+//
+// 0 on success (help included), 2 for a usage error (an unknown command
+// or flag, a wrong number of arguments, an address cp cannot use), 3
+// when an object, bucket or local file is not found, 4 when a
+// precondition failed (cp --if-not-exist on an existing key, mb of an
+// existing bucket, rb of a bucket that holds objects), and 1 for any
+// other failure. Errors are one line on standard error.
 package main
 
 import (
@@ -34,8 +83,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"runtime/debug"
 
 	"github.com/anyblob/anyblob/blob"
 	_ "github.com/anyblob/anyblob/providers/all"
@@ -43,10 +94,25 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	go func() {
+		// After the first Ctrl-C, which cancels the command (aborting its
+		// writes), a second one stops the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
+
+// Exit statuses.
+const (
+	exitOK           = 0
+	exitFailure      = 1
+	exitUsage        = 2
+	exitNotFound     = 3
+	exitPrecondition = 4
+)
 
 // errUsage marks a command-line mistake; its message is the explanation.
 type errUsage struct{ msg string }
@@ -55,99 +121,43 @@ func (e errUsage) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(format, args...)} }
 
-const usage = `usage: anyblob [-bucket URL] COMMAND [ARGS]
-
-commands:
-  ls [-r] [prefix]                      list objects (and prefixes, unless -r)
-  cat key...                            write objects to standard output
-  cp [-content-type T] [-if-not-exist] SRC DST
-                                        copy; :key is an object, - is stdin/stdout
-  rm [-r] key...                        delete objects (-r: everything under each prefix)
-  stat key...                           print attributes as JSON
-  presign [-method M] [-expires D] [-content-type T] key
-                                        print a signed URL
-  mb URL...                             create buckets: s3://b?region=R, azblob://c, gs://b?project=P, file:///dir
-  rb [-f] URL...                        remove empty buckets (-f: delete their objects first)
-
-Without -bucket, the bucket comes from CLOUD_PROVIDER and CLOUD_BUCKET
-(default: the local directory ./anyblob-data).
-`
-
 // run executes one command line and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	err := dispatch(ctx, args, stdin, stdout)
+	root := newRootCmd(stdin, stdout, stderr)
+	root.SetArgs(goStyleFlags(root, args))
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
-		return 0
+		return exitOK
 	}
-	fmt.Fprintln(stderr, "anyblob:", err)
+	code := exitCode(err)
+	msg := err.Error()
+	if code == exitUsage {
+		msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
+	}
+	fmt.Fprintln(stderr, "anyblob:", msg)
+	return code
+}
+
+// exitCode is the exit status for a command's error.
+func exitCode(err error) int {
 	var u errUsage
 	switch {
 	case errors.As(err, &u):
-		fmt.Fprint(stderr, "\n", usage)
-		return 2
-	case errors.Is(err, blob.ErrNotFound):
-		return 3
+		return exitUsage
+	case errors.Is(err, blob.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+		return exitNotFound
 	case errors.Is(err, blob.ErrPreconditionFailed):
-		return 4
+		return exitPrecondition
 	}
-	return 1
+	return exitFailure
 }
 
-func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := newFlagSet("anyblob")
-	bucketURL := fs.String("bucket", "", "bucket URL (default: from CLOUD_PROVIDER / CLOUD_BUCKET)")
-	if err := fs.Parse(args); err != nil {
-		return err
+// version is the module version the binary was built from: a release tag
+// for "go install github.com/anyblob/anyblob/cmd/anyblob@v1.2.3", "(devel)"
+// when built from a checkout.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
 	}
-	if fs.NArg() == 0 {
-		return usagef("no command given")
-	}
-	name, rest := fs.Arg(0), fs.Args()[1:]
-	cmd, ok := commands[name]
-	if !ok {
-		return usagef("unknown command %q", name)
-	}
-	open := func() (blob.Bucket, error) {
-		if *bucketURL != "" {
-			return blob.OpenBucket(ctx, *bucketURL)
-		}
-		return blob.OpenFromEnv(ctx)
-	}
-	return cmd(ctx, &env{open: open, stdin: stdin, stdout: stdout}, rest)
-}
-
-// env is what a command needs from its surroundings.
-type env struct {
-	open   func() (blob.Bucket, error)
-	stdin  io.Reader
-	stdout io.Writer
-}
-
-// withBucket opens the bucket, runs f and closes the bucket, reporting the
-// first error.
-func (e *env) withBucket(f func(b blob.Bucket) error) error {
-	b, err := e.open()
-	if err != nil {
-		return err
-	}
-	err = f(b)
-	if cerr := b.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-var commands map[string]func(ctx context.Context, e *env, args []string) error
-
-func init() {
-	commands = map[string]func(ctx context.Context, e *env, args []string) error{
-		"ls":      cmdLs,
-		"cat":     cmdCat,
-		"cp":      cmdCp,
-		"rm":      cmdRm,
-		"stat":    cmdStat,
-		"presign": cmdPresign,
-		"mb":      cmdMb,
-		"rb":      cmdRb,
-	}
+	return "(devel)"
 }
