@@ -167,7 +167,7 @@ func stream(ctx context.Context, sb blob.Bucket, srcKey string, db blob.Bucket, 
 
 // upload writes a local file or standard input to an object.
 func upload(cmd *cobra.Command, bs *buckets, src, dst address, o cpOptions) error {
-	r := cmd.InOrStdin()
+	var r io.Reader = ctxReader{cmd.Context(), cmd.InOrStdin()}
 	if src.kind == addrLocal {
 		f, err := os.Open(src.path)
 		if err != nil {
@@ -181,6 +181,21 @@ func upload(cmd *cobra.Command, bs *buckets, src, dst address, o cpOptions) erro
 		return err
 	}
 	return blob.Upload(cmd.Context(), db, dst.key, r, &blob.WriterOptions{IfNotExist: o.ifNotExist, ContentType: o.contentType})
+}
+
+// ctxReader stops reading once ctx is done, so that an upload from a pipe
+// interrupted by Ctrl-C ends at its next read rather than at the pipe's
+// end.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // download writes an object to standard output or a local file.

@@ -13,6 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestMain runs the command itself when ANYBLOB_RUN_MAIN is set, so that
+// tests can run it as a process (to send it signals).
+func TestMain(m *testing.M) {
+	if os.Getenv("ANYBLOB_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
 // cli runs command lines against one file bucket in a temp directory.
 type cli struct {
 	t      *testing.T
