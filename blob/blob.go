@@ -124,6 +124,24 @@ type WriterOptions struct {
 	// when two keys differ only in case. Values are any valid UTF-8; backends
 	// that need it encode them and decode them on read.
 	Metadata map[string]string
+	// StorageClass is the object's storage class (access tier on Azure),
+	// in the cloud's own words: on S3 STANDARD, STANDARD_IA, ONEZONE_IA,
+	// INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE, ... (sent as
+	// x-amz-storage-class); on Azure Hot, Cool, Cold or Archive
+	// (x-ms-access-tier); on GCS STANDARD, NEARLINE, COLDLINE or ARCHIVE.
+	// "" leaves it to the bucket's default. The clouds' classes do not map
+	// one to one, so no portable name is invented: a value the service
+	// does not know fails the write with ErrInvalidArgument. Memory and
+	// directory buckets store it as given. Attributes.StorageClass returns
+	// it. It must pass ValidateHeader.
+	StorageClass string
+	// Tags are the object's tags: S3 object tags (x-amz-tagging), Azure
+	// blob index tags (x-ms-tags), which the services can filter on. GCS
+	// has none: a write with Tags there fails with ErrNotImplemented
+	// before anything is sent. See ValidateTags for the rules every
+	// backend applies; memory and directory buckets store them as given.
+	// Attributes.Tags returns them.
+	Tags map[string]string
 	// IfNotExist makes the write fail with ErrPreconditionFailed when key
 	// already exists. The check and the write are atomic.
 	IfNotExist bool
@@ -156,6 +174,10 @@ type CopyOptions struct {
 	Metadata map[string]string
 	// ContentType, when not "", replaces the source's content type.
 	ContentType string
+	// StorageClass is the copy's storage class, as in WriterOptions; ""
+	// lets the backend choose, which is the bucket's default on S3 and GCS
+	// (not the source's class) and the source's tier on Azure.
+	StorageClass string
 	// BeforeCopy, when not nil, is called once before the request that
 	// starts the copy, as ReaderOptions.BeforeRead is.
 	BeforeCopy func(asFunc func(any) bool) error
@@ -223,6 +245,16 @@ type Attributes struct {
 	// MD5 is the MD5 of the content; nil where the backend does not know it
 	// (multipart uploads on S3, for example).
 	MD5 []byte
+	// StorageClass is the object's storage class (access tier on Azure) in
+	// the cloud's words, as WriterOptions.StorageClass; "" where the
+	// service does not say (S3 omits STANDARD; an Azure blob whose tier
+	// is inferred from the account's default says it all the same).
+	StorageClass string
+	// Tags are the object's tags (see WriterOptions.Tags); nil when it has
+	// none. Where the service keeps them apart from the object's
+	// properties (S3, Azure), Attributes asks for them with one more
+	// request, only when the object has some.
+	Tags map[string]string
 }
 
 // SignedURLOptions controls SignedURL. nil means the defaults: a GET URL

@@ -173,11 +173,14 @@ func checkWriterOptions(o *WriterOptions) error {
 	for _, h := range []struct{ what, v string }{
 		{"ContentType", o.ContentType}, {"ContentEncoding", o.ContentEncoding},
 		{"ContentDisposition", o.ContentDisposition}, {"ContentLanguage", o.ContentLanguage},
-		{"CacheControl", o.CacheControl},
+		{"CacheControl", o.CacheControl}, {"StorageClass", o.StorageClass},
 	} {
 		if err := ValidateHeader(h.what, h.v); err != nil {
 			return err
 		}
+	}
+	if err := ValidateTags(o.Tags); err != nil {
+		return err
 	}
 	if o.IfNotExist && o.IfMatch != "" {
 		return Errorf(ErrInvalidArgument, "IfNotExist and IfMatch cannot both be set")
@@ -334,6 +337,9 @@ func (b *bucket) copy(ctx context.Context, dstKey, srcKey string, opts *CopyOpti
 		o = *opts
 	}
 	if err := ValidateHeader("ContentType", o.ContentType); err != nil {
+		return b.err(ctx, err, OpCopy, dstKey)
+	}
+	if err := ValidateHeader("StorageClass", o.StorageClass); err != nil {
 		return b.err(ctx, err, OpCopy, dstKey)
 	}
 	if o.Metadata != nil {

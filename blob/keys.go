@@ -76,6 +76,38 @@ func validateMetadataKey(k string) error {
 	return nil
 }
 
+// MaxTags is the most tags an object carries (S3's and Azure's limit).
+const MaxTags = 10
+
+// ValidateTags checks an object's tags against the rules every backend
+// applies, the ones S3 and Azure both accept: at most MaxTags; keys of 1
+// to 128 bytes, values of up to 256; both made of ASCII letters, digits,
+// spaces and + - . / : = _. Errors are ErrInvalidArgument naming the
+// tag. nil or empty is valid (no tags).
+func ValidateTags(tags map[string]string) error {
+	if len(tags) > MaxTags {
+		return Errorf(ErrInvalidArgument, "%d tags; at most %d are allowed", len(tags), MaxTags)
+	}
+	for k, v := range tags {
+		if len(k) == 0 || len(k) > 128 {
+			return Errorf(ErrInvalidArgument, "tag key %q is %d bytes; 1 to 128 are allowed", k, len(k))
+		}
+		if len(v) > 256 {
+			return Errorf(ErrInvalidArgument, "tag %q has a value of %d bytes; at most 256 are allowed", k, len(v))
+		}
+		for _, s := range []string{k, v} {
+			for i := 0; i < len(s); i++ {
+				c := s[i]
+				if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(" +-./:=_", c) >= 0 {
+					continue
+				}
+				return Errorf(ErrInvalidArgument, "tag %q has %q in %q; tags take ASCII letters, digits, spaces and + - . / : = _", k, c, s)
+			}
+		}
+	}
+	return nil
+}
+
 // MaxHeaderLen is the longest content header value (ContentType,
 // CacheControl, ...) a write, copy or signed URL accepts.
 const MaxHeaderLen = 1024

@@ -42,6 +42,7 @@ func TestConformanceInOneBucket(t *testing.T) {
 	t.Run("gs", func(t *testing.T) {
 		h := conformance.InBucket(blobtest.Open(t, blobtest.GCS), "suite/")
 		h.UncheckedSignedURLs = "fake-gcs-server serves signed URLs without checking signature or expiry"
+		h.Lacks = map[conformance.Capability]string{conformance.Tags: "GCS objects have no tags"}
 		conformance.Run(t, h)
 	})
 }

@@ -121,6 +121,32 @@ var attributeChecks = []check{
 		sum := md5.Sum(body)
 		require.Equal(t, sum[:], a.MD5)
 	}},
+	{"tags round trip", func(t *testing.T, s *suite) {
+		b := s.open(t)
+		tags := map[string]string{"team": "data", "path": "a/b:c=d", "empty": ""}
+		err := blob.WriteAll(t.Context(), b, "tagged", []byte("x"), &blob.WriterOptions{Tags: tags})
+		if why, lacks := s.lacks(Tags); lacks {
+			requireKind(t, err, blob.ErrNotImplemented, "a backend that lacks tags must say so")
+			_, err = b.Attributes(t.Context(), "tagged")
+			requireKind(t, err, blob.ErrNotFound, "nothing written")
+			t.Logf("lacks %s (declared: %s): returns ErrNotImplemented as it should", Tags, why)
+			return
+		}
+		require.NoError(t, err)
+		a, err := b.Attributes(t.Context(), "tagged")
+		require.NoError(t, err)
+		require.Equal(t, tags, a.Tags)
+		require.NoError(t, b.Copy(t.Context(), "copied", "tagged", nil))
+		a, err = b.Attributes(t.Context(), "copied")
+		require.NoError(t, err)
+		require.Equal(t, tags, a.Tags, "a copy keeps the tags")
+		put(t, b, "plain", []byte("x"), nil)
+		a, err = b.Attributes(t.Context(), "plain")
+		require.NoError(t, err)
+		require.Nil(t, a.Tags, "no tags is nil")
+		err = blob.WriteAll(t.Context(), b, "bad", []byte("x"), &blob.WriterOptions{Tags: map[string]string{"k": "semi;colon"}})
+		requireKind(t, err, blob.ErrInvalidArgument, "a tag outside the portable characters")
+	}},
 	{"modification time is now", func(t *testing.T, s *suite) {
 		b := s.open(t)
 		put(t, b, "obj", []byte("x"), nil)

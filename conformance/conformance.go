@@ -44,6 +44,9 @@ type Capability string
 const (
 	// SignedURL is blob.Bucket.SignedURL for GET, PUT and DELETE.
 	SignedURL Capability = "SignedURL"
+	// Tags is blob.WriterOptions.Tags, returned by Attributes and kept by
+	// Copy (GCS has no object tags).
+	Tags Capability = "Tags"
 )
 
 // DefaultLargeSize is Harness.LargeSize when it is 0: 24 MiB.

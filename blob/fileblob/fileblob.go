@@ -323,6 +323,8 @@ type meta struct {
 	ContentLanguage    string            `json:"contentLanguage,omitempty"`
 	CacheControl       string            `json:"cacheControl,omitempty"`
 	Metadata           map[string]string `json:"metadata,omitempty"`
+	StorageClass       string            `json:"storageClass,omitempty"`
+	Tags               map[string]string `json:"tags,omitempty"`
 }
 
 func (m *meta) attributes() *blob.Attributes {
@@ -331,6 +333,10 @@ func (m *meta) attributes() *blob.Attributes {
 		ContentType: m.ContentType, ContentEncoding: m.ContentEncoding,
 		ContentDisposition: m.ContentDisposition, ContentLanguage: m.ContentLanguage,
 		CacheControl: m.CacheControl, Metadata: maps.Clone(m.Metadata),
+		StorageClass: m.StorageClass,
+	}
+	if len(m.Tags) > 0 {
+		a.Tags = maps.Clone(m.Tags)
 	}
 	if len(m.ETag) == 34 {
 		if sum, err := hex.DecodeString(m.ETag[1:33]); err == nil {
@@ -593,6 +599,7 @@ func (w *writer) Close() error {
 		ContentType: w.opts.ContentType, ContentEncoding: w.opts.ContentEncoding,
 		ContentDisposition: w.opts.ContentDisposition, ContentLanguage: w.opts.ContentLanguage,
 		CacheControl: w.opts.CacheControl, Metadata: w.opts.Metadata,
+		StorageClass: w.opts.StorageClass, Tags: w.opts.Tags,
 	}
 	if m.ContentType == "" {
 		m.ContentType = "application/octet-stream"
@@ -1017,6 +1024,9 @@ func (d *driver) Copy(_ context.Context, dstKey, srcKey string, opts *blob.CopyO
 	}
 	if opts.ContentType != "" {
 		c.ContentType = opts.ContentType
+	}
+	if opts.StorageClass != "" {
+		c.StorageClass = opts.StorageClass
 	}
 	return d.commit(dstKey, tmp, &c, opts.IfNotExist, "")
 }

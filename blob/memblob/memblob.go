@@ -177,6 +177,8 @@ func (w *writer) Close() error {
 		ModTime:            now,
 		ETag:               `"` + hex.EncodeToString(sum[:]) + `"`,
 		MD5:                sum[:],
+		StorageClass:       w.opts.StorageClass,
+		Tags:               cloneTags(w.opts.Tags),
 	}}
 	if o.attrs.ContentType == "" {
 		o.attrs.ContentType = "application/octet-stream"
@@ -218,7 +220,16 @@ func (d *driver) Attributes(_ context.Context, key string) (*blob.Attributes, er
 	a := o.attrs
 	a.Metadata = maps.Clone(o.attrs.Metadata)
 	a.MD5 = bytes.Clone(o.attrs.MD5)
+	a.Tags = cloneTags(o.attrs.Tags)
 	return &a, nil
+}
+
+// cloneTags copies tags; none is nil.
+func cloneTags(tags map[string]string) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	return maps.Clone(tags)
 }
 
 // List pages exactly as S3's ListObjectsV2 does: keys in byte order,
@@ -282,6 +293,9 @@ func (d *driver) Copy(_ context.Context, dstKey, srcKey string, opts *blob.CopyO
 	c.attrs.ModTime = now
 	if opts.Metadata != nil {
 		c.attrs.Metadata = maps.Clone(opts.Metadata)
+	}
+	if opts.StorageClass != "" {
+		c.attrs.StorageClass = opts.StorageClass
 	}
 	if opts.ContentType != "" {
 		c.attrs.ContentType = opts.ContentType

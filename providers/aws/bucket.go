@@ -263,7 +263,49 @@ func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, 
 	if n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil {
 		a.Size = n
 	}
+	if n, _ := strconv.Atoi(h.Get("X-Amz-Tagging-Count")); n > 0 {
+		if a.Tags, err = d.c.objectTags(ctx, d.name, key); err != nil {
+			return nil, annotate(err, "GetObjectTagging")
+		}
+	}
 	return a, nil
+}
+
+// tagging is the body of GetObjectTagging.
+type tagging struct {
+	Tags []struct {
+		Key   string `xml:"Key"`
+		Value string `xml:"Value"`
+	} `xml:"TagSet>Tag"`
+}
+
+// objectTags fetches key's tags (GetObjectTagging).
+func (c *Client) objectTags(ctx context.Context, bucket, key string) (map[string]string, error) {
+	_, body, err := c.doRead(ctx, &Request{Method: http.MethodGet, Bucket: bucket, Key: key, Query: url.Values{"tagging": {""}}})
+	if err != nil {
+		return nil, err
+	}
+	var t tagging
+	if err := xml.Unmarshal(body, &t); err != nil {
+		return nil, blob.Errorf(blob.ErrInternal, "s3: GetObjectTagging: malformed answer: %v", err)
+	}
+	if len(t.Tags) == 0 {
+		return nil, nil
+	}
+	tags := make(map[string]string, len(t.Tags))
+	for _, kv := range t.Tags {
+		tags[kv.Key] = kv.Value
+	}
+	return tags, nil
+}
+
+// tagHeader is the x-amz-tagging value of tags: a URL query string.
+func tagHeader(tags map[string]string) string {
+	v := url.Values{}
+	for k, val := range tags {
+		v.Set(k, val)
+	}
+	return strings.ReplaceAll(v.Encode(), "+", "%20")
 }
 
 // attributesFrom reads an object's attributes from HEAD or GET headers
@@ -277,6 +319,7 @@ func attributesFrom(h http.Header) *blob.Attributes {
 		CacheControl:       h.Get("Cache-Control"),
 		Metadata:           metadataFrom(h),
 		ETag:               h.Get("ETag"),
+		StorageClass:       h.Get("X-Amz-Storage-Class"),
 	}
 	if t, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
 		a.ModTime = t.UTC()

@@ -52,6 +52,9 @@ func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptio
 		h.Set("X-Amz-Metadata-Directive", "REPLACE")
 		writeHeaders(h, a.ContentType, a.ContentEncoding, a.ContentDisposition, a.ContentLanguage, a.CacheControl, a.Metadata)
 	}
+	if opts.StorageClass != "" {
+		h.Set("X-Amz-Storage-Class", opts.StorageClass)
+	}
 	conditionalHeaders(h, opts.IfNotExist, "")
 	req := &Request{Method: http.MethodPut, Bucket: d.name, Key: dst, Header: h}
 	if err := blob.CallHook(opts.BeforeCopy, blob.NativeAs(req)); err != nil {
@@ -78,6 +81,12 @@ func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Att
 	}
 	h := http.Header{}
 	writeHeaders(h, a.ContentType, a.ContentEncoding, a.ContentDisposition, a.ContentLanguage, a.CacheControl, a.Metadata)
+	if opts.StorageClass != "" {
+		h.Set("X-Amz-Storage-Class", opts.StorageClass)
+	}
+	if len(a.Tags) > 0 {
+		h.Set("X-Amz-Tagging", tagHeader(a.Tags)) // CopyObject copies them; parts do not
+	}
 	req := &Request{Method: http.MethodPost, Bucket: d.name, Key: dst, Query: url.Values{"uploads": {""}}, Header: h}
 	if err := blob.CallHook(opts.BeforeCopy, blob.NativeAs(req)); err != nil {
 		return err

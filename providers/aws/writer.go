@@ -145,6 +145,12 @@ func (w *writer) headers() http.Header {
 	h := http.Header{}
 	o := &w.opts
 	writeHeaders(h, o.ContentType, o.ContentEncoding, o.ContentDisposition, o.ContentLanguage, o.CacheControl, o.Metadata)
+	if o.StorageClass != "" {
+		h.Set("X-Amz-Storage-Class", o.StorageClass)
+	}
+	if len(o.Tags) > 0 {
+		h.Set("X-Amz-Tagging", tagHeader(o.Tags))
+	}
 	return h
 }
 

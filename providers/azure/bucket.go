@@ -44,12 +44,23 @@ func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, 
 	if err != nil {
 		return nil, err
 	}
-	return &blob.Attributes{
+	a := &blob.Attributes{
 		Size: deref(p.ContentLength), ContentType: deref(p.ContentType), ContentEncoding: deref(p.ContentEncoding),
 		ContentDisposition: deref(p.ContentDisposition), ContentLanguage: deref(p.ContentLanguage),
 		CacheControl: deref(p.CacheControl), Metadata: md, ModTime: deref(p.LastModified),
-		ETag: etag(p.ETag), MD5: p.ContentMD5,
-	}, nil
+		ETag: etag(p.ETag), MD5: p.ContentMD5, StorageClass: deref(p.AccessTier),
+	}
+	if deref(p.TagCount) > 0 {
+		tr, err := d.cc.NewBlobClient(stored(key)).GetTags(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		a.Tags = map[string]string{}
+		for _, t := range tr.BlobTagSet {
+			a.Tags[deref(t.Key)] = deref(t.Value)
+		}
+	}
+	return a, nil
 }
 
 func deref[T any](p *T) T {
@@ -139,6 +150,22 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 	if opts.IfNotExist {
 		any := azcore.ETagAny
 		so.AccessConditions = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfNoneMatch: &any}}
+	}
+	if opts.StorageClass != "" {
+		tier := azblobblob.AccessTier(opts.StorageClass)
+		so.Tier = &tier
+	}
+	if deref(sp.TagCount) > 0 {
+		// A copy keeps the source's tags, as on S3; Copy Blob does not
+		// copy them on its own.
+		tr, err := src.GetTags(ctx, nil)
+		if err != nil {
+			return err
+		}
+		so.BlobTags = map[string]string{}
+		for _, t := range tr.BlobTagSet {
+			so.BlobTags[deref(t.Key)] = deref(t.Value)
+		}
 	}
 	replaceMD := opts.Metadata != nil
 	if replaceMD && len(opts.Metadata) > 0 {

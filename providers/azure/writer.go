@@ -70,6 +70,11 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		metadata: md,
 		hook:     opts.BeforeWrite,
 		sum:      md5.New(),
+		tags:     opts.Tags,
+	}
+	if opts.StorageClass != "" {
+		tier := azblobblob.AccessTier(opts.StorageClass)
+		t.tier = &tier
 	}
 	switch {
 	case opts.IfNotExist:
@@ -107,6 +112,8 @@ type target struct {
 	hook     func(func(any) bool) error
 	commit   blockblob.CommitBlockListOptions
 	sum      hash.Hash // the whole blob's MD5, fed by the engine in order
+	tier     *azblobblob.AccessTier
+	tags     map[string]string
 }
 
 // Put implements upload.Target: Put Blob, with the content's MD5.
@@ -120,6 +127,7 @@ func (t *target) Put(ctx context.Context, data []byte) error {
 	o := &blockblob.UploadOptions{
 		HTTPHeaders: &t.headers, Metadata: t.metadata, AccessConditions: t.cond,
 		TransactionalValidation: azblobblob.TransferValidationTypeMD5(sum),
+		Tier:                    t.tier, Tags: t.tags,
 	}
 	if err := blob.CallHook(t.hook, blob.NativeAs(o)); err != nil {
 		return err
@@ -153,7 +161,7 @@ func (t *target) lostAnswer(ctx context.Context, err error, sent int32, sum []by
 // Start implements upload.Target: blocks are staged against the blob's
 // name, with nothing to create first.
 func (t *target) Start(context.Context) (upload.Session, error) {
-	t.commit = blockblob.CommitBlockListOptions{HTTPHeaders: &t.headers, Metadata: t.metadata, AccessConditions: t.cond}
+	t.commit = blockblob.CommitBlockListOptions{HTTPHeaders: &t.headers, Metadata: t.metadata, AccessConditions: t.cond, Tier: t.tier, Tags: t.tags}
 	if err := blob.CallHook(t.hook, blob.NativeAs(&t.commit)); err != nil {
 		return nil, err
 	}

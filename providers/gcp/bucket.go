@@ -66,7 +66,7 @@ func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, 
 		Size: a.Size, ContentType: a.ContentType, ContentEncoding: a.ContentEncoding,
 		ContentDisposition: a.ContentDisposition, ContentLanguage: a.ContentLanguage,
 		CacheControl: a.CacheControl, Metadata: maps.Clone(a.Metadata),
-		ModTime: a.Updated, ETag: etagOf(a.Generation), MD5: a.MD5,
+		ModTime: a.Updated, ETag: etagOf(a.Generation), MD5: a.MD5, StorageClass: a.StorageClass,
 	}, nil
 }
 
@@ -184,6 +184,7 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 	if opts.Metadata != nil {
 		c.Metadata = opts.Metadata
 	}
+	c.StorageClass = opts.StorageClass
 	if err := blob.CallHook(opts.BeforeCopy, blob.NativeAs(c)); err != nil {
 		return err
 	}

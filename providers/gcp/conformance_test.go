@@ -33,6 +33,7 @@ func harness(t *testing.T) conformance.Harness {
 			require.NoError(t, err)
 			return b
 		},
+		Lacks:               map[conformance.Capability]string{conformance.Tags: "GCS objects have no tags"},
 		UncheckedSignedURLs: "fake-gcs-server serves signed URLs without checking signature or expiry; signing is checked against the V4 algorithm in signedurl_test.go",
 	}
 }

@@ -30,6 +30,9 @@ import (
 // BeforeWrite reaches the *storage.Writer before any data is sent; when a
 // single request is sent again, it reaches the fresh Writer too.
 func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
+	if len(opts.Tags) > 0 {
+		return nil, blob.Errorf(blob.ErrNotImplemented, "gs: GCS objects have no tags; use Metadata (or bucket labels) instead")
+	}
 	ro, retried := d.c.retrying(ctx)
 	obj := d.bkt.Object(key).Retryer(ro) // Object copies the settings: ro is this write's own
 	plain := obj
@@ -60,6 +63,7 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		w.ContentLanguage = opts.ContentLanguage
 		w.CacheControl = opts.CacheControl
 		w.Metadata = maps.Clone(opts.Metadata)
+		w.StorageClass = opts.StorageClass
 		if err := blob.CallHook(opts.BeforeWrite, blob.NativeAs(w)); err != nil {
 			return nil, err
 		}
