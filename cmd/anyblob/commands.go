@@ -19,14 +19,18 @@ func withBuckets(g *globals, f func(bs *buckets) error) error {
 	return bs.close(f(bs))
 }
 
-// objects resolves the object addresses of a command's arguments.
-func objects(g *globals, args []string) ([]address, error) {
+// objects resolves the object addresses of a command's arguments. With
+// needKey, an address that names a whole bucket is a usage error.
+func objects(g *globals, args []string, needKey bool) ([]address, error) {
 	r := resolver{defaultBucket: g.bucket}
 	out := make([]address, 0, len(args))
 	for _, arg := range args {
 		a, err := r.object(arg)
 		if err != nil {
 			return nil, err
+		}
+		if needKey && a.key == "" {
+			return nil, usagef("%q names a bucket, not an object; add the key", arg)
 		}
 		out = append(out, a)
 	}
@@ -48,7 +52,7 @@ whole default bucket): size, modification time (UTC) and key, one a line. Withou
 			if len(args) == 0 {
 				args = []string{":"}
 			}
-			as, err := objects(g, args)
+			as, err := objects(g, args, false)
 			if err != nil {
 				return err
 			}
@@ -93,7 +97,7 @@ func catCmd(g *globals) *cobra.Command {
   anyblob cat gs://my-bucket/a.txt gs://my-bucket/b.txt`,
 		Args: nArgs(1, -1, "at least one key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			as, err := objects(g, args)
+			as, err := objects(g, args, true)
 			if err != nil {
 				return err
 			}
@@ -125,7 +129,7 @@ prefix (reports/ for a folder: "reports" also deletes reports.csv).`,
   anyblob rm -r 's3://my-bucket/tmp/?region=eu-west-1'`,
 		Args: nArgs(1, -1, "at least one key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			as, err := objects(g, args)
+			as, err := objects(g, args, false)
 			if err != nil {
 				return err
 			}
@@ -145,8 +149,11 @@ prefix (reports/ for a folder: "reports" also deletes reports.csv).`,
 
 func remove(cmd *cobra.Command, bs *buckets, a address, recursive bool) error {
 	ctx := cmd.Context()
-	if recursive && a.key == "" {
+	switch {
+	case recursive && a.key == "":
 		return usagef("rm -r: refusing an empty prefix (it would delete the whole bucket; use rb -f)")
+	case a.key == "":
+		return usagef("%q names a bucket, not an object; add the key (rb removes a bucket)", a.raw)
 	}
 	b, err := bs.get(ctx, a)
 	if err != nil {
@@ -189,7 +196,7 @@ even when some do not; the exit status then says not found.`,
   anyblob stat azblob://my-container/logo.png`,
 		Args: nArgs(1, -1, "at least one key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			as, err := objects(g, args)
+			as, err := objects(g, args, true)
 			if err != nil {
 				return err
 			}
@@ -247,7 +254,7 @@ a local directory and memory cannot.`,
   anyblob presign --method PUT --content-type text/csv 's3://my-bucket/in/new.csv?region=eu-west-1'`,
 		Args: nArgs(1, 1, "exactly one key"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			as, err := objects(g, args)
+			as, err := objects(g, args, true)
 			if err != nil {
 				return err
 			}

@@ -128,6 +128,11 @@ func TestObjectCommandsTakeURLs(t *testing.T) {
 	code, _, errOut = c.run("", "rm", "-r", m)
 	require.Equal(t, 2, code, "rm -r of a whole bucket is refused")
 	require.Contains(t, errOut, "use rb -f")
+	for _, args := range [][]string{{"rm", m}, {"cat", m + "/"}, {"stat", ":"}, {"presign", m}} {
+		code, _, errOut = c.run("", args...)
+		require.Equal(t, 2, code, "%v: %s", args, errOut)
+		require.Contains(t, errOut, "names a bucket, not an object; add the key", args)
+	}
 }
 
 // TestSameBucketCopyIsServerSide: a copy within one bucket is one Copy
