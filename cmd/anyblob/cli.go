@@ -144,6 +144,7 @@ func goStyleFlags(root *cobra.Command, args []string) []string {
 		}
 	}
 	collect(root)
+	// Never nil: cobra reads os.Args for a nil argument list.
 	out := make([]string, 0, len(args))
 	for i, a := range args {
 		if a == "--" {

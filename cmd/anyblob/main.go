@@ -17,7 +17,8 @@
 //
 // "anyblob COMMAND --help" (or -h, or "anyblob help COMMAND") prints a
 // command's help to standard output; "anyblob --version" prints the
-// module version ("(devel)" when built from a checkout). Flags may come
+// module version the go command recorded (the release tag of go install
+// ...@vX.Y.Z; "(devel)" when built from a checkout). Flags may come
 // before or after the arguments; Go-style single-dash long flags
 // (-bucket, -content-type) are accepted as well as --bucket.
 //
@@ -152,9 +153,11 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// version is the module version the binary was built from: a release tag
-// for "go install github.com/anyblob/anyblob/cmd/anyblob@v1.2.3", "(devel)"
-// when built from a checkout.
+// version is the module version the binary was built from, as the go
+// command recorded it: the release tag for "go install
+// github.com/anyblob/anyblob/cmd/anyblob@v1.2.3"; "(devel)", or a
+// pseudo-version the go command derives from the commit, when built from a
+// checkout.
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		return bi.Main.Version
