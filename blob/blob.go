@@ -135,6 +135,25 @@ type WriterOptions struct {
 	// directory buckets store it as given. Attributes.StorageClass returns
 	// it. It must pass ValidateHeader.
 	StorageClass string
+	// Checksum is the algorithm of the end-to-end checksum the write
+	// carries: computed as the data is written, sent with it, checked by
+	// the service and stored, then checked against the data of every full
+	// read. "" is the backend's default (S3 CRC32C, Azure MD5, GCS CRC32C,
+	// memory and directory MD5). What each backend stores:
+	//   - S3: CRC32C and CRC64NVME for any object (a full-object checksum
+	//     of multipart uploads too); SHA256 for objects of one part
+	//     (multipart uploads get a checksum of their parts' checksums, which
+	//     is checked per part on write but cannot be checked on a read);
+	//     MD5 as Content-MD5 of each request, and as the ETag of a one-part
+	//     object. S3-compatible servers whose profile takes no
+	//     x-amz-checksum-* header take MD5 only.
+	//   - Azure: MD5 only (its CRC64 is per request, never stored).
+	//   - GCS: CRC32C and MD5 (GCS computes both for every object that is
+	//     not a composite).
+	//   - memory and directory buckets: all four.
+	// Any other choice fails the write with ErrNotImplemented before
+	// anything is sent. Attributes.Checksums returns what is stored.
+	Checksum ChecksumAlgorithm
 	// Tags are the object's tags: S3 object tags (x-amz-tagging), Azure
 	// blob index tags (x-ms-tags), which the services can filter on. GCS
 	// has none: a write with Tags there fails with ErrNotImplemented
@@ -161,6 +180,21 @@ type WriterOptions struct {
 	// nothing is written.
 	BeforeWrite func(asFunc func(any) bool) error
 }
+
+// ChecksumAlgorithm names an end-to-end checksum (WriterOptions.Checksum).
+type ChecksumAlgorithm string
+
+// The checksum algorithms.
+const (
+	// ChecksumCRC32C is CRC-32C (Castagnoli).
+	ChecksumCRC32C ChecksumAlgorithm = "CRC32C"
+	// ChecksumCRC64NVME is CRC-64/NVME, S3's CRC64NVME.
+	ChecksumCRC64NVME ChecksumAlgorithm = "CRC64NVME"
+	// ChecksumSHA256 is SHA-256.
+	ChecksumSHA256 ChecksumAlgorithm = "SHA256"
+	// ChecksumMD5 is MD5.
+	ChecksumMD5 ChecksumAlgorithm = "MD5"
+)
 
 // CopyOptions controls Copy. nil means the defaults: copy the source's
 // metadata and content headers as they are.
@@ -250,6 +284,11 @@ type Attributes struct {
 	// service does not say (S3 omits STANDARD; an Azure blob whose tier
 	// is inferred from the account's default says it all the same).
 	StorageClass string
+	// Checksums are the whole object's checksums the backend stores, by
+	// algorithm (big-endian bytes for the CRCs, as the services give
+	// them); nil when it stores none it will tell. MD5 above is
+	// Checksums[ChecksumMD5] when known.
+	Checksums map[ChecksumAlgorithm][]byte
 	// Tags are the object's tags (see WriterOptions.Tags); nil when it has
 	// none. Where the service keeps them apart from the object's
 	// properties (S3, Azure), Attributes asks for them with one more

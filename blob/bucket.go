@@ -182,6 +182,11 @@ func checkWriterOptions(o *WriterOptions) error {
 	if err := ValidateTags(o.Tags); err != nil {
 		return err
 	}
+	switch o.Checksum {
+	case "", ChecksumCRC32C, ChecksumCRC64NVME, ChecksumSHA256, ChecksumMD5:
+	default:
+		return Errorf(ErrInvalidArgument, "unknown Checksum %q (known: CRC32C, CRC64NVME, SHA256, MD5)", o.Checksum)
+	}
 	if o.IfNotExist && o.IfMatch != "" {
 		return Errorf(ErrInvalidArgument, "IfNotExist and IfMatch cannot both be set")
 	}

@@ -100,6 +100,7 @@ package fileblob
 import (
 	"context"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -119,6 +120,7 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/checksum"
 	"github.com/anyblob/anyblob/internal/pager"
 )
 
@@ -325,6 +327,9 @@ type meta struct {
 	Metadata           map[string]string `json:"metadata,omitempty"`
 	StorageClass       string            `json:"storageClass,omitempty"`
 	Tags               map[string]string `json:"tags,omitempty"`
+	// Checksums are the WriterOptions.Checksum other than MD5 (which the
+	// ETag is), base64 by algorithm.
+	Checksums map[blob.ChecksumAlgorithm]string `json:"checksums,omitempty"`
 }
 
 func (m *meta) attributes() *blob.Attributes {
@@ -341,6 +346,15 @@ func (m *meta) attributes() *blob.Attributes {
 	if len(m.ETag) == 34 {
 		if sum, err := hex.DecodeString(m.ETag[1:33]); err == nil {
 			a.MD5 = sum
+			a.Checksums = map[blob.ChecksumAlgorithm][]byte{blob.ChecksumMD5: sum}
+		}
+	}
+	for alg, v := range m.Checksums {
+		if sum, err := base64.StdEncoding.DecodeString(v); err == nil {
+			if a.Checksums == nil {
+				a.Checksums = map[blob.ChecksumAlgorithm][]byte{}
+			}
+			a.Checksums[alg] = sum
 		}
 	}
 	return a
@@ -564,7 +578,11 @@ func (d *driver) NewWriter(_ context.Context, key string, opts *blob.WriterOptio
 	if err != nil {
 		return nil, err
 	}
-	return &writer{d: d, key: key, f: f, tmp: tmp, opts: *opts, hash: md5.New()}, nil
+	w := &writer{d: d, key: key, f: f, tmp: tmp, opts: *opts, hash: md5.New()}
+	if alg := opts.Checksum; alg != "" && alg != blob.ChecksumMD5 {
+		w.extra = checksum.New(alg)
+	}
+	return w, nil
 }
 
 type writer struct {
@@ -574,12 +592,17 @@ type writer struct {
 	tmp  string
 	opts blob.WriterOptions
 	hash hash.Hash
-	size int64
+	// extra is WriterOptions.Checksum's hash when it is not MD5.
+	extra hash.Hash
+	size  int64
 }
 
 func (w *writer) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.hash.Write(p[:n])
+	if w.extra != nil {
+		w.extra.Write(p[:n])
+	}
 	w.size += int64(n)
 	return n, fsError(err)
 }
@@ -600,6 +623,9 @@ func (w *writer) Close() error {
 		ContentDisposition: w.opts.ContentDisposition, ContentLanguage: w.opts.ContentLanguage,
 		CacheControl: w.opts.CacheControl, Metadata: w.opts.Metadata,
 		StorageClass: w.opts.StorageClass, Tags: w.opts.Tags,
+	}
+	if w.extra != nil {
+		m.Checksums = map[blob.ChecksumAlgorithm]string{w.opts.Checksum: checksum.Base64(w.extra.Sum(nil))}
 	}
 	if m.ContentType == "" {
 		m.ContentType = "application/octet-stream"

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/checksum"
 	"github.com/anyblob/anyblob/internal/pager"
 )
 
@@ -179,7 +180,11 @@ func (w *writer) Close() error {
 		MD5:                sum[:],
 		StorageClass:       w.opts.StorageClass,
 		Tags:               cloneTags(w.opts.Tags),
+		Checksums:          map[blob.ChecksumAlgorithm][]byte{blob.ChecksumMD5: sum[:]},
 	}}
+	if alg := w.opts.Checksum; alg != "" && alg != blob.ChecksumMD5 {
+		o.attrs.Checksums[alg] = checksum.Sum(alg, data)
+	}
 	if o.attrs.ContentType == "" {
 		o.attrs.ContentType = "application/octet-stream"
 	}
@@ -221,6 +226,7 @@ func (d *driver) Attributes(_ context.Context, key string) (*blob.Attributes, er
 	a.Metadata = maps.Clone(o.attrs.Metadata)
 	a.MD5 = bytes.Clone(o.attrs.MD5)
 	a.Tags = cloneTags(o.attrs.Tags)
+	a.Checksums = maps.Clone(o.attrs.Checksums)
 	return &a, nil
 }
 

@@ -255,11 +255,12 @@ func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, 
 	if err != nil {
 		return nil, err
 	}
-	h, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: key})
+	h, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: key, Header: http.Header{"X-Amz-Checksum-Mode": {"ENABLED"}}})
 	if err != nil {
 		return nil, err
 	}
 	a := attributesFrom(h)
+	a.Checksums = checksumsFrom(h, a.MD5)
 	if n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil {
 		a.Size = n
 	}

@@ -3,7 +3,6 @@ package aws
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -24,6 +23,8 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/auth/sigv4"
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/checksum"
 	"github.com/anyblob/anyblob/internal/events"
 	"github.com/anyblob/anyblob/internal/retry"
 )
@@ -386,6 +387,13 @@ type Request struct {
 	// the server verifies; over http the body's SHA-256 is signed too.
 	Body []byte
 
+	// checksum is the algorithm of the checksum the body carries; ""
+	// means the client's default (CRC32C, or MD5 on servers that take
+	// nothing else).
+	checksum blob.ChecksumAlgorithm
+	// contentMD5 adds a Content-MD5 of the body besides its checksum
+	// (WriterOptions.Checksum MD5 on a server that takes both).
+	contentMD5 bool
 	// signedOnly skips the CRC32C over http, where the signed SHA-256
 	// already protects the body (multipart parts: their checksums would
 	// only be composite ones).
@@ -411,49 +419,42 @@ func (r *Request) bodyLen() int64 {
 	return int64(len(r.Body))
 }
 
-// bodySum names the checksum a request body carries besides its
-// signature: none, CRC32C (x-amz-checksum-crc32c) or MD5 (Content-MD5, for
-// servers that take no x-amz-checksum-* header).
-type bodySum uint8
-
-const (
-	noSum bodySum = iota
-	crcSum
-	md5Sum
-)
-
-// header is the header that carries the checksum.
-func (k bodySum) header() string {
-	if k == md5Sum {
+// sumHeader is the header that carries a body's checksum of alg:
+// Content-MD5 for MD5, x-amz-checksum-<alg> for the others.
+func sumHeader(alg blob.ChecksumAlgorithm) string {
+	switch alg {
+	case blob.ChecksumMD5:
 		return "Content-Md5"
+	case blob.ChecksumCRC64NVME:
+		return "X-Amz-Checksum-Crc64nvme"
+	case blob.ChecksumSHA256:
+		return "X-Amz-Checksum-Sha256"
 	}
 	return "X-Amz-Checksum-Crc32c"
 }
 
-// bodySums returns the SHA-256 (when sha) of r's body, and its checksum of
-// kind sum (base64), reading a section body once for both.
-func (r *Request) bodySums(sha bool, sum bodySum) (shaHex, sumB64 string, err error) {
+// bodySums returns the SHA-256 (when sha) of r's body, its checksum of
+// algorithm alg (base64; none for ""), and its MD5 (base64, when
+// withMD5), reading a section body once for all.
+func (r *Request) bodySums(sha bool, alg blob.ChecksumAlgorithm, withMD5 bool) (shaHex, sumB64, md5B64 string, err error) {
 	if r.section == nil {
 		if sha {
 			s := sha256.Sum256(r.Body)
 			shaHex = hex.EncodeToString(s[:])
 		}
-		switch sum {
-		case crcSum:
+		if alg == blob.ChecksumCRC32C {
 			sumB64 = crc32cBase64(r.Body)
-		case md5Sum:
-			sumB64 = contentMD5(r.Body)
+		} else if alg != "" {
+			sumB64 = checksum.Base64(checksum.Sum(alg, r.Body))
 		}
-		return shaHex, sumB64, nil
+		if withMD5 {
+			md5B64 = checksum.Base64(checksum.Sum(blob.ChecksumMD5, r.Body))
+		}
+		return shaHex, sumB64, md5B64, nil
 	}
 	h := sha256.New()
-	var c hash.Hash
-	switch sum {
-	case crcSum:
-		c = crc32.New(castagnoli)
-	case md5Sum:
-		c = md5.New()
-	}
+	c := checksum.New(alg)
+	var m hash.Hash
 	var ws []io.Writer
 	if sha {
 		ws = append(ws, h)
@@ -461,27 +462,35 @@ func (r *Request) bodySums(sha bool, sum bodySum) (shaHex, sumB64 string, err er
 	if c != nil {
 		ws = append(ws, c)
 	}
+	if withMD5 {
+		m = checksum.New(blob.ChecksumMD5)
+		ws = append(ws, m)
+	}
 	bp := sectionBufs.Get().(*[]byte)
 	defer sectionBufs.Put(bp)
 	if _, err := io.CopyBuffer(io.MultiWriter(ws...), io.NewSectionReader(r.section, 0, r.section.Size()), *bp); err != nil {
-		return "", "", fmt.Errorf("%w: reading the body: %w", ErrInvalidRequest, err)
+		return "", "", "", fmt.Errorf("%w: reading the body: %w", ErrInvalidRequest, err)
 	}
 	if sha {
 		shaHex = hex.EncodeToString(h.Sum(nil))
 	}
 	if c != nil {
-		sumB64 = base64.StdEncoding.EncodeToString(c.Sum(nil))
+		sumB64 = checksum.Base64(c.Sum(nil))
 	}
-	return shaHex, sumB64, nil
+	if m != nil {
+		md5B64 = checksum.Base64(m.Sum(nil))
+	}
+	return shaHex, sumB64, md5B64, nil
 }
 
-// bodySum is the checksum the server takes on bodies: MD5 where its
-// profile says it takes no CRC32C, else CRC32C.
-func (c *Client) bodySum() bodySum {
+// defaultSum is the checksum bodies carry unless a request says: MD5
+// where the server's profile takes no x-amz-checksum-* header, else
+// CRC32C.
+func (c *Client) defaultSum() blob.ChecksumAlgorithm {
 	if p := c.knownProfile(); p != nil && !p.fullCRC {
-		return md5Sum
+		return blob.ChecksumMD5
 	}
-	return crcSum
+	return blob.ChecksumCRC32C
 }
 
 // Do signs and sends r, retrying as Options.Retry says. On a 2xx status it
@@ -537,20 +546,26 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 	default:
 		signBody = true
 	}
-	sum := noSum
+	var sum blob.ChecksumAlgorithm
 	if n > 0 && !hasChecksum(p.header) && !(r.signedOnly && c.endpoint.Scheme == "http" && c.creds != nil) {
-		sum = c.bodySum()
+		if sum = r.checksum; sum == "" {
+			sum = c.defaultSum()
+		}
 	}
-	if signBody || sum != noSum {
-		sha, b64, err := r.bodySums(signBody, sum)
+	withMD5 := r.contentMD5 && n > 0 && p.header.Get("Content-Md5") == "" && sum != blob.ChecksumMD5
+	if signBody || sum != "" || withMD5 {
+		sha, b64, md5b64, err := r.bodySums(signBody, sum, withMD5)
 		if err != nil {
 			return nil, &fatalError{err}
 		}
 		if signBody {
 			p.payloadHash = sha
 		}
-		if sum != noSum {
-			p.header.Set(sum.header(), b64)
+		if sum != "" {
+			p.header.Set(sumHeader(sum), b64)
+		}
+		if withMD5 {
+			p.header.Set("Content-Md5", md5b64)
 		}
 	}
 	return p, nil

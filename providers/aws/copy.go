@@ -143,7 +143,7 @@ func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Att
 		err = ctx.Err()
 	}
 	if err == nil {
-		err = d.c.completeUpload(ctx, d.name, dst, id, parts, ifNotExist, "", "")
+		err = d.c.completeUpload(ctx, d.name, dst, id, parts, ifNotExist, "", "", "")
 	}
 	if err != nil {
 		_ = d.c.abortUpload(context.WithoutCancel(ctx), d.name, dst, id)

@@ -44,6 +44,17 @@
 // range), nor can a full read of an object that has only a composite
 // checksum or none (one written by another client).
 //
+// WriterOptions.Checksum chooses the algorithm: CRC32C (the default) and
+// CRC64NVME are full-object checksums of any object, checked on every
+// full read; SHA256 is full-object for a one-part object and COMPOSITE
+// (a checksum of the parts' checksums, checked per part on write, not on
+// read) for a multipart one, as S3 has no full-object SHA-256; MD5 adds a
+// Content-MD5 to every body and keeps the CRC32C. On a server whose
+// profile takes no x-amz-checksum-* header, bodies carry Content-MD5 only
+// and any other choice is ErrNotImplemented. Attributes asks for the
+// stored checksums (x-amz-checksum-mode) and returns the full-object ones,
+// and a one-part object's MD5 (its ETag), in Attributes.Checksums.
+//
 // Retries: Options.Retry (blob.RetryPolicy, the rules every provider
 // shares). Idempotent requests and parts are retried on connection errors,
 // stalls (Options.StallTimeout), 408, 500, 502, 503, 504, 429, SlowDown,

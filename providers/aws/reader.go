@@ -2,10 +2,10 @@ package aws
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"hash"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"strconv"
@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/checksum"
 	"github.com/anyblob/anyblob/internal/retry"
 )
 
@@ -54,7 +55,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		r.left = min(r.left, length)
 	}
 	if full {
-		r.want, r.crc = fullChecksum(resp.Header)
+		r.alg, r.want, r.crc = fullChecksum(resp.Header)
 	}
 	// The resumed request is pinned to the ETag of the first response, so
 	// a changed object fails the read instead of being stitched together.
@@ -127,15 +128,46 @@ func (d *driver) emptyReader(ctx context.Context, key, ifMatch string) (blob.Rea
 	return &reader{body: emptyBody(), attrs: blob.ReaderAttrs{Size: size, ContentType: a.ContentType, ModTime: a.ModTime, ETag: a.ETag}}, nil
 }
 
-// fullChecksum returns the full-object CRC32C the server reported, and a
-// hash to check it with; nil when there is none (composite checksums of
+// fullChecksum returns the full-object checksum the server reported
+// (CRC64NVME, CRC32C or SHA256, in that order of preference), and a hash
+// to check it with; nil when there is none (composite checksums of
 // multipart uploads cover parts, not the object).
-func fullChecksum(h http.Header) (string, hash.Hash32) {
-	sum := h.Get("X-Amz-Checksum-Crc32c")
-	if sum == "" || strings.Contains(sum, "-") || strings.EqualFold(h.Get("X-Amz-Checksum-Type"), "COMPOSITE") {
-		return "", nil
+func fullChecksum(h http.Header) (blob.ChecksumAlgorithm, string, hash.Hash) {
+	if strings.EqualFold(h.Get("X-Amz-Checksum-Type"), "COMPOSITE") {
+		return "", "", nil
 	}
-	return sum, crc32.New(castagnoli)
+	for _, alg := range []blob.ChecksumAlgorithm{blob.ChecksumCRC64NVME, blob.ChecksumCRC32C, blob.ChecksumSHA256} {
+		if sum := h.Get(sumHeader(alg)); sum != "" && !strings.Contains(sum, "-") {
+			return alg, sum, checksum.New(alg)
+		}
+	}
+	return "", "", nil
+}
+
+// checksumsFrom reads the full-object checksums of HEAD or GET headers
+// (asked for with x-amz-checksum-mode), and the MD5 a one-part object's
+// ETag is.
+func checksumsFrom(h http.Header, md5 []byte) map[blob.ChecksumAlgorithm][]byte {
+	var out map[blob.ChecksumAlgorithm][]byte
+	add := func(alg blob.ChecksumAlgorithm, sum []byte) {
+		if out == nil {
+			out = map[blob.ChecksumAlgorithm][]byte{}
+		}
+		out[alg] = sum
+	}
+	if !strings.EqualFold(h.Get("X-Amz-Checksum-Type"), "COMPOSITE") {
+		for _, alg := range []blob.ChecksumAlgorithm{blob.ChecksumCRC64NVME, blob.ChecksumCRC32C, blob.ChecksumSHA256} {
+			if v := h.Get(sumHeader(alg)); v != "" && !strings.Contains(v, "-") {
+				if sum, err := base64.StdEncoding.DecodeString(v); err == nil {
+					add(alg, sum)
+				}
+			}
+		}
+	}
+	if md5 != nil {
+		add(blob.ChecksumMD5, md5)
+	}
+	return out
 }
 
 // reader reads a GET response body, resuming where it stopped when the
@@ -150,9 +182,10 @@ type reader struct {
 	again  func(n int, cause error) error // retry.Retrier.Again for resume n
 	failed int                            // resumes so far
 
-	want string      // the full-object CRC32C to verify, base64
-	crc  hash.Hash32 // running CRC32C, when want is set
-	err  error       // sticky error
+	alg  blob.ChecksumAlgorithm // of want
+	want string                 // the full-object checksum to verify, base64
+	crc  hash.Hash              // its running hash, when want is set
+	err  error                  // sticky error
 }
 
 func (r *reader) Attrs() blob.ReaderAttrs { return r.attrs }
@@ -231,10 +264,10 @@ func (r *reader) resume(cause error) error {
 
 func (r *reader) finish() error {
 	if r.crc != nil {
-		got := crc32cString(r.crc.Sum32())
+		got := checksum.Base64(r.crc.Sum(nil))
 		r.crc = nil
 		if got != r.want {
-			r.err = blob.Errorf(blob.ErrInternal, "s3: checksum mismatch: object CRC32C is %s, read data has %s", r.want, got)
+			r.err = blob.Errorf(blob.ErrInternal, "s3: checksum mismatch: object %s is %s, read data has %s", r.alg, r.want, got)
 			return r.err
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/checksum"
 	"github.com/anyblob/anyblob/internal/upload"
 )
 
@@ -57,10 +57,25 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if err != nil {
 		return nil, err
 	}
+	sum, withMD5 := opts.Checksum, false
+	switch def := d.c.defaultSum(); {
+	case sum == "":
+		sum = def
+	case def == blob.ChecksumMD5 && sum != blob.ChecksumMD5:
+		p := d.c.knownProfile()
+		return nil, blob.Errorf(blob.ErrNotImplemented, "s3: %s takes no x-amz-checksum-* header (profile %s), so a %s checksum cannot be sent; MD5 can", d.c.serverName(p), p.name, sum)
+	case sum == blob.ChecksumMD5 && def != blob.ChecksumMD5:
+		// Every body carries its Content-MD5, and the object keeps its
+		// full CRC32C as well, so that every full read is verified.
+		sum, withMD5 = def, true
+	}
 	limits := s3Limits
 	limits.MaxParts = d.c.maxParts()
-	t := &writer{d: d, key: stored, opts: *opts, sum: d.c.bodySum(), crc: crc32.New(castagnoli)}
-	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, Limits: limits, Hash: t.crc})}, nil
+	t := &writer{d: d, key: stored, opts: *opts, sum: sum, withMD5: withMD5}
+	if sum == blob.ChecksumCRC32C || sum == blob.ChecksumCRC64NVME {
+		t.full = checksum.New(sum)
+	}
+	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, Limits: limits, Hash: t.full})}, nil
 }
 
 // uploadWriter is the engine's Writer as a blob.Writer.
@@ -75,11 +90,31 @@ func (c *Client) maxParts() int {
 	return MaxParts
 }
 
+// setChecksum puts a part's checksum of alg in its field; MD5 (sent as
+// Content-MD5) has none.
+func (p *completedPart) setChecksum(alg blob.ChecksumAlgorithm, sum string) {
+	switch alg {
+	case blob.ChecksumCRC32C:
+		p.ChecksumCRC32C = sum
+	case blob.ChecksumCRC64NVME:
+		p.ChecksumCRC64NVME = sum
+	case blob.ChecksumSHA256:
+		p.ChecksumSHA256 = sum
+	}
+}
+
+// checksum is the part's checksum, whichever field holds it.
+func (p *completedPart) checksum() string {
+	return p.ChecksumCRC32C + p.ChecksumCRC64NVME + p.ChecksumSHA256
+}
+
 type completedPart struct {
-	XMLName        xml.Name `xml:"Part"`
-	PartNumber     int      `xml:"PartNumber"`
-	ETag           string   `xml:"ETag"`
-	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
+	XMLName           xml.Name `xml:"Part"`
+	PartNumber        int      `xml:"PartNumber"`
+	ETag              string   `xml:"ETag"`
+	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumCRC64NVME string   `xml:"ChecksumCRC64NVME,omitempty"`
+	ChecksumSHA256    string   `xml:"ChecksumSHA256,omitempty"`
 }
 
 // writer is one object as the upload engine's Target: PutObject for a
@@ -88,8 +123,13 @@ type writer struct {
 	d    *driver
 	key  string
 	opts blob.WriterOptions
-	sum  bodySum     // the checksum bodies carry, by the server's profile
-	crc  hash.Hash32 // the whole object's CRC32C, fed by the engine in order
+	sum  blob.ChecksumAlgorithm // the checksum every body carries
+	// withMD5: every body carries its Content-MD5 too.
+	withMD5 bool
+	// full is the whole object's CRC (CRC32C or CRC64NVME), fed by the
+	// engine in order, for a multipart upload's full-object checksum; nil
+	// for SHA256 (composite on multipart) and MD5 (per request only).
+	full hash.Hash
 }
 
 // session is one multipart upload of w.
@@ -113,27 +153,28 @@ func (w *writer) Put(ctx context.Context, data []byte) error { return w.put(ctx,
 // Part implements upload.Session: UploadPart.
 func (s *session) Part(ctx context.Context, num int, data []byte) (upload.Part, error) {
 	p, err := s.w.uploadPart(ctx, s.id, num, data)
-	return upload.Part{Num: num, ETag: p.ETag, Checksum: p.ChecksumCRC32C}, err
+	return upload.Part{Num: num, ETag: p.ETag, Checksum: p.checksum()}, err
 }
 
 // PartFrom implements upload.SectionSession: UploadPart read from a
 // section of the caller's file or buffer as it is sent.
 func (s *session) PartFrom(ctx context.Context, num int, section *io.SectionReader) (upload.Part, error) {
 	p, err := s.w.sendPart(ctx, s.id, num, &Request{section: section})
-	return upload.Part{Num: num, ETag: p.ETag, Checksum: p.ChecksumCRC32C}, err
+	return upload.Part{Num: num, ETag: p.ETag, Checksum: p.checksum()}, err
 }
 
 // Complete implements upload.Session: CompleteMultipartUpload.
 func (s *session) Complete(ctx context.Context, parts []upload.Part) error {
 	done := make([]completedPart, len(parts))
 	for i, p := range parts {
-		done[i] = completedPart{PartNumber: p.Num, ETag: p.ETag, ChecksumCRC32C: p.Checksum}
+		done[i] = completedPart{PartNumber: p.Num, ETag: p.ETag}
+		done[i].setChecksum(s.w.sum, p.Checksum)
 	}
 	full := ""
-	if s.w.sum == crcSum {
-		full = crc32cString(s.w.crc.Sum32())
+	if s.w.full != nil {
+		full = checksum.Base64(s.w.full.Sum(nil))
 	}
-	return s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch, full)
+	return s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch, s.w.sum, full)
 }
 
 // Abort implements upload.Session: AbortMultipartUpload.
@@ -158,7 +199,7 @@ func (w *writer) put(ctx context.Context, data []byte) error {
 	h := w.headers()
 	conditionalHeaders(h, w.opts.IfNotExist, w.opts.IfMatch)
 	var attempts int
-	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Header: h, Body: data, attempts: &attempts}
+	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Header: h, Body: data, attempts: &attempts, checksum: w.sum, contentMD5: w.withMD5}
 	if err := blob.CallHook(w.opts.BeforeWrite, blob.NativeAs(req)); err != nil {
 		return err
 	}
@@ -224,9 +265,13 @@ type initiateResult struct {
 
 func (w *writer) create(ctx context.Context) (string, error) {
 	h := w.headers()
-	if w.sum == crcSum {
-		h.Set("X-Amz-Checksum-Algorithm", "CRC32C")
+	switch w.sum {
+	case blob.ChecksumCRC32C, blob.ChecksumCRC64NVME:
+		h.Set("X-Amz-Checksum-Algorithm", string(w.sum))
 		h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+	case blob.ChecksumSHA256:
+		h.Set("X-Amz-Checksum-Algorithm", string(w.sum))
+		h.Set("X-Amz-Checksum-Type", "COMPOSITE") // S3 has no full-object SHA-256 of parts
 	}
 	req := &Request{Method: http.MethodPost, Bucket: w.d.name, Key: w.key, Query: url.Values{"uploads": {""}}, Header: h}
 	if err := blob.CallHook(w.opts.BeforeWrite, blob.NativeAs(req)); err != nil {
@@ -294,11 +339,14 @@ func (w *writer) sendPart(ctx context.Context, id string, num int, body *Request
 	// Every part carries its CRC32C, over http too (where the signature
 	// also covers it): a full-object checksum is combined from them. On a
 	// server that takes no CRC32C, its MD5.
-	_, sum, err := body.bodySums(false, w.sum)
+	_, sum, md5sum, err := body.bodySums(false, w.sum, w.withMD5)
 	if err != nil {
 		return completedPart{}, err
 	}
-	h := http.Header{w.sum.header(): {sum}}
+	h := http.Header{sumHeader(w.sum): {sum}}
+	if w.withMD5 {
+		h.Set("Content-Md5", md5sum)
+	}
 	q := url.Values{"partNumber": {strconv.Itoa(num)}, "uploadId": {id}}
 	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: body.Body, section: body.section, signedOnly: true}
 	hdr, _, err := w.d.c.doRead(ctx, req)
@@ -306,9 +354,7 @@ func (w *writer) sendPart(ctx context.Context, id string, num int, body *Request
 		return completedPart{}, annotate(err, fmt.Sprintf("part %d", num))
 	}
 	p := completedPart{PartNumber: num, ETag: hdr.Get("ETag")}
-	if w.sum == crcSum {
-		p.ChecksumCRC32C = sum
-	}
+	p.setChecksum(w.sum, sum)
 	return p, nil
 }
 
@@ -317,10 +363,10 @@ type completeRequest struct {
 	Parts   []completedPart `xml:"Part"`
 }
 
-// completeUpload commits upload id. fullCRC, when set, is the whole
-// object's CRC32C (base64) of an upload created with FULL_OBJECT; the
-// service checks it against the parts.
-func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, parts []completedPart, ifNotExist bool, ifMatch, fullCRC string) error {
+// completeUpload commits upload id. full, when set, is the whole object's
+// checksum of algorithm alg (base64) of an upload created with
+// FULL_OBJECT; the service checks it against the parts.
+func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, parts []completedPart, ifNotExist bool, ifMatch string, alg blob.ChecksumAlgorithm, full string) error {
 	body, err := xml.Marshal(completeRequest{Parts: parts})
 	if err != nil {
 		return blob.Errorf(blob.ErrInternal, "s3: CompleteMultipartUpload: %v", err)
@@ -328,8 +374,8 @@ func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, par
 	// Content-MD5 protects the request body; on this call an
 	// x-amz-checksum-* header is the whole object's checksum.
 	h := http.Header{"Content-Type": {"application/xml"}, "Content-Md5": {contentMD5(body)}}
-	if fullCRC != "" {
-		h.Set("X-Amz-Checksum-Crc32c", fullCRC)
+	if full != "" {
+		h.Set(sumHeader(alg), full)
 		h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 	}
 	conditionalHeaders(h, ifNotExist, ifMatch)

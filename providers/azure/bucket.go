@@ -50,6 +50,9 @@ func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, 
 		CacheControl: deref(p.CacheControl), Metadata: md, ModTime: deref(p.LastModified),
 		ETag: etag(p.ETag), MD5: p.ContentMD5, StorageClass: deref(p.AccessTier),
 	}
+	if p.ContentMD5 != nil {
+		a.Checksums = map[blob.ChecksumAlgorithm][]byte{blob.ChecksumMD5: p.ContentMD5}
+	}
 	if deref(p.TagCount) > 0 {
 		tr, err := d.cc.NewBlobClient(stored(key)).GetTags(ctx, nil)
 		if err != nil {

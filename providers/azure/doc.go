@@ -52,6 +52,11 @@
 // end (ReadAll, Download) first. A read cut short (a reset, a truncated
 // body) resumes from the last byte read, pinned to the blob's ETag.
 //
+// WriterOptions.Checksum: MD5 (the default, as above) is the only
+// whole-blob checksum Azure stores; CRC32C, CRC64NVME and SHA256 are
+// ErrNotImplemented (Azure's CRC64 is checked per request and not kept).
+// Attributes.Checksums holds the blob's MD5 when it has one.
+//
 // # Retries
 //
 // Options.Retry (blob.RetryPolicy, the rules every provider shares)

@@ -54,6 +54,9 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if conc == 0 {
 		conc = DefaultConcurrency
 	}
+	if opts.Checksum != "" && opts.Checksum != blob.ChecksumMD5 {
+		return nil, blob.Errorf(blob.ErrNotImplemented, "azblob: Azure stores an MD5 of a blob, not a %s (its CRC64 is checked per request and not kept)", opts.Checksum)
+	}
 	md, err := encodeMetadata(opts.Metadata)
 	if err != nil {
 		return nil, err

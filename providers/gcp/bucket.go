@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -62,11 +63,17 @@ func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, 
 	if err != nil {
 		return nil, err
 	}
+	crc := binary.BigEndian.AppendUint32(nil, a.CRC32C)
+	sums := map[blob.ChecksumAlgorithm][]byte{blob.ChecksumCRC32C: crc}
+	if a.MD5 != nil {
+		sums[blob.ChecksumMD5] = a.MD5
+	}
 	return &blob.Attributes{
 		Size: a.Size, ContentType: a.ContentType, ContentEncoding: a.ContentEncoding,
 		ContentDisposition: a.ContentDisposition, ContentLanguage: a.ContentLanguage,
 		CacheControl: a.CacheControl, Metadata: maps.Clone(a.Metadata),
 		ModTime: a.Updated, ETag: etagOf(a.Generation), MD5: a.MD5, StorageClass: a.StorageClass,
+		Checksums: sums,
 	}, nil
 }
 

@@ -43,6 +43,13 @@
 // fails the read on a mismatch); a ranged read cannot be verified: the
 // service sends no checksum for a range.
 //
+// WriterOptions.Checksum: CRC32C (the default, as above) or MD5, which a
+// one-request write also declares (checked by the service before it
+// stores anything) and a resumable upload checks against what the service
+// stored; CRC64NVME and SHA256 are ErrNotImplemented. Attributes.Checksums
+// holds the CRC32C and, for objects that are not composites, the MD5 GCS
+// keeps for every object.
+//
 // # Retries
 //
 // Options.Retry (blob.RetryPolicy, the rules every provider shares)

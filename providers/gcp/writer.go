@@ -1,7 +1,9 @@
 package gcp
 
 import (
+	"bytes"
 	"context"
+	"crypto/md5"
 	"hash"
 	"hash/crc32"
 	"maps"
@@ -32,6 +34,11 @@ import (
 func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
 	if len(opts.Tags) > 0 {
 		return nil, blob.Errorf(blob.ErrNotImplemented, "gs: GCS objects have no tags; use Metadata (or bucket labels) instead")
+	}
+	switch opts.Checksum {
+	case "", blob.ChecksumCRC32C, blob.ChecksumMD5:
+	default:
+		return nil, blob.Errorf(blob.ErrNotImplemented, "gs: GCS stores a CRC32C and an MD5 of an object, not a %s", opts.Checksum)
 	}
 	ro, retried := d.c.retrying(ctx)
 	obj := d.bkt.Object(key).Retryer(ro) // Object copies the settings: ro is this write's own
@@ -74,8 +81,12 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		cancel()
 		return nil, err
 	}
-	return &writer{w: w, open: open, ctx: wctx, cancel: cancel, retry: d.c.retry,
-		crc: crc32.New(crc32.MakeTable(crc32.Castagnoli)), retried: retried, plain: plain, conditional: conditional}, nil
+	gw := &writer{w: w, open: open, ctx: wctx, cancel: cancel, retry: d.c.retry,
+		crc: crc32.New(crc32.MakeTable(crc32.Castagnoli)), retried: retried, plain: plain, conditional: conditional}
+	if opts.Checksum == blob.ChecksumMD5 {
+		gw.md5 = md5.New()
+	}
+	return gw, nil
 }
 
 // writer holds the first chunk itself: an object that ends within it
@@ -92,6 +103,7 @@ type writer struct {
 
 	// For a conditional write whose answer was lost (see lostAnswer).
 	crc         hash.Hash32   // CRC32C of everything written
+	md5         hash.Hash     // its MD5, when WriterOptions.Checksum asks for MD5
 	n           int64         // bytes written
 	retried     *atomic.Int32 // requests sent again
 	plain       *storage.ObjectHandle
@@ -100,6 +112,9 @@ type writer struct {
 
 func (w *writer) Write(p []byte) (int, error) {
 	w.crc.Write(p)
+	if w.md5 != nil {
+		w.md5.Write(p)
+	}
 	w.n += int64(len(p))
 	if w.started {
 		return w.w.Write(p)
@@ -185,7 +200,7 @@ func (w *writer) lostAnswer(err error) error {
 // fails with ErrInternal; the version it replaced is gone by then.
 func (w *writer) verifyStored() error {
 	a := w.w.Attrs()
-	if a == nil || a.Size == w.n && a.CRC32C == w.crc.Sum32() {
+	if a == nil || a.Size == w.n && a.CRC32C == w.crc.Sum32() && (w.md5 == nil || a.MD5 == nil || bytes.Equal(a.MD5, w.md5.Sum(nil))) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), time.Minute)
@@ -199,10 +214,14 @@ func (w *writer) verifyStored() error {
 		a.Size, a.CRC32C, w.n, w.crc.Sum32(), outcome)
 }
 
-// send sends the whole object in one request, declaring its CRC32C.
+// send sends the whole object in one request, declaring its CRC32C (and
+// its MD5, when asked for), which the service checks before it stores it.
 func (w *writer) send(sum uint32) error {
 	w.w.CRC32C = sum
 	w.w.SendCRC32C = true
+	if w.md5 != nil {
+		w.w.MD5 = w.md5.Sum(nil)
+	}
 	if _, err := w.w.Write(w.buf); err != nil {
 		_ = w.w.Close()
 		return err

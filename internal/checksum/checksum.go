@@ -1,0 +1,51 @@
+// Package checksum makes the hashes behind blob.ChecksumAlgorithm, for
+// every driver alike.
+package checksum
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
+
+	"github.com/anyblob/anyblob/blob"
+)
+
+var (
+	castagnoli = crc32.MakeTable(crc32.Castagnoli)
+	// nvme is CRC-64/NVME (polynomial 0xAD93D23594C93659, reflected,
+	// initial value and final XOR all ones), as S3's CRC64NVME; hash/crc64
+	// takes the reversed polynomial and does the inversions.
+	nvme = crc64.MakeTable(0x9a6c9329ac4bc9b5)
+)
+
+// New returns a hash for alg; nil for an algorithm it does not know ("").
+func New(alg blob.ChecksumAlgorithm) hash.Hash {
+	switch alg {
+	case blob.ChecksumCRC32C:
+		return crc32.New(castagnoli)
+	case blob.ChecksumCRC64NVME:
+		return crc64.New(nvme)
+	case blob.ChecksumSHA256:
+		return sha256.New()
+	case blob.ChecksumMD5:
+		return md5.New()
+	}
+	return nil
+}
+
+// Sum returns alg's checksum of b (big-endian for the CRCs); nil for an
+// algorithm New does not know.
+func Sum(alg blob.ChecksumAlgorithm, b []byte) []byte {
+	h := New(alg)
+	if h == nil {
+		return nil
+	}
+	h.Write(b)
+	return h.Sum(nil)
+}
+
+// Base64 is the standard base64 of sum, the form HTTP headers carry.
+func Base64(sum []byte) string { return base64.StdEncoding.EncodeToString(sum) }
