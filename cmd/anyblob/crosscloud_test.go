@@ -136,17 +136,12 @@ func TestCrossCloudFailuresLeaveNothing(t *testing.T) {
 }
 
 // TestCrossCloudCutLeavesNoS3Upload: a streamed copy into S3 cut after
-// its first part leaves no unfinished multipart upload.
-//
-// Skipped: it fails today, in the library, not in the command. The
-// command aborts the writer, but when the abort comes while the
-// CreateMultipartUpload request is in flight (a cold connection: every
-// command opens its bucket afresh), internal/upload cancels that request,
-// gets no upload ID and so cannot abort it, while MinIO has created the
-// upload; providers/aws cleans such strays only when the request was
-// retried (createUpload, attempts > 1). Remove the Skip once that is fixed.
+// its first part leaves no unfinished multipart upload, also when the
+// abort comes while CreateMultipartUpload is in flight (a cold connection:
+// every command opens its bucket afresh), which providers/aws answers by
+// aborting the uploads of the key that call may have created.
 func TestCrossCloudCutLeavesNoS3Upload(t *testing.T) {
-	t.Skip("known library bug: an upload whose CreateMultipartUpload is canceled in flight is left on the server (see the doc comment)")
+
 	t.Cleanup(spy.Reset)
 	u := clouds(t)["s3"]
 	c := &cli{t: t}

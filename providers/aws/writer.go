@@ -288,9 +288,10 @@ const strayMargin = 2 * time.Second
 // createUpload sends CreateMultipartUpload req and returns the upload ID.
 // An attempt whose answer was lost may have created an upload whose ID
 // no one will ever know, which would stay (and be billed) until a
-// lifecycle rule removes it. So when req was sent more than once, the
-// uploads of the same key initiated since the first attempt (less
-// strayMargin) are aborted, except the one returned. The cost: a writer in
+// lifecycle rule removes it. So when req was sent more than once, or its
+// last attempt got no answer (ctx ended while it was in flight, or the
+// connection failed), the uploads of the same key initiated since the
+// first attempt (less strayMargin) are aborted, except the one returned. The cost: a writer in
 // another process that starts an upload of the same key within that
 // moment loses it and fails with ErrNotFound (NoSuchUpload); it never
 // leaves a wrong object.
@@ -307,7 +308,12 @@ func (c *Client) createUpload(ctx context.Context, req *Request) (string, error)
 		}
 		id = res.UploadID
 	}
-	if attempts > 1 {
+	// An upload may also exist that this call never learnt of when the
+	// last attempt got no answer: the caller gave up (ctx ended) while it
+	// was in flight, or the connection failed after it was sent.
+	var answer *Error
+	unanswered := err != nil && attempts > 0 && !errors.As(err, &answer)
+	if attempts > 1 || unanswered {
 		c.abortStrays(ctx, req.Bucket, req.Key, id, start.Add(-strayMargin))
 	}
 	return id, err

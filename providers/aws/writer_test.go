@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/blobtest/faultproxy"
 	"github.com/anyblob/anyblob/conformance/emulator"
 )
 
@@ -173,4 +175,33 @@ func TestUploadFromReaderAtInSections(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, bytes.Equal(want, got))
 	requireNoUploads(t, c, name)
+}
+
+// TestUnansweredCreateLeavesNoUpload: the answer to CreateMultipartUpload
+// is lost once (the connection is reset after MinIO created the upload)
+// and the write may not retry: the upload the call never learnt of is
+// aborted all the same.
+func TestUnansweredCreateLeavesNoUpload(t *testing.T) {
+	testEnv(t)
+	ep := emulator.MinIO(t)
+	c := newClient(t, minioOptions(ep))
+	_, name := newBucket(t, c)
+	p, err := faultproxy.New(ep.Endpoint, 1)
+	require.NoError(t, err)
+	defer p.Close()
+	opts := minioOptions(ep)
+	opts.Endpoint = p.URL()
+	opts.Retry = RetryPolicy{MaxAttempts: 1}
+	pc := newClient(t, opts)
+	b, err := pc.Bucket(name)
+	require.NoError(t, err)
+	p.Add(faultproxy.Rule{Kind: faultproxy.ResetResponse, Times: 1, Match: func(r *http.Request) bool {
+		return r.Method == http.MethodPost && r.URL.Query().Has("uploads")
+	}})
+	err = blob.WriteAll(context.Background(), b, "lost", pattern(12<<20, 3), &blob.WriterOptions{PartSize: MinPartSize})
+	require.Error(t, err)
+	require.Equal(t, 1, p.Struck()[faultproxy.ResetResponse])
+	ups, err := c.ListMultipartUploads(context.Background(), name, "lost")
+	require.NoError(t, err)
+	require.Empty(t, ups, "no multipart upload left behind")
 }
