@@ -106,6 +106,11 @@ type ReaderOptions struct {
 	// it is. Backends with no request (mem, file) call it with an asFunc
 	// that sets nothing.
 	BeforeRead func(asFunc func(any) bool) error
+	// Encryption gives the customer key of an object written with one
+	// (Encryption.CustomerKey); the other fields are for writes and must
+	// be unset here (ErrInvalidArgument). nil reads objects encrypted by
+	// the service.
+	Encryption *Encryption
 }
 
 // WriterOptions controls a write. nil means the defaults.
@@ -135,6 +140,9 @@ type WriterOptions struct {
 	// directory buckets store it as given. Attributes.StorageClass returns
 	// it. It must pass ValidateHeader.
 	StorageClass string
+	// Encryption is how the object is encrypted at rest (see Encryption);
+	// nil is the bucket's default.
+	Encryption *Encryption
 	// Checksum is the algorithm of the end-to-end checksum the write
 	// carries: computed as the data is written, sent with it, checked by
 	// the service and stored, then checked against the data of every full
@@ -208,6 +216,12 @@ type CopyOptions struct {
 	Metadata map[string]string
 	// ContentType, when not "", replaces the source's content type.
 	ContentType string
+	// Encryption is how the copy is encrypted, as in WriterOptions; nil is
+	// the bucket's default (not the source's encryption).
+	Encryption *Encryption
+	// SourceEncryption gives the source's customer key when it was written
+	// with one.
+	SourceEncryption *Encryption
 	// StorageClass is the copy's storage class, as in WriterOptions; ""
 	// lets the backend choose, which is the bucket's default on S3 and GCS
 	// (not the source's class) and the source's tier on Azure.
@@ -284,6 +298,10 @@ type Attributes struct {
 	// service does not say (S3 omits STANDARD; an Azure blob whose tier
 	// is inferred from the account's default says it all the same).
 	StorageClass string
+	// Encryption is how the object is encrypted at rest, where the
+	// service says; nil where it does not (memory and directory buckets,
+	// fake emulators).
+	Encryption *EncryptionInfo
 	// Checksums are the whole object's checksums the backend stores, by
 	// algorithm (big-endian bytes for the CRCs, as the services give
 	// them); nil when it stores none it will tell. MD5 above is

@@ -133,6 +133,9 @@ func (b *bucket) newRangeReader(ctx context.Context, key string, offset, length 
 	if opts != nil {
 		o = *opts
 	}
+	if err := checkReadEncryption(o.Encryption, "ReaderOptions"); err != nil {
+		return nil, b.err(ctx, err, OpRead, key)
+	}
 	r, err := b.d.NewRangeReader(ctx, key, offset, length, &o)
 	if err != nil {
 		return nil, b.err(ctx, err, OpRead, key)
@@ -169,6 +172,21 @@ func (b *bucket) newWriter(ctx context.Context, key string, opts *WriterOptions)
 	return &writer{ctx: ctx, b: b, key: key, w: w}, nil
 }
 
+// checkReadEncryption checks the Encryption of a read (what names it):
+// a customer key only.
+func checkReadEncryption(e *Encryption, what string) error {
+	if e == nil {
+		return nil
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if e.CustomerKey == nil {
+		return Errorf(ErrInvalidArgument, "%sEncryption takes a CustomerKey only: the service finds the other keys itself", what)
+	}
+	return nil
+}
+
 func checkWriterOptions(o *WriterOptions) error {
 	for _, h := range []struct{ what, v string }{
 		{"ContentType", o.ContentType}, {"ContentEncoding", o.ContentEncoding},
@@ -180,6 +198,9 @@ func checkWriterOptions(o *WriterOptions) error {
 		}
 	}
 	if err := ValidateTags(o.Tags); err != nil {
+		return err
+	}
+	if err := o.Encryption.Validate(); err != nil {
 		return err
 	}
 	switch o.Checksum {
@@ -345,6 +366,12 @@ func (b *bucket) copy(ctx context.Context, dstKey, srcKey string, opts *CopyOpti
 		return b.err(ctx, err, OpCopy, dstKey)
 	}
 	if err := ValidateHeader("StorageClass", o.StorageClass); err != nil {
+		return b.err(ctx, err, OpCopy, dstKey)
+	}
+	if err := o.Encryption.Validate(); err != nil {
+		return b.err(ctx, err, OpCopy, dstKey)
+	}
+	if err := checkReadEncryption(o.SourceEncryption, "CopyOptions.Source"); err != nil {
 		return b.err(ctx, err, OpCopy, dstKey)
 	}
 	if o.Metadata != nil {

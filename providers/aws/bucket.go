@@ -255,12 +255,20 @@ func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, 
 	if err != nil {
 		return nil, err
 	}
-	h, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: key, Header: http.Header{"X-Amz-Checksum-Mode": {"ENABLED"}}})
+	return d.attributes(ctx, key, nil)
+}
+
+// attributes HEADs the stored name key, with enc's customer key if any.
+func (d *driver) attributes(ctx context.Context, key string, enc *blob.Encryption) (*blob.Attributes, error) {
+	rh := http.Header{"X-Amz-Checksum-Mode": {"ENABLED"}}
+	customerKeyHeaders(rh, enc)
+	h, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: key, Header: rh})
 	if err != nil {
-		return nil, err
+		return nil, customerKeyError(err, enc != nil)
 	}
 	a := attributesFrom(h)
 	a.Checksums = checksumsFrom(h, a.MD5)
+	a.Encryption = encryptionFrom(h)
 	if n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil {
 		a.Size = n
 	}
@@ -325,13 +333,17 @@ func attributesFrom(h http.Header) *blob.Attributes {
 	if t, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
 		a.ModTime = t.UTC()
 	}
-	a.MD5 = md5FromETag(a.ETag, h.Get("X-Amz-Server-Side-Encryption"))
+	sse := h.Get("X-Amz-Server-Side-Encryption")
+	if h.Get("X-Amz-Server-Side-Encryption-Customer-Algorithm") != "" {
+		sse = "customer" // the ETag of an SSE-C object is no MD5 of its content
+	}
+	a.MD5 = md5FromETag(a.ETag, sse)
 	return a
 }
 
 // md5FromETag returns the MD5 a single-part, non-KMS object's ETag is.
 func md5FromETag(etag, sse string) []byte {
-	if strings.HasPrefix(sse, "aws:kms") {
+	if strings.HasPrefix(sse, "aws:kms") || sse == "customer" {
 		return nil
 	}
 	s := strings.Trim(etag, `"`)

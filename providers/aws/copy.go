@@ -13,8 +13,9 @@ import (
 )
 
 // Copy copies on the server. With IfNotExist it always takes the multipart
-// path, whose CompleteMultipartUpload carries If-None-Match: * atomically. The source is read first (HEAD) for its size
-// and ETag; the copy is pinned to that ETag (x-amz-copy-source-if-match),
+// path, whose CompleteMultipartUpload carries If-None-Match: * atomically.
+// The source is read first (HEAD, with its customer key when it has one)
+// for its size and ETag; the copy is pinned to that ETag (x-amz-copy-source-if-match),
 // so a source replaced meanwhile fails the copy with ErrPreconditionFailed
 // instead of mixing versions. Sources up to 5 GiB take one CopyObject;
 // larger ones a multipart upload of UploadPartCopy parts, aborted on
@@ -24,11 +25,14 @@ func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptio
 	if err != nil {
 		return err
 	}
-	sa, err := d.Attributes(ctx, src)
-	if err != nil {
+	if err := sseHeaders(http.Header{}, opts.Encryption, false); err != nil {
 		return err
 	}
 	if src, err = d.k(src); err != nil {
+		return err
+	}
+	sa, err := d.attributes(ctx, src, opts.SourceEncryption)
+	if err != nil {
 		return err
 	}
 	// What the copy's headers are: the source's, with the options' changes.
@@ -55,6 +59,8 @@ func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptio
 	if opts.StorageClass != "" {
 		h.Set("X-Amz-Storage-Class", opts.StorageClass)
 	}
+	_ = sseHeaders(h, opts.Encryption, false)
+	_ = sseHeaders(h, opts.SourceEncryption, true)
 	conditionalHeaders(h, opts.IfNotExist, "")
 	req := &Request{Method: http.MethodPut, Bucket: d.name, Key: dst, Header: h}
 	if err := blob.CallHook(opts.BeforeCopy, blob.NativeAs(req)); err != nil {
@@ -87,6 +93,7 @@ func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Att
 	if len(a.Tags) > 0 {
 		h.Set("X-Amz-Tagging", tagHeader(a.Tags)) // CopyObject copies them; parts do not
 	}
+	_ = sseHeaders(h, opts.Encryption, false)
 	req := &Request{Method: http.MethodPost, Bucket: d.name, Key: dst, Query: url.Values{"uploads": {""}}, Header: h}
 	if err := blob.CallHook(opts.BeforeCopy, blob.NativeAs(req)); err != nil {
 		return err
@@ -116,6 +123,8 @@ func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Att
 			ph := http.Header{}
 			ph.Set("X-Amz-Copy-Source", d.copySource(src))
 			ph.Set("X-Amz-Copy-Source-If-Match", a.ETag)
+			customerKeyHeaders(ph, opts.Encryption)
+			_ = sseHeaders(ph, opts.SourceEncryption, true)
 			if r.last >= r.first {
 				ph.Set("X-Amz-Copy-Source-Range", r.String())
 			}
@@ -143,7 +152,7 @@ func (d *driver) multipartCopy(ctx context.Context, dst, src string, a *blob.Att
 		err = ctx.Err()
 	}
 	if err == nil {
-		err = d.c.completeUpload(ctx, d.name, dst, id, parts, ifNotExist, "", "", "")
+		err = d.c.completeUpload(ctx, d.name, dst, id, parts, ifNotExist, "", "", "", opts.Encryption)
 	}
 	if err != nil {
 		_ = d.c.abortUpload(context.WithoutCancel(ctx), d.name, dst, id)

@@ -22,19 +22,20 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	if err != nil {
 		return nil, err
 	}
+	enc := opts.Encryption
 	if length == 0 {
-		return d.emptyReader(ctx, key, opts.IfMatch)
+		return d.emptyReader(ctx, key, opts.IfMatch, enc)
 	}
 	full := offset == 0 && length < 0
-	resp, err := d.get(ctx, key, offset, length, opts.IfMatch, full, opts.BeforeRead)
+	resp, err := d.get(ctx, key, offset, length, opts.IfMatch, full, opts.BeforeRead, enc)
 	if err != nil {
 		var s3err *Error
 		if errors.As(err, &s3err) && s3err.Status == http.StatusRequestedRangeNotSatisfiable {
 			// The offset is at or past the end: an empty read, if the
 			// object is there.
-			return d.emptyReader(ctx, key, opts.IfMatch)
+			return d.emptyReader(ctx, key, opts.IfMatch, enc)
 		}
-		return nil, err
+		return nil, customerKeyError(err, enc != nil)
 	}
 	a := attributesFrom(resp.Header)
 	r := &reader{
@@ -64,7 +65,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		if etag == "" {
 			return nil, blob.Errorf(blob.ErrInternal, "s3: cannot resume a read without an ETag")
 		}
-		resp, err := d.get(ctx, key, pos, n, etag, false, nil)
+		resp, err := d.get(ctx, key, pos, n, etag, false, nil, enc)
 		if err != nil {
 			return nil, err
 		}
@@ -77,8 +78,9 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 
 // get sends the GET of a read; hook (nil on resumed requests) is the
 // caller's BeforeRead.
-func (d *driver) get(ctx context.Context, key string, offset, length int64, ifMatch string, checksum bool, hook func(func(any) bool) error) (*http.Response, error) {
+func (d *driver) get(ctx context.Context, key string, offset, length int64, ifMatch string, checksum bool, hook func(func(any) bool) error, enc *blob.Encryption) (*http.Response, error) {
 	h := http.Header{}
+	customerKeyHeaders(h, enc)
 	switch {
 	case length > 0:
 		h.Set("Range", fmt.Sprintf("bytes=%d-%d", offset, offset+length-1))
@@ -114,14 +116,15 @@ func (d *driver) get(ctx context.Context, key string, offset, length int64, ifMa
 	return resp, nil
 }
 
-func (d *driver) emptyReader(ctx context.Context, key, ifMatch string) (blob.Reader, error) {
+func (d *driver) emptyReader(ctx context.Context, key, ifMatch string, enc *blob.Encryption) (blob.Reader, error) {
 	h := http.Header{}
 	if ifMatch != "" {
 		h.Set("If-Match", ifMatch)
 	}
+	customerKeyHeaders(h, enc)
 	hdr, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: key, Header: h})
 	if err != nil {
-		return nil, err
+		return nil, customerKeyError(err, enc != nil)
 	}
 	a := attributesFrom(hdr)
 	size, _ := strconv.ParseInt(hdr.Get("Content-Length"), 10, 64)

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -37,6 +38,9 @@ const tlsDomain = "s3.test"
 // tlsMinIO starts MinIO over https with a fresh certificate for s3.test
 // and *.s3.test, with virtual-hosted buckets on, and returns an http.Client
 // that trusts it and dials every host on loopback.
+// testKMSKey is the name of the TLS MinIO's static KMS key.
+const testKMSKey = "anyblob-kms"
+
 func tlsMinIO(t *testing.T) (endpoint string, hc *http.Client) {
 	t.Helper()
 	bin, err := emulator.Find("minio")
@@ -55,7 +59,9 @@ func tlsMinIO(t *testing.T) (endpoint string, hc *http.Client) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cmd := exec.Command(bin, "server", "--quiet", "--address", addr, "--console-address", fmt.Sprintf("127.0.0.1:%d", console), "--certs-dir", certs, t.TempDir())
 	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER=tls-user", "MINIO_ROOT_PASSWORD=tls-secret-key", "MINIO_DOMAIN="+tlsDomain,
-		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=on", "MINIO_REGION=us-east-1")
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=on", "MINIO_REGION=us-east-1",
+		// A static KMS key, so SSE-S3 and SSE-KMS work (SSE-C needs TLS only).
+		"MINIO_KMS_SECRET_KEY="+testKMSKey+":"+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -69,6 +69,9 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		// full CRC32C as well, so that every full read is verified.
 		sum, withMD5 = def, true
 	}
+	if err := sseHeaders(http.Header{}, opts.Encryption, false); err != nil {
+		return nil, err
+	}
 	limits := s3Limits
 	limits.MaxParts = d.c.maxParts()
 	t := &writer{d: d, key: stored, opts: *opts, sum: sum, withMD5: withMD5}
@@ -174,7 +177,7 @@ func (s *session) Complete(ctx context.Context, parts []upload.Part) error {
 	if s.w.full != nil {
 		full = checksum.Base64(s.w.full.Sum(nil))
 	}
-	return s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch, s.w.sum, full)
+	return s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch, s.w.sum, full, s.w.opts.Encryption)
 }
 
 // Abort implements upload.Session: AbortMultipartUpload.
@@ -192,6 +195,7 @@ func (w *writer) headers() http.Header {
 	if len(o.Tags) > 0 {
 		h.Set("X-Amz-Tagging", tagHeader(o.Tags))
 	}
+	_ = sseHeaders(h, o.Encryption, false) // checked by NewWriter
 	return h
 }
 
@@ -353,6 +357,7 @@ func (w *writer) sendPart(ctx context.Context, id string, num int, body *Request
 	if w.withMD5 {
 		h.Set("Content-Md5", md5sum)
 	}
+	customerKeyHeaders(h, w.opts.Encryption) // SSE-C: every part carries the key
 	q := url.Values{"partNumber": {strconv.Itoa(num)}, "uploadId": {id}}
 	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: body.Body, section: body.section, signedOnly: true}
 	hdr, _, err := w.d.c.doRead(ctx, req)
@@ -372,7 +377,7 @@ type completeRequest struct {
 // completeUpload commits upload id. full, when set, is the whole object's
 // checksum of algorithm alg (base64) of an upload created with
 // FULL_OBJECT; the service checks it against the parts.
-func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, parts []completedPart, ifNotExist bool, ifMatch string, alg blob.ChecksumAlgorithm, full string) error {
+func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, parts []completedPart, ifNotExist bool, ifMatch string, alg blob.ChecksumAlgorithm, full string, enc *blob.Encryption) error {
 	body, err := xml.Marshal(completeRequest{Parts: parts})
 	if err != nil {
 		return blob.Errorf(blob.ErrInternal, "s3: CompleteMultipartUpload: %v", err)
@@ -384,6 +389,7 @@ func (c *Client) completeUpload(ctx context.Context, bucket, key, id string, par
 		h.Set(sumHeader(alg), full)
 		h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 	}
+	customerKeyHeaders(h, enc)
 	conditionalHeaders(h, ifNotExist, ifMatch)
 	var attempts int
 	_, _, err = c.doRead(ctx, &Request{Method: http.MethodPost, Bucket: bucket, Key: key, Query: url.Values{"uploadId": {id}}, Header: h, Body: body, attempts: &attempts})
