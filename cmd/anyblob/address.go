@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/anyblob/anyblob/blob"
 )
@@ -179,8 +180,10 @@ func bucketAbove(dir string) (string, bool) {
 
 // buckets opens each bucket a command names once, and closes them all at
 // the end.
+// It is safe for concurrent use: a transfer's workers share it.
 type buckets struct {
 	defaultBucket string // --bucket, "" for the environment's
+	mu            sync.Mutex
 	open          map[string]blob.Bucket
 }
 
@@ -201,6 +204,8 @@ func (bs *buckets) id(a address) string {
 // time.
 func (bs *buckets) get(ctx context.Context, a address) (blob.Bucket, error) {
 	id := bs.id(a)
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
 	if b, ok := bs.open[id]; ok {
 		return b, nil
 	}
@@ -227,4 +232,21 @@ func (bs *buckets) close(err error) error {
 		}
 	}
 	return err
+}
+
+// display is how messages name a: a local path as it is, an object of
+// the default bucket as :KEY, any other object as its bucket URL with the
+// key and without the query (s3://bucket/key).
+func display(a address) string {
+	switch a.kind {
+	case addrLocal:
+		return a.path
+	case addrStdio:
+		return "-"
+	}
+	if a.bucket == "" {
+		return ":" + a.key
+	}
+	base, _, _ := strings.Cut(a.bucket, "?")
+	return strings.TrimSuffix(base, "/") + "/" + a.key
 }

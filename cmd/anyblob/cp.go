@@ -2,96 +2,213 @@ package main
 
 import (
 	"context"
-	"errors"
-	"io"
-	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 
 	"github.com/spf13/cobra"
-
-	"github.com/anyblob/anyblob/blob"
 )
 
-// cpOptions are cp's flags.
+// cpOptions are the flags of cp, mv and sync.
 type cpOptions struct {
-	contentType string
-	ifNotExist  bool
+	writeOptions
+	metadata  []string // --metadata k=v
+	recursive bool
+	jobs      int
+	quiet     bool
+	dryRun    bool
+}
+
+// transferFlags adds the flags of every command that transfers files.
+func transferFlags(c *cobra.Command, o *cpOptions) {
+	f := c.Flags()
+	f.StringVar(&o.contentType, "content-type", "", "Content-Type of the new objects (default: the source object's; for a file, its extension's, as mime.TypeByExtension says)")
+	f.StringVar(&o.cacheControl, "cache-control", "", "Cache-Control of the new objects")
+	f.StringVar(&o.contentDisposition, "content-disposition", "", "Content-Disposition of the new objects")
+	f.StringArrayVar(&o.metadata, "metadata", nil, "user metadata KEY=VALUE of the new objects, replacing the source's (repeat for more)")
+	f.BoolVar(&o.ifNotExist, "if-not-exist", false, "fail (exit status 4) if a destination object exists; the check and the write are atomic")
+	f.BoolVarP(&o.noClobber, "no-clobber", "n", false, "skip a destination that exists (an object: atomically, with the write)")
+	f.IntVarP(&o.jobs, "jobs", "j", 8, "files transferred at once; peak memory is about jobs × the backend's part size (8 MiB on S3)")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors: no line a file, no progress bar")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be transferred, transfer nothing")
+}
+
+// transferHelp is the help of the flags that transfer files.
+const transferHelp = `Each file transferred prints a line (upload: SRC to DST, download:, copy:, as aws
+s3 cp does) on standard output, and when standard error is a terminal a progress
+bar there shows bytes, rate, time left and files done; -q prints neither. -j
+files are transferred at once (each one's parts in turn, so peak memory is about
+-j × part size: 8 × 8 MiB on S3); the first failure stops the rest. A failed
+or interrupted (Ctrl-C) transfer leaves nothing partial at its destination:
+uploads in flight are aborted, downloads go to a temporary file renamed into
+place when complete, and the command waits for every abort before it exits.
+
+A file's content type is its extension's (.csv text/csv, .html text/html) unless
+--content-type is given; a copied object keeps its source's content headers and
+metadata unless --content-type, --cache-control, --content-disposition or
+--metadata replaces them. --cache-control and --content-disposition make a copy
+within one bucket go through the command rather than the server.`
+
+// xfer makes the transfer runner of a command.
+func (o *cpOptions) xfer(cmd *cobra.Command, bs *buckets) (*xfer, error) {
+	meta, err := parseMetadata(o.metadata)
+	if err != nil {
+		return nil, err
+	}
+	if o.ifNotExist && o.noClobber {
+		return nil, usagef("%s: --if-not-exist fails on an existing destination and -n skips it; choose one", cmd.Name())
+	}
+	if o.jobs < 1 {
+		return nil, usagef("%s: -j %d: transfer at least one file at a time", cmd.Name(), o.jobs)
+	}
+	w := o.writeOptions
+	w.metadata = meta
+	return &xfer{
+		bs: bs, w: w, jobs: o.jobs, dryRun: o.dryRun,
+		rep:   newReporter(cmd.OutOrStdout(), cmd.ErrOrStderr(), o.quiet),
+		stdin: cmd.InOrStdin(), stdout: cmd.OutOrStdout(),
+	}, nil
+}
+
+// setsObject reports whether a flag given applies only to an object
+// destination.
+func (o *cpOptions) setsObject() bool {
+	return o.contentType != "" || o.cacheControl != "" || o.contentDisposition != "" || len(o.metadata) > 0 || o.ifNotExist
 }
 
 func cpCmd(g *globals) *cobra.Command {
 	var o cpOptions
 	c := &cobra.Command{
-		Use:   "cp [flags] SRC DST",
-		Short: "Copy an object: local ↔ bucket, bucket ↔ bucket, cloud ↔ cloud",
-		Long: `Copy one object or file. SRC and DST are each a bucket URL with a key
+		Use:   "cp [flags] SRC... DST",
+		Short: "Copy objects and files: local ↔ bucket, bucket ↔ bucket, cloud ↔ cloud",
+		Long: `Copy objects or files. SRC and DST are each a bucket URL with a key
 (s3://BUCKET/KEY?region=R, gs://, azblob://, mem://, file:///DIR/KEY), :KEY on
 the default bucket, a local path, or - for standard input (SRC) or output
-(DST); at least one is an object.
+(DST); at least one end is an object.
 
 Two objects in the same bucket are copied by the server. Objects in different
 buckets, on one cloud or two, are streamed from one to the other with the
-source's content headers and metadata, never through a temporary file. A copy
-that fails or is interrupted (Ctrl-C) leaves nothing at DST: an upload is
-aborted, a download is written to a temporary file renamed into place when
-complete (created with mode 0666 less the umask, with the folders it needs).
+source's content headers and metadata, never through a temporary file.
 
 A DST ending in '/' (or an existing local directory) is a folder: SRC's last
 name is added (cp a.csv :reports/ writes reports/a.csv; cp :reports/a.csv dl/
-writes dl/a.csv). A SRC ending in '/' is a folder, which cp refuses: copying a
-folder is a recursive copy, which cp does not do yet.`,
+writes dl/a.csv).
+
+With -r, what is under the folder SRC is copied under DST, as aws s3 cp
+--recursive does (cp -r photos :backup writes backup/a.jpg for photos/a.jpg;
+cp -r :logs dl copies logs/..., not logs-old/...). A SRC with *, ? or [ is a
+pattern (quote it from the shell): each object (or file) it matches is copied
+into the folder DST, named relative to the pattern's last literal folder
+('reports/*.csv' copies reports/q3.csv to DST/q3.csv); '*' does not match '/',
+and with -r a pattern also matches folders, whose contents are copied. In a
+bucket URL, '?' begins the query: match one character with [?] ... or use
+:KEY. Several SRCs (a shell's expansion) are copied into the folder DST.
+
+` + transferHelp,
 		Example: `  anyblob cp report.csv :reports/
-  anyblob cp ':reports/q3.csv' dl/
-  anyblob cp 's3://src-bucket/data.bin?region=eu-west-1' gs://dst-bucket/data.bin
+  anyblob cp -r ./site 's3://my-bucket/www/?region=eu-west-1' --cache-control max-age=300
+  anyblob cp ':reports/*.csv' dl/
+  anyblob cp -r -n gs://src-bucket/data azblob://backup/data
   tar c dir | anyblob cp --content-type application/x-tar - azblob://backups/dir.tar`,
-		Args: nArgs(2, 2, "a source and a destination"),
+		Args: nArgs(2, -1, "a source and a destination"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r := resolver{defaultBucket: g.bucket}
-			src, err := r.cpArg(args[0])
+			srcs := make([]address, 0, len(args)-1)
+			for _, arg := range args[:len(args)-1] {
+				src, err := r.cpArg(arg)
+				if err != nil {
+					return err
+				}
+				srcs = append(srcs, src)
+			}
+			dst, err := r.cpArg(args[len(args)-1])
 			if err != nil {
 				return err
 			}
-			dst, err := r.cpArg(args[1])
-			if err != nil {
-				return err
-			}
-			return withBuckets(g, func(bs *buckets) error { return copyOne(cmd, bs, src, dst, o) })
+			return withBuckets(g, func(bs *buckets) error {
+				x, err := o.xfer(cmd, bs)
+				if err != nil {
+					return err
+				}
+				jobs, err := planCopy(cmd.Context(), bs, srcs, dst, &o)
+				if err != nil {
+					return err
+				}
+				return x.run(cmd.Context(), jobs)
+			})
 		},
 	}
-	c.Flags().StringVar(&o.contentType, "content-type", "", "Content-Type of the new object (default: the source object's, or the backend's choice for a file)")
-	c.Flags().BoolVar(&o.ifNotExist, "if-not-exist", false, "fail (exit status 4) if the destination object exists; the check and the write are atomic")
+	transferFlags(c, &o)
+	c.Flags().BoolVarP(&o.recursive, "recursive", "r", false, "copy what is under the folder SRC (and under the folders a pattern matches)")
 	return c
 }
 
-// copyOne copies src to dst, one of which is an object.
-func copyOne(cmd *cobra.Command, bs *buckets, src, dst address, o cpOptions) error {
+// planCopy lists the copies of cp (and mv): one, or, for several
+// sources, -r or a pattern, each file or object under them into the
+// folder dst.
+func planCopy(ctx context.Context, bs *buckets, srcs []address, dst address, o *cpOptions) ([]job, error) {
+	if dst.kind != addrObject && o.setsObject() {
+		return nil, usagef("cp: --content-type, --cache-control, --content-disposition, --metadata and --if-not-exist apply to an object destination, not %q", dst.raw)
+	}
+	if len(srcs) == 1 && !o.recursive && !isGlobArg(srcs[0]) {
+		j, err := planOne(srcs[0], dst)
+		return []job{j}, err
+	}
+	if dst.kind == addrStdio {
+		return nil, usagef("cp: several files cannot go to standard output; name a folder")
+	}
+	folder := asFolder(dst)
+	var jobs []job
+	for _, src := range srcs {
+		if src.kind == addrStdio {
+			return nil, usagef("cp: standard input can only be copied alone, to an object")
+		}
+		if src.kind != addrObject && dst.kind != addrObject {
+			return nil, usagef("cp: neither %q nor %q is an object; write objects as :KEY or a bucket URL (s3://BUCKET/KEY)", src.raw, dst.raw)
+		}
+		t, err := expand(ctx, bs, src, o.recursive)
+		if err != nil {
+			return nil, err
+		}
+		if len(t.items) == 0 {
+			return nil, errNotFound{"nothing under " + src.raw + " to copy"}
+		}
+		for _, it := range t.items {
+			s, err := under(t.base, it.rel)
+			if err != nil {
+				return nil, err
+			}
+			d, err := under(folder, it.rel)
+			if err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, job{op: kindOf(s, d), src: s, dst: d, size: it.size})
+		}
+	}
+	return jobs, nil
+}
+
+// planOne is the copy of one source named as it is.
+func planOne(src, dst address) (job, error) {
 	if src.kind != addrObject && dst.kind != addrObject {
-		return usagef("cp: neither %q nor %q is an object; write objects as :KEY or a bucket URL (s3://BUCKET/KEY)", src.raw, dst.raw)
+		return job{}, usagef("cp: neither %q nor %q is an object; write objects as :KEY or a bucket URL (s3://BUCKET/KEY)", src.raw, dst.raw)
 	}
 	if src.folder {
-		return usagef("cp: %s is a folder, not one object: copying a folder is a recursive copy (-r), which cp does not do yet; name one object", src.raw)
+		return job{}, usagef("cp: %s is a folder, not one object: add -r to copy what is under it", src.raw)
 	}
 	if dst.folder {
 		var err error
 		if dst, err = into(dst, src); err != nil {
-			return err
+			return job{}, err
 		}
 	}
-	if dst.kind != addrObject && (o.ifNotExist || o.contentType != "") {
-		return usagef("cp: --if-not-exist and --content-type apply to an object destination, not %q", dst.raw)
+	size := int64(-1)
+	if src.kind == addrLocal {
+		if st, err := os.Stat(src.path); err == nil {
+			size = st.Size()
+		}
 	}
-	ctx := cmd.Context()
-	switch {
-	case src.kind == addrObject && dst.kind == addrObject:
-		return copyObject(ctx, bs, src, dst, o)
-	case dst.kind == addrObject:
-		return upload(cmd, bs, src, dst, o)
-	default:
-		return download(cmd, bs, src, dst)
-	}
+	return job{op: kindOf(src, dst), src: src, dst: dst, size: size}, nil
 }
 
 // into returns the address in the folder dst that src is copied to: dst
@@ -116,141 +233,4 @@ func into(dst, src address) (address, error) {
 		dst.path = filepath.Join(dst.path, name)
 	}
 	return dst, nil
-}
-
-// copyObject copies between two objects: on the server in one bucket,
-// streamed between two.
-func copyObject(ctx context.Context, bs *buckets, src, dst address, o cpOptions) error {
-	sb, err := bs.get(ctx, src)
-	if err != nil {
-		return err
-	}
-	db, err := bs.get(ctx, dst)
-	if err != nil {
-		return err
-	}
-	if bs.id(src) == bs.id(dst) {
-		return sb.Copy(ctx, dst.key, src.key, &blob.CopyOptions{IfNotExist: o.ifNotExist, ContentType: o.contentType})
-	}
-	return stream(ctx, sb, src.key, db, dst.key, o)
-}
-
-// stream copies srcKey of sb to dstKey of db through memory, part by
-// part, with the source's content headers and metadata, as a server-side
-// Copy keeps them. The read is pinned to the version whose attributes
-// were read. A failure on either side aborts the write: nothing appears
-// at dstKey.
-func stream(ctx context.Context, sb blob.Bucket, srcKey string, db blob.Bucket, dstKey string, o cpOptions) error {
-	a, err := sb.Attributes(ctx, srcKey)
-	if err != nil {
-		return err
-	}
-	r, err := sb.NewReader(ctx, srcKey, &blob.ReaderOptions{IfMatch: a.ETag})
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	opts := &blob.WriterOptions{
-		ContentType:        a.ContentType,
-		ContentEncoding:    a.ContentEncoding,
-		ContentDisposition: a.ContentDisposition,
-		ContentLanguage:    a.ContentLanguage,
-		CacheControl:       a.CacheControl,
-		Metadata:           a.Metadata,
-		IfNotExist:         o.ifNotExist,
-	}
-	if o.contentType != "" {
-		opts.ContentType = o.contentType
-	}
-	return blob.Upload(ctx, db, dstKey, r, opts)
-}
-
-// upload writes a local file or standard input to an object.
-func upload(cmd *cobra.Command, bs *buckets, src, dst address, o cpOptions) error {
-	var r io.Reader = ctxReader{cmd.Context(), cmd.InOrStdin()}
-	if src.kind == addrLocal {
-		f, err := os.Open(src.path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
-	}
-	db, err := bs.get(cmd.Context(), dst)
-	if err != nil {
-		return err
-	}
-	return blob.Upload(cmd.Context(), db, dst.key, r, &blob.WriterOptions{IfNotExist: o.ifNotExist, ContentType: o.contentType})
-}
-
-// ctxReader stops reading once ctx is done, so that an upload from a pipe
-// interrupted by Ctrl-C ends at its next read rather than at the pipe's
-// end.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-// download writes an object to standard output or a local file.
-func download(cmd *cobra.Command, bs *buckets, src, dst address) error {
-	ctx := cmd.Context()
-	sb, err := bs.get(ctx, src)
-	if err != nil {
-		return err
-	}
-	if dst.kind == addrStdio {
-		return blob.Download(ctx, sb, src.key, cmd.OutOrStdout())
-	}
-	r, err := sb.NewReader(ctx, src.key, nil)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return writeFile(dst.path, r)
-}
-
-// writeFile writes r to the file path through a temporary file in the
-// same folder, renamed into place once r is read to the end: a failure
-// leaves no file, partial or temporary. The folders path needs are
-// created. The file has mode 0666 less the umask, as any program's.
-func writeFile(path string, r io.Reader) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return err
-	}
-	tmp, err := createTemp(dir)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(tmp, r)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
-}
-
-// createTemp creates a new hidden file in dir with mode 0666 less the
-// umask (os.CreateTemp's 0600 would be the download's mode after the
-// rename).
-func createTemp(dir string) (*os.File, error) {
-	for {
-		name := filepath.Join(dir, ".anyblob-"+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		if !errors.Is(err, fs.ErrExist) {
-			return f, err
-		}
-	}
 }

@@ -277,7 +277,7 @@ func TestFolderDestinations(t *testing.T) {
 	require.Equal(t, "r", readFile(t, filepath.Join(dir, "deep", "er", "named.csv")), "folders made as needed")
 
 	for _, tt := range []struct{ src, dst, msg string }{
-		{":reports/", dl + "/", "is a folder, not one object: copying a folder is a recursive copy (-r)"},
+		{":reports/", dl + "/", "is a folder, not one object: add -r to copy what is under it"},
 		{m + "/in/", ":x", "is a folder"},
 		{m, ":x", "is a folder"},
 		{dir, ":x", "is a folder"},
