@@ -37,57 +37,6 @@ func objects(g *globals, args []string, needKey bool) ([]address, error) {
 	return out, nil
 }
 
-func lsCmd(g *globals) *cobra.Command {
-	var recursive bool
-	c := &cobra.Command{
-		Use:   "ls [flags] [ADDRESS]",
-		Short: "List objects, and the folders under a prefix",
-		Long: `List the objects whose keys start with the prefix ADDRESS names (default: the
-whole default bucket): size, modification time (UTC) and key, one a line. Without
--r, keys are grouped at the next '/' into folders, shown as PRE.`,
-		Example: `  anyblob ls :reports/
-  anyblob ls -r 's3://my-bucket/logs/2026/?region=eu-west-1'`,
-		Args: nArgs(0, 1, "at most one prefix"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				args = []string{":"}
-			}
-			as, err := objects(g, args, false)
-			if err != nil {
-				return err
-			}
-			return withBuckets(g, func(bs *buckets) error {
-				return list(cmd, bs, as[0], recursive)
-			})
-		},
-	}
-	c.Flags().BoolVarP(&recursive, "recursive", "r", false, "list every object under the prefix, without grouping by /")
-	return c
-}
-
-func list(cmd *cobra.Command, bs *buckets, a address, recursive bool) error {
-	ctx, out := cmd.Context(), cmd.OutOrStdout()
-	b, err := bs.get(ctx, a)
-	if err != nil {
-		return err
-	}
-	opts := &blob.ListOptions{Prefix: a.key}
-	if !recursive {
-		opts.Delimiter = "/"
-	}
-	for obj, err := range blob.Objects(ctx, b, opts) {
-		if err != nil {
-			return err
-		}
-		if obj.IsPrefix {
-			fmt.Fprintf(out, "%12s  %-20s  %s\n", "PRE", "", obj.Key)
-			continue
-		}
-		fmt.Fprintf(out, "%12d  %-20s  %s\n", obj.Size, obj.ModTime.UTC().Format(time.RFC3339), obj.Key)
-	}
-	return nil
-}
-
 func catCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "cat ADDRESS...",
@@ -115,59 +64,6 @@ func catCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
-}
-
-func rmCmd(g *globals) *cobra.Command {
-	var recursive bool
-	c := &cobra.Command{
-		Use:   "rm [flags] ADDRESS...",
-		Short: "Delete objects",
-		Long: `Delete each object. Deleting an object that does not exist is not an error.
-With -r, delete every object whose key starts with each ADDRESS, taken as a
-prefix (reports/ for a folder: "reports" also deletes reports.csv).`,
-		Example: `  anyblob rm :reports/q3.csv
-  anyblob rm -r 's3://my-bucket/tmp/?region=eu-west-1'`,
-		Args: nArgs(1, -1, "at least one key"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			as, err := objects(g, args, false)
-			if err != nil {
-				return err
-			}
-			return withBuckets(g, func(bs *buckets) error {
-				for _, a := range as {
-					if err := remove(cmd, bs, a, recursive); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		},
-	}
-	c.Flags().BoolVarP(&recursive, "recursive", "r", false, "delete every object under each argument, taken as a prefix")
-	return c
-}
-
-func remove(cmd *cobra.Command, bs *buckets, a address, recursive bool) error {
-	ctx := cmd.Context()
-	switch {
-	case recursive && a.key == "":
-		return usagef("rm -r: refusing an empty prefix (it would delete the whole bucket; use rb -f)")
-	case a.key == "":
-		return usagef("%q names a bucket, not an object; add the key (rb removes a bucket)", a.raw)
-	}
-	b, err := bs.get(ctx, a)
-	if err != nil {
-		return err
-	}
-	if !recursive {
-		return b.Delete(ctx, a.key)
-	}
-	n, err := blob.DeletePrefix(ctx, b, a.key)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "deleted %d objects under %s\n", n, a.key)
-	return nil
 }
 
 // statJSON is what stat prints for one object.

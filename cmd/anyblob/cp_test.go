@@ -111,9 +111,7 @@ func TestObjectCommandsTakeURLs(t *testing.T) {
 	c.ok("b", "cp", "-", m+"/p/q/b.txt")
 	c.ok("c", "cp", "-", m+"/top.txt")
 
-	lines := strings.Split(strings.TrimSpace(c.ok("", "ls", m)), "\n")
-	require.Len(t, lines, 2)
-	require.True(t, strings.HasSuffix(lines[0], " p/") && strings.HasSuffix(lines[1], " top.txt"), "%q", lines)
+	require.Equal(t, "p/\ntop.txt\n", c.ok("", "ls", m))
 	require.Len(t, strings.Split(strings.TrimSpace(c.ok("", "ls", "-r", m+"/p/")), "\n"), 2)
 	require.Equal(t, "ab", c.ok("", "cat", m+"/p/a.txt", m+"/p/q/b.txt"))
 	require.Contains(t, c.ok("", "stat", m+"/top.txt"), `"key": "top.txt"`)
@@ -309,9 +307,8 @@ func TestFileURLCopies(t *testing.T) {
 	require.Equal(t, "two", readFile(t, filepath.Join(plain, "sub", "deeper", "two.txt")))
 	require.Equal(t, "two", c.ok("", "cat", u+"/sub/deeper/two.txt"))
 	ls := c.ok("", "ls", u+"/")
-	require.Contains(t, ls, " one.txt\n")
-	require.Contains(t, ls, " sub/\n")
-	require.Contains(t, c.ok("", "ls", "-r", u), " sub/deeper/two.txt\n")
+	require.Equal(t, "one.txt\nsub/\n", ls)
+	require.Contains(t, c.ok("", "ls", "-r", u), "sub/deeper/two.txt\n")
 
 	// A directory that does not exist is not found, unless create_dir.
 	code, _, errOut := c.run("x", "cp", "-", "file://"+filepath.ToSlash(root)+"/new/x.txt")

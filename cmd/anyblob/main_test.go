@@ -55,15 +55,14 @@ func TestCopyCatAndList(t *testing.T) {
 
 	require.Equal(t, "hello\nhello\n", c.ok("", "cat", "docs/a.txt", "copy.txt"))
 
-	lines := strings.Split(strings.TrimSpace(c.ok("", "ls")), "\n")
-	require.Len(t, lines, 2)
+	require.Equal(t, "copy.txt\ndocs/\n", c.ok("", "ls"))
+	lines := strings.Split(strings.TrimSpace(c.ok("", "ls", "-l")), "\n")
+	require.Len(t, lines, 3)
+	require.Equal(t, "TOTAL: 1 object, 6 bytes", lines[2])
 	require.True(t, strings.HasSuffix(lines[0], " copy.txt") && strings.Contains(lines[0], "6  "), lines[0])
 	require.True(t, strings.HasPrefix(strings.TrimSpace(lines[1]), "PRE") && strings.HasSuffix(lines[1], " docs/"), lines[1])
 
-	rec := strings.Split(strings.TrimSpace(c.ok("", "ls", "-r", "docs/")), "\n")
-	require.Len(t, rec, 2)
-	require.True(t, strings.HasSuffix(rec[0], " docs/a.txt"))
-	require.True(t, strings.HasSuffix(rec[1], " docs/sub/b.txt"))
+	require.Equal(t, "docs/a.txt\ndocs/sub/b.txt\n", c.ok("", "ls", "-r", "docs/"))
 }
 
 func TestStatPrintsAttributesAsJSON(t *testing.T) {

@@ -33,7 +33,7 @@ func TestOnMinIO(t *testing.T) {
 
 	cl.ok("from the command line\n", "cp", "-content-type", "text/plain", "-", ":notes/today.txt")
 	require.Equal(t, "from the command line\n", cl.ok("", "cat", "notes/today.txt"))
-	require.Contains(t, cl.ok("", "ls", "-r"), " notes/today.txt")
+	require.Contains(t, cl.ok("", "ls", "-r"), "notes/today.txt\n")
 
 	u := strings.TrimSpace(cl.ok("", "presign", "-expires", "5m", "notes/today.txt"))
 	resp, err := http.Get(u)
@@ -43,7 +43,7 @@ func TestOnMinIO(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	require.Equal(t, "from the command line\n", string(body))
 
-	require.Equal(t, "deleted 1 objects under notes/\n", cl.ok("", "rm", "-r", "notes/"))
+	require.Equal(t, "deleted 1 object under notes/\n", cl.ok("", "rm", "-r", "notes/"))
 	code, _, _ := cl.run("", "cat", "notes/today.txt")
 	require.Equal(t, 3, code)
 }
