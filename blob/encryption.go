@@ -25,9 +25,11 @@ import (
 //
 // A customer key is never stored by the service: every read, and the
 // source side of a copy, must give it again (ReaderOptions.Encryption,
-// CopyOptions.SourceEncryption); a read without it fails with
-// ErrPermissionDenied saying so, one with the wrong key alike. Memory and
-// directory buckets ignore Encryption but check it as every backend does.
+// CopyOptions.SourceEncryption). A read without it, or with another key,
+// fails with ErrPermissionDenied saying so (the services answer 400, 403
+// or 409). Azure's Copy Blob takes no customer key (ErrNotImplemented:
+// read and write instead). Memory and directory buckets ignore Encryption
+// but check it as every backend does.
 //
 // An Encryption prints (String, %v, %+v, %#v, slog) without its customer
 // key: only the key's SHA-256 fingerprint, its first 8 hex digits.

@@ -24,6 +24,10 @@ type AzuriteOptions struct {
 	OAuth bool
 	// CertFile and KeyFile serve https when set.
 	CertFile, KeyFile string
+	// Loose starts Azurite with "--loose": it then ignores the headers it
+	// does not implement (customer-provided keys, encryption scopes)
+	// instead of refusing them with FeatureNotSupported.
+	Loose bool
 }
 
 // AzuriteServer is a running Azurite blob service.
@@ -87,6 +91,9 @@ func azuriteCommand(opts *AzuriteOptions, p int, dir string) (*AzuriteServer, []
 	}
 	if opts.OAuth {
 		args = append(args, "--oauth", "basic")
+	}
+	if opts.Loose {
+		args = append(args, "--loose")
 	}
 	s := &AzuriteServer{
 		BlobEndpoint: fmt.Sprintf("%s://127.0.0.1:%d/%s", scheme, p, AzuriteAccount),

@@ -49,6 +49,7 @@ func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, 
 		ContentDisposition: deref(p.ContentDisposition), ContentLanguage: deref(p.ContentLanguage),
 		CacheControl: deref(p.CacheControl), Metadata: md, ModTime: deref(p.LastModified),
 		ETag: etag(p.ETag), MD5: p.ContentMD5, StorageClass: deref(p.AccessTier),
+		Encryption: encryptionInfo(p.EncryptionKeySHA256, p.EncryptionScope),
 	}
 	if p.ContentMD5 != nil {
 		a.Checksums = map[blob.ChecksumAlgorithm][]byte{blob.ChecksumMD5: p.ContentMD5}
@@ -141,6 +142,12 @@ const copyPoll = 200 * time.Millisecond
 // description when it is aborted or fails, or when ctx ends (the copy is
 // then aborted).
 func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.CopyOptions) error {
+	if e := opts.Encryption; opts.SourceEncryption != nil || e != nil && (e.CustomerKey != nil || e.Scope != "") {
+		return blob.Errorf(blob.ErrNotImplemented, "azblob: Copy Blob cannot read a blob with a customer-provided key, nor write one with a key or an encryption scope of its own; read it and write it instead")
+	}
+	if _, _, err := encryption(opts.Encryption); err != nil {
+		return err
+	}
 	src := d.cc.NewBlobClient(stored(srcKey))
 	sp, err := src.GetProperties(ctx, nil)
 	if err != nil {

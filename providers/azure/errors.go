@@ -41,6 +41,13 @@ var codes = map[string]error{
 	"InvalidRange":                      blob.ErrInvalidArgument,
 	"RequestBodyTooLarge":               blob.ErrInvalidArgument,
 	"InternalError":                     blob.ErrInternal,
+	// A blob written with a customer-provided key read without it (409),
+	// or a key given for a blob written without one.
+	"BlobUsesCustomerSpecifiedEncryption":       blob.ErrPermissionDenied,
+	"BlobDoesNotUseCustomerSpecifiedEncryption": blob.ErrPermissionDenied,
+	// What the service (or Azurite in strict mode, with status 500) does
+	// not implement: never retried.
+	"FeatureNotSupported": blob.ErrNotImplemented,
 	// A request body changed on the way (see checksumMismatch): not the
 	// caller's mistake; retried, and ErrInternal if it lasts.
 	"Md5Mismatch":   blob.ErrInternal,

@@ -45,8 +45,9 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		e := azcore.ETag(opts.IfMatch)
 		ac = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &e}}
 	}
+	customer := cpk(opts.Encryption)
 	empty := func() (blob.Reader, error) {
-		p, err := bc.GetProperties(ctx, &azblobblob.GetPropertiesOptions{AccessConditions: ac})
+		p, err := bc.GetProperties(ctx, &azblobblob.GetPropertiesOptions{AccessConditions: ac, CPKInfo: customer})
 		if err != nil {
 			return nil, err
 		}
@@ -60,6 +61,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	o := &azblobblob.DownloadStreamOptions{
 		Range:            azblobblob.HTTPRange{Offset: offset}, // 0 and 0: no Range header, a plain full read
 		AccessConditions: ac,
+		CPKInfo:          customer,
 	}
 	whole := offset == 0 && length < 0
 	if !whole {

@@ -45,8 +45,8 @@ func (p retryPolicy) Do(req *policy.Request) (*http.Response, error) {
 			return nil, ctx.Err()
 		}
 		var nr interface{ NonRetriable() }
-		if err == nil && !retry.Status(resp.StatusCode) && !checksumMismatch(resp) || err != nil && errors.As(err, &nr) {
-			return resp, err
+		if err == nil && (!retry.Status(resp.StatusCode) || resp.Header.Get("x-ms-error-code") == "FeatureNotSupported") && !checksumMismatch(resp) || err != nil && errors.As(err, &nr) {
+			return resp, err // FeatureNotSupported: Azurite answers it with a 500
 		}
 		cause := err
 		if cause == nil && events.Listening(ctx) {

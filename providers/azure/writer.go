@@ -57,12 +57,18 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if opts.Checksum != "" && opts.Checksum != blob.ChecksumMD5 {
 		return nil, blob.Errorf(blob.ErrNotImplemented, "azblob: Azure stores an MD5 of a blob, not a %s (its CRC64 is checked per request and not kept)", opts.Checksum)
 	}
+	cpkInfo, scope, err := encryption(opts.Encryption)
+	if err != nil {
+		return nil, err
+	}
 	md, err := encodeMetadata(opts.Metadata)
 	if err != nil {
 		return nil, err
 	}
 	t := &target{
-		bb: d.cc.NewBlockBlobClient(stored(key)),
+		cpk:   cpkInfo,
+		scope: scope,
+		bb:    d.cc.NewBlockBlobClient(stored(key)),
 		headers: azblobblob.HTTPHeaders{
 			BlobContentType:        nonEmpty(opts.ContentType, "application/octet-stream"),
 			BlobContentEncoding:    nonEmpty(opts.ContentEncoding, ""),
@@ -117,6 +123,8 @@ type target struct {
 	sum      hash.Hash // the whole blob's MD5, fed by the engine in order
 	tier     *azblobblob.AccessTier
 	tags     map[string]string
+	cpk      *azblobblob.CPKInfo      // a customer-provided key, on every request
+	scope    *azblobblob.CPKScopeInfo // an encryption scope
 }
 
 // Put implements upload.Target: Put Blob, with the content's MD5.
@@ -130,7 +138,7 @@ func (t *target) Put(ctx context.Context, data []byte) error {
 	o := &blockblob.UploadOptions{
 		HTTPHeaders: &t.headers, Metadata: t.metadata, AccessConditions: t.cond,
 		TransactionalValidation: azblobblob.TransferValidationTypeMD5(sum),
-		Tier:                    t.tier, Tags: t.tags,
+		Tier:                    t.tier, Tags: t.tags, CPKInfo: t.cpk, CPKScopeInfo: t.scope,
 	}
 	if err := blob.CallHook(t.hook, blob.NativeAs(o)); err != nil {
 		return err
@@ -164,7 +172,7 @@ func (t *target) lostAnswer(ctx context.Context, err error, sent int32, sum []by
 // Start implements upload.Target: blocks are staged against the blob's
 // name, with nothing to create first.
 func (t *target) Start(context.Context) (upload.Session, error) {
-	t.commit = blockblob.CommitBlockListOptions{HTTPHeaders: &t.headers, Metadata: t.metadata, AccessConditions: t.cond, Tier: t.tier, Tags: t.tags}
+	t.commit = blockblob.CommitBlockListOptions{HTTPHeaders: &t.headers, Metadata: t.metadata, AccessConditions: t.cond, Tier: t.tier, Tags: t.tags, CPKInfo: t.cpk, CPKScopeInfo: t.scope}
 	if err := blob.CallHook(t.hook, blob.NativeAs(&t.commit)); err != nil {
 		return nil, err
 	}
@@ -185,6 +193,7 @@ func (t *target) Part(ctx context.Context, num int, data []byte) (upload.Part, e
 	id := blockID(num)
 	_, err := t.bb.StageBlock(ctx, id, streaming.NopCloser(bytes.NewReader(data)), &blockblob.StageBlockOptions{
 		TransactionalValidation: azblobblob.TransferValidationTypeMD5(sum[:]),
+		CPKInfo:                 t.cpk, CPKScopeInfo: t.scope,
 	})
 	return upload.Part{Num: num, ID: id}, err
 }
@@ -200,6 +209,7 @@ func (t *target) PartFrom(ctx context.Context, num int, section *io.SectionReade
 	id := blockID(num)
 	_, err := t.bb.StageBlock(ctx, id, readSeekNopCloser{io.NewSectionReader(section, 0, section.Size())}, &blockblob.StageBlockOptions{
 		TransactionalValidation: azblobblob.TransferValidationTypeMD5(h.Sum(nil)),
+		CPKInfo:                 t.cpk, CPKScopeInfo: t.scope,
 	})
 	return upload.Part{Num: num, ID: id}, err
 }

@@ -73,7 +73,7 @@ func (d *driver) Attributes(ctx context.Context, key string) (*blob.Attributes, 
 		ContentDisposition: a.ContentDisposition, ContentLanguage: a.ContentLanguage,
 		CacheControl: a.CacheControl, Metadata: maps.Clone(a.Metadata),
 		ModTime: a.Updated, ETag: etagOf(a.Generation), MD5: a.MD5, StorageClass: a.StorageClass,
-		Checksums: sums,
+		Checksums: sums, Encryption: encryptionOf(a),
 	}, nil
 }
 
@@ -161,7 +161,10 @@ func (d *driver) Delete(ctx context.Context, key string) error {
 // opts' replacements), so the result does not depend on the service's
 // defaults for a rewrite.
 func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.CopyOptions) error {
-	src := d.object(ctx, srcKey)
+	if err := checkEncryption(opts.Encryption); err != nil {
+		return err
+	}
+	src := withKey(d.object(ctx, srcKey), opts.SourceEncryption)
 	a, err := src.Attrs(ctx)
 	if err != nil {
 		return err
@@ -178,7 +181,11 @@ func (d *driver) Copy(ctx context.Context, dstKey, srcKey string, opts *blob.Cop
 		}
 		dst = dst.If(storage.Conditions{DoesNotExist: true})
 	}
+	dst = withKey(dst, opts.Encryption)
 	c := dst.CopierFrom(src.Generation(a.Generation))
+	if e := opts.Encryption; e != nil && e.KMSKey != "" {
+		c.DestinationKMSKeyName = e.KMSKey
+	}
 	c.ContentType = a.ContentType
 	if opts.ContentType != "" {
 		c.ContentType = opts.ContentType

@@ -11,7 +11,7 @@ import (
 )
 
 func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *blob.ReaderOptions) (blob.Reader, error) {
-	obj := d.object(ctx, key)
+	obj := withKey(d.object(ctx, key), opts.Encryption)
 	if opts.IfMatch != "" {
 		g, err := generationOf(opts.IfMatch)
 		if err != nil {
@@ -44,7 +44,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 			}
 			return emptyReader(a), nil
 		}
-		return nil, err
+		return nil, customerKeyError(err, opts.Encryption != nil)
 	}
 	if opts.IfMatch != "" && etagOf(r.Attrs.Generation) != opts.IfMatch {
 		// Emulators may ignore the precondition; the generation served

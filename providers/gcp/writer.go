@@ -35,13 +35,16 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if len(opts.Tags) > 0 {
 		return nil, blob.Errorf(blob.ErrNotImplemented, "gs: GCS objects have no tags; use Metadata (or bucket labels) instead")
 	}
+	if err := checkEncryption(opts.Encryption); err != nil {
+		return nil, err
+	}
 	switch opts.Checksum {
 	case "", blob.ChecksumCRC32C, blob.ChecksumMD5:
 	default:
 		return nil, blob.Errorf(blob.ErrNotImplemented, "gs: GCS stores a CRC32C and an MD5 of an object, not a %s", opts.Checksum)
 	}
 	ro, retried := d.c.retrying(ctx)
-	obj := d.bkt.Object(key).Retryer(ro) // Object copies the settings: ro is this write's own
+	obj := withKey(d.bkt.Object(key).Retryer(ro), opts.Encryption) // Object copies the settings: ro is this write's own
 	plain := obj
 	conditional := opts.IfNotExist || opts.IfMatch != ""
 	switch {
@@ -71,6 +74,9 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		w.CacheControl = opts.CacheControl
 		w.Metadata = maps.Clone(opts.Metadata)
 		w.StorageClass = opts.StorageClass
+		if opts.Encryption != nil {
+			w.KMSKeyName = opts.Encryption.KMSKey
+		}
 		if err := blob.CallHook(opts.BeforeWrite, blob.NativeAs(w)); err != nil {
 			return nil, err
 		}
