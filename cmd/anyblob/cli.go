@@ -79,7 +79,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.CompletionOptions.HiddenDefaultCmd = false
 
 	for _, c := range []*cobra.Command{
-		lsCmd(&g), catCmd(&g), cpCmd(&g), rmCmd(&g), statCmd(&g), presignCmd(&g), mbCmd(), rbCmd(),
+		lsCmd(&g), catCmd(&g), cpCmd(&g), mvCmd(&g), syncCmd(&g), rmCmd(&g), statCmd(&g), duCmd(&g), presignCmd(&g), mbCmd(), rbCmd(),
 	} {
 		root.AddCommand(c)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -37,35 +38,6 @@ func objects(g *globals, args []string, needKey bool) ([]address, error) {
 	return out, nil
 }
 
-func catCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "cat ADDRESS...",
-		Short: "Write objects to standard output",
-		Long:  `Write each object to standard output, one after the other.`,
-		Example: `  anyblob cat :reports/q3.csv
-  anyblob cat gs://my-bucket/a.txt gs://my-bucket/b.txt`,
-		Args: nArgs(1, -1, "at least one key"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			as, err := objects(g, args, true)
-			if err != nil {
-				return err
-			}
-			return withBuckets(g, func(bs *buckets) error {
-				for _, a := range as {
-					b, err := bs.get(cmd.Context(), a)
-					if err != nil {
-						return err
-					}
-					if err := blob.Download(cmd.Context(), b, a.key, cmd.OutOrStdout()); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		},
-	}
-}
-
 // statJSON is what stat prints for one object.
 type statJSON struct {
 	Key                string            `json:"key"`
@@ -77,7 +49,8 @@ type statJSON struct {
 	ContentDisposition string            `json:"contentDisposition,omitempty"`
 	ContentLanguage    string            `json:"contentLanguage,omitempty"`
 	CacheControl       string            `json:"cacheControl,omitempty"`
-	MD5                []byte            `json:"md5,omitempty"`
+	MD5                string            `json:"md5,omitempty"` // hex, as S3 ETags write it
+	StorageClass       string            `json:"storageClass,omitempty"`
 	Metadata           map[string]string `json:"metadata,omitempty"`
 }
 
@@ -86,7 +59,9 @@ func statCmd(g *globals) *cobra.Command {
 		Use:   "stat ADDRESS...",
 		Short: "Print objects' attributes as JSON",
 		Long: `Print the attributes of each object (size, modification time, ETag, content
-headers, MD5, metadata) as a JSON object. The objects that exist are printed
+headers, MD5, metadata, storage class) as a JSON object. The ETag is as the
+service gives it, quotes included; the MD5 is in hex, so a one-part S3 object's
+ETag is its MD5 in quotes. The objects that exist are printed
 even when some do not; the exit status then says not found.`,
 		Example: `  anyblob stat :reports/q3.csv
   anyblob stat azblob://my-container/logo.png`,
@@ -120,7 +95,8 @@ func stat(cmd *cobra.Command, bs *buckets, as []address) error {
 			Key: a.key, Size: at.Size, ModTime: at.ModTime.UTC(), ETag: at.ETag,
 			ContentType: at.ContentType, ContentEncoding: at.ContentEncoding,
 			ContentDisposition: at.ContentDisposition, ContentLanguage: at.ContentLanguage,
-			CacheControl: at.CacheControl, MD5: at.MD5, Metadata: at.Metadata,
+			CacheControl: at.CacheControl, MD5: hex.EncodeToString(at.MD5), Metadata: at.Metadata,
+			StorageClass: at.StorageClass,
 		}); err != nil {
 			return err
 		}

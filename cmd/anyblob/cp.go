@@ -17,10 +17,12 @@ type cpOptions struct {
 	jobs      int
 	quiet     bool
 	dryRun    bool
+	name      string // the command's, for messages
 }
 
 // transferFlags adds the flags of every command that transfers files.
 func transferFlags(c *cobra.Command, o *cpOptions) {
+	o.name = c.Name()
 	f := c.Flags()
 	f.StringVar(&o.contentType, "content-type", "", "Content-Type of the new objects (default: the source object's; for a file, its extension's, as mime.TypeByExtension says)")
 	f.StringVar(&o.cacheControl, "cache-control", "", "Cache-Control of the new objects")
@@ -148,23 +150,23 @@ bucket URL, '?' begins the query: match one character with [?] ... or use
 // folder dst.
 func planCopy(ctx context.Context, bs *buckets, srcs []address, dst address, o *cpOptions) ([]job, error) {
 	if dst.kind != addrObject && o.setsObject() {
-		return nil, usagef("cp: --content-type, --cache-control, --content-disposition, --metadata and --if-not-exist apply to an object destination, not %q", dst.raw)
+		return nil, usagef("%s: --content-type, --cache-control, --content-disposition, --metadata and --if-not-exist apply to an object destination, not %q", o.name, dst.raw)
 	}
 	if len(srcs) == 1 && !o.recursive && !isGlobArg(srcs[0]) {
-		j, err := planOne(srcs[0], dst)
+		j, err := planOne(srcs[0], dst, o)
 		return []job{j}, err
 	}
 	if dst.kind == addrStdio {
-		return nil, usagef("cp: several files cannot go to standard output; name a folder")
+		return nil, usagef("%s: several files cannot go to standard output; name a folder", o.name)
 	}
 	folder := asFolder(dst)
 	var jobs []job
 	for _, src := range srcs {
 		if src.kind == addrStdio {
-			return nil, usagef("cp: standard input can only be copied alone, to an object")
+			return nil, usagef("%s: standard input can only be copied alone, to an object", o.name)
 		}
 		if src.kind != addrObject && dst.kind != addrObject {
-			return nil, usagef("cp: neither %q nor %q is an object; write objects as :KEY or a bucket URL (s3://BUCKET/KEY)", src.raw, dst.raw)
+			return nil, usagef("%s: neither %q nor %q is an object; write objects as :KEY or a bucket URL (s3://BUCKET/KEY)", o.name, src.raw, dst.raw)
 		}
 		t, err := expand(ctx, bs, src, o.recursive)
 		if err != nil {
@@ -189,16 +191,16 @@ func planCopy(ctx context.Context, bs *buckets, srcs []address, dst address, o *
 }
 
 // planOne is the copy of one source named as it is.
-func planOne(src, dst address) (job, error) {
+func planOne(src, dst address, o *cpOptions) (job, error) {
 	if src.kind != addrObject && dst.kind != addrObject {
-		return job{}, usagef("cp: neither %q nor %q is an object; write objects as :KEY or a bucket URL (s3://BUCKET/KEY)", src.raw, dst.raw)
+		return job{}, usagef("%s: neither %q nor %q is an object; write objects as :KEY or a bucket URL (s3://BUCKET/KEY)", o.name, src.raw, dst.raw)
 	}
 	if src.folder {
-		return job{}, usagef("cp: %s is a folder, not one object: add -r to copy what is under it", src.raw)
+		return job{}, usagef("%s: %s is a folder, not one object: add -r to copy what is under it", o.name, src.raw)
 	}
 	if dst.folder {
 		var err error
-		if dst, err = into(dst, src); err != nil {
+		if dst, err = into(dst, src, o.name); err != nil {
 			return job{}, err
 		}
 	}
@@ -213,18 +215,18 @@ func planOne(src, dst address) (job, error) {
 
 // into returns the address in the folder dst that src is copied to: dst
 // with src's last name added.
-func into(dst, src address) (address, error) {
+func into(dst, src address, cmd string) (address, error) {
 	var name string
 	switch src.kind {
 	case addrStdio:
-		return address{}, usagef("cp: standard input has no name to add to the folder %s; name the destination (%sNAME)", dst.raw, dst.raw)
+		return address{}, usagef("%s: standard input has no name to add to the folder %s; name the destination (%sNAME)", cmd, dst.raw, dst.raw)
 	case addrLocal:
 		name = filepath.Base(src.path)
 	case addrObject:
 		name = path.Base(src.key)
 	}
 	if name == "." || name == ".." || name == "/" || name == string(filepath.Separator) {
-		return address{}, usagef("cp: %s has no name to add to the folder %s; name the destination in full", src.raw, dst.raw)
+		return address{}, usagef("%s: %s has no name to add to the folder %s; name the destination in full", cmd, src.raw, dst.raw)
 	}
 	dst.folder = false
 	if dst.kind == addrObject {

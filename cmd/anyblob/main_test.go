@@ -130,10 +130,10 @@ func TestExitStatus(t *testing.T) {
 		message string
 	}{
 		{"no command", nil, 2, "no command given"},
-		{"unknown command", []string{"mv", "a", "b"}, 2, `unknown command "mv"`},
+		{"unknown command", []string{"frob", "a", "b"}, 2, `unknown command "frob"`},
 		{"bad flag", []string{"ls", "-z"}, 2, "ls: unknown shorthand flag: 'z' in -z (see 'anyblob ls --help')"},
 		{"bad long flag", []string{"cp", "--nope", "a", ":b"}, 2, "cp: unknown flag: --nope"},
-		{"help of no command", []string{"help", "mv"}, 2, `no command "mv"`},
+		{"help of no command", []string{"help", "frob"}, 2, `no command "frob"`},
 		{"misspelt command", []string{"lss"}, 2, `unknown command "lss"; did you mean "ls"?`},
 		{"cp with two local paths", []string{"cp", "a", "b"}, 2, "write objects as :key"},
 		{"cp with one argument", []string{"cp", ":a"}, 2, "got 1 arguments"},

@@ -235,7 +235,7 @@ func (x *xfer) sameMD5(ctx context.Context, src, dst address) (bool, error) {
 	if sa.MD5 != nil && da.MD5 != nil {
 		return sa.Size == da.Size && bytes.Equal(sa.MD5, da.MD5), nil
 	}
-	return sa.Size == da.Size && !sa.ModTime.After(da.ModTime), nil
+	return sa.Size == da.Size && !newer(sa.ModTime, da.ModTime), nil
 }
 
 // copyObject copies between two objects: on the server in one bucket,
