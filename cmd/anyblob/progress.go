@@ -51,12 +51,13 @@ func (r *reporter) begin(files int, total int64) {
 	r.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(r.tty),
 		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
 		progressbar.OptionUseIECUnits(true),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionShowElapsedTimeOnFinish(),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
-		progressbar.OptionFullWidth(),
+		progressbar.OptionSetWidth(30),
 		progressbar.OptionSetDescription(r.describe()),
 	)
 }
