@@ -4,11 +4,14 @@
 //
 // Usage:
 //
-//	anyblob ls [-r] [ADDRESS]          list objects (and folders, unless -r)
-//	anyblob cat ADDRESS...             write objects to standard output
-//	anyblob cp SRC DST                 copy: local ↔ bucket, bucket ↔ bucket
-//	anyblob rm [-r] ADDRESS...         delete objects (-r: every object under each prefix)
-//	anyblob stat ADDRESS...            print attributes as JSON
+//	anyblob ls [-r] [-l [-H]] [ADDRESS]    list objects (and folders, unless -r); -l sizes and times
+//	anyblob cat [--range S-E] ADDRESS...   write objects, or byte ranges, to standard output
+//	anyblob cp [-r] [-n] SRC... DST        copy: local ↔ bucket, bucket ↔ bucket, patterns
+//	anyblob mv [-r] SRC... DST             copy, then delete the source
+//	anyblob sync [--delete] SRC DST        copy what changed between two folders
+//	anyblob rm [-r [--prefix]] ADDRESS...  delete objects (-r: every object under each folder)
+//	anyblob du [-H] [ADDRESS...]           total size and count under folders
+//	anyblob stat ADDRESS...                print attributes as JSON
 //	anyblob presign [--method GET] [--expires 1h] ADDRESS
 //	anyblob mb URL...                  create buckets (containers, directories)
 //	anyblob rb [-f] URL...             remove empty buckets (-f: delete their objects first)
@@ -56,7 +59,30 @@
 // folder: the source's last name is added to it, as aws s3 cp does
 // (cp report.csv :reports/ writes reports/report.csv; cp
 // :reports/x.csv dl/ writes dl/x.csv, creating dl). A source ending in
-// '/' is a folder, which cp refuses: copying a folder is a recursive copy.
+// '/' is a folder, which cp copies only with -r: what is under it goes
+// under the destination folder, as aws s3 cp --recursive does. rm -r, du
+// and sync take a prefix as a folder too: rm -r big deletes big/...,
+// never bigger.txt.
+//
+// # Patterns
+//
+// A key with '*', '?' or '[' in cp, mv, ls, rm and du is a pattern
+// matched against whole keys with path.Match: '*' does not match '/'.
+// The bucket is listed from the pattern's longest literal prefix. What
+// it matches is copied into the destination folder, named relative to
+// the pattern's last literal folder. A pattern that matches nothing is
+// not found (exit status 3).
+//
+// # Transfers
+//
+// cp, mv and sync run -j transfers at once (default 8), each write's
+// parts one at a time when several are in flight, so peak memory is
+// about -j × the backend's part size. Each prints a line on standard
+// output (upload: SRC to DST) unless -q, and when standard error is a
+// terminal a progress bar (github.com/schollz/progressbar/v3) shows the
+// bytes, rate, time left and files done. The first failure, or Ctrl-C,
+// cancels every transfer in flight; their writes abort and the command
+// waits for them before it exits.
 //
 // # Copies
 //
