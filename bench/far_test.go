@@ -1,0 +1,166 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/minio/minio-go/v7"
+	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/anyblob/anyblob/auth/sigv4"
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/blobtest/netsim"
+	"github.com/anyblob/anyblob/conformance/emulator"
+	anyaws "github.com/anyblob/anyblob/providers/aws"
+)
+
+var farSize = flag.Int("far.size", 128<<20, "object size of BenchmarkS3Far, in bytes")
+
+// farLinks are the simulated networks of BenchmarkS3Far: a region away
+// (40 MiB/s per connection, 20 ms) and a continent away (10 MiB/s, 80 ms).
+var farLinks = []struct {
+	name string
+	link netsim.Link
+}{
+	{"40MiBps-20ms", netsim.Link{Rate: 40 << 20, RTT: 20 * time.Millisecond}},
+	{"10MiBps-80ms", netsim.Link{Rate: 10 << 20, RTT: 80 * time.Millisecond}},
+}
+
+// BenchmarkS3Far compares GET and PUT through a simulated far link
+// (blobtest/netsim in front of MinIO): anyblob, minio-go and
+// aws-sdk-go-v2's manager (Downloader, Uploader), each with its own
+// defaults, as a user would run them. MB/s is from b.SetBytes; peak-MiB
+// is the heap's peak above its start.
+//
+//	cd bench && go test -run '^$' -bench BenchmarkS3Far -benchtime 1x -timeout 30m [-far.size 134217728]
+func BenchmarkS3Far(b *testing.B) {
+	b.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	b.Setenv("HOME", b.TempDir())
+	ep := emulator.MinIO(b)
+	ctx := context.Background()
+	size := int64(*farSize)
+	data := bytes.Repeat([]byte("anyblob far link"), int(size/16))
+	const bucket = "far"
+	{
+		ac, err := anyaws.New(ctx, anyaws.Options{Region: ep.Region, Endpoint: ep.Endpoint, UsePathStyle: true,
+			Credentials: sigv4.StaticCredentials{AccessKeyID: ep.AccessKey, SecretAccessKey: ep.SecretKey}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := ac.CreateBucket(ctx, bucket); err != nil {
+			b.Fatal(err)
+		}
+		direct, err := ac.Bucket(bucket)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := blob.WriteAll(ctx, direct, "obj", data, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	target := strings.TrimPrefix(ep.Endpoint, "http://")
+	for _, l := range farLinks {
+		p, err := netsim.New(target, l.link)
+		if err != nil {
+			b.Fatal(err)
+		}
+		endpoint := "http://" + p.Addr()
+		ac, err := anyaws.New(ctx, anyaws.Options{Region: ep.Region, Endpoint: endpoint, UsePathStyle: true, VerbatimKeys: true,
+			Credentials: sigv4.StaticCredentials{AccessKeyID: ep.AccessKey, SecretAccessKey: ep.SecretKey}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		any, err := ac.Bucket(bucket)
+		if err != nil {
+			b.Fatal(err)
+		}
+		mc, err := minio.New(p.Addr(), &minio.Options{Creds: miniocreds.NewStaticV4(ep.AccessKey, ep.SecretKey, ""), Region: ep.Region})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sdk := s3.New(s3.Options{Region: ep.Region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, "")})
+		down, up := manager.NewDownloader(sdk), manager.NewUploader(sdk)
+
+		gets := []struct {
+			name string
+			get  func() error
+		}{
+			{"anyblob", func() error {
+				r, err := any.NewReader(ctx, "obj", nil)
+				if err != nil {
+					return err
+				}
+				defer r.Close()
+				_, err = io.Copy(io.Discard, r)
+				return err
+			}},
+			{"anyblob-Download", func() error {
+				return blob.Download(ctx, any, "obj", io.Discard)
+			}},
+			{"minio-go", func() error {
+				o, err := mc.GetObject(ctx, bucket, "obj", minio.GetObjectOptions{})
+				if err != nil {
+					return err
+				}
+				defer o.Close()
+				_, err = io.Copy(io.Discard, o)
+				return err
+			}},
+			{"aws-sdk-go-v2-Downloader", func() error {
+				_, err := down.Download(ctx, discardAt{}, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("obj")})
+				return err
+			}},
+		}
+		puts := []struct {
+			name string
+			put  func() error
+		}{
+			{"anyblob", func() error { return blob.Upload(ctx, any, "up", bytes.NewReader(data), nil) }},
+			{"minio-go", func() error {
+				_, err := mc.PutObject(ctx, bucket, "up", bytes.NewReader(data), size, minio.PutObjectOptions{})
+				return err
+			}},
+			{"aws-sdk-go-v2-Uploader", func() error {
+				_, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("up"), Body: bytes.NewReader(data)})
+				return err
+			}},
+		}
+		for _, g := range gets {
+			b.Run(fmt.Sprintf("%s/GET/%s", l.name, g.name), func(b *testing.B) { measureSize(b, size, g.get) })
+		}
+		for _, u := range puts {
+			b.Run(fmt.Sprintf("%s/PUT/%s", l.name, u.name), func(b *testing.B) { measureSize(b, size, u.put) })
+		}
+		p.Close()
+	}
+}
+
+// discardAt is an io.WriterAt that keeps nothing.
+type discardAt struct{}
+
+func (discardAt) WriteAt(p []byte, _ int64) (int, error) { return len(p), nil }
+
+// measureSize is measure for objects of size bytes.
+func measureSize(b *testing.B, size int64, op func() error) {
+	b.SetBytes(size)
+	var peak float64
+	for b.Loop() {
+		p := startPeak()
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+		peak = max(peak, p.stopPeak())
+	}
+	b.ReportMetric(peak, "peak-MiB")
+}
