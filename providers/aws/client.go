@@ -69,6 +69,14 @@ type Options struct {
 	// Concurrency is the default number of parts a writer uploads at once;
 	// 0 means 4.
 	Concurrency int
+	// ReadConcurrency is how many parts a full read of a large object
+	// fetches at once, over as many connections (see NewRangeReader); 0
+	// means DefaultReadConcurrency, 1 reads every object in one stream.
+	ReadConcurrency int
+	// ReadPartSize is the size of those parts; 0 means
+	// DefaultReadPartSize. Objects smaller than two parts are read in one
+	// stream. A reader holds at most ReadConcurrency × ReadPartSize bytes.
+	ReadPartSize int64
 	// EscapeKeys stores every key in an escaped form, for S3-compatible
 	// servers that keep objects as files (MinIO): they refuse keys with
 	// empty, "." or ".." path segments ("a//b", "../x") and cannot list both
@@ -125,17 +133,22 @@ const (
 // this package (target type **aws.Client), for the S3 calls the portable
 // API does not cover: see Do. A Client is safe for concurrent use.
 type Client struct {
-	region    string
-	endpoint  *url.URL // scheme and host; Path is ignored
-	pathStyle bool
-	creds     sigv4.CredentialsSource
-	signer    requestSigner
-	http      *http.Client
-	retry     *retry.Retrier
-	stall     time.Duration
-	partSize  int64
-	conc      int
-	now       func() time.Time
+	region       string
+	endpoint     *url.URL // scheme and host; Path is ignored
+	pathStyle    bool
+	creds        sigv4.CredentialsSource
+	signer       requestSigner
+	http         *http.Client
+	retry        *retry.Retrier
+	stall        time.Duration
+	partSize     int64
+	conc         int
+	readConc     int   // Options.ReadConcurrency
+	readPartSize int64 // Options.ReadPartSize
+	// fastLink is the probe rate from which a read stays one stream
+	// (parallel.go); tests raise it to force parallel reads on loopback.
+	fastLink int64
+	now      func() time.Time
 
 	// copyThreshold is the source size above which Copy uses
 	// UploadPartCopy; copyPartSize the part size it uses. Tests lower them.
@@ -191,6 +204,9 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		stall:         opts.StallTimeout,
 		partSize:      opts.PartSize,
 		conc:          opts.Concurrency,
+		readConc:      opts.ReadConcurrency,
+		readPartSize:  opts.ReadPartSize,
+		fastLink:      fastLink,
 		escapeKeys:    opts.EscapeKeys,
 		verbatimKeys:  opts.VerbatimKeys,
 		now:           time.Now,
@@ -231,6 +247,18 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	c.retry = rt
 	if c.stall <= 0 {
 		c.stall = DefaultStallTimeout
+	}
+	switch {
+	case c.readConc == 0:
+		c.readConc = DefaultReadConcurrency
+	case c.readConc < 0:
+		return nil, fmt.Errorf("%w: negative ReadConcurrency %d", ErrInvalidOptions, c.readConc)
+	}
+	switch {
+	case c.readPartSize == 0:
+		c.readPartSize = DefaultReadPartSize
+	case c.readPartSize < 1<<20:
+		return nil, fmt.Errorf("%w: ReadPartSize %d is under 1 MiB", ErrInvalidOptions, c.readPartSize)
 	}
 	switch {
 	case c.partSize == 0:

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/internal/checksum"
@@ -28,6 +29,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	}
 	full := offset == 0 && length < 0
 	resp, err := d.get(ctx, key, offset, length, opts.IfMatch, full, opts.BeforeRead, enc)
+	answered := time.Now() // the probe times the body, not the round trip
 	if err != nil {
 		var s3err *Error
 		if errors.As(err, &s3err) && s3err.Status == http.StatusRequestedRangeNotSatisfiable {
@@ -73,6 +75,9 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	}
 	r.ctxErr = ctx.Err
 	r.again = func(n int, cause error) error { return d.c.retry.Again(ctx, n, cause) }
+	if full && d.c.readConc > 1 && r.attrs.Size >= 2*d.c.readPartSize && resp.StatusCode == http.StatusOK && etag != "" {
+		return d.parallelize(ctx, key, r, enc, answered), nil
+	}
 	return r, nil
 }
 

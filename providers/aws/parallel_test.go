@@ -1,0 +1,125 @@
+package aws
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/blobtest/faultproxy"
+	"github.com/anyblob/anyblob/conformance/emulator"
+)
+
+// TestParallelReads reads a large object through a fault proxy with
+// small parts, so that it is fetched as ranges: the stream is whole and
+// in order (through Read and WriteTo), a range cut mid-body resumes, a
+// byte flipped in a range fails the read by the whole object's checksum,
+// an object replaced mid-read fails it, and Close mid-read leaves no
+// goroutine behind.
+func TestParallelReads(t *testing.T) {
+	testEnv(t)
+	ctx := context.Background()
+	ep := emulator.MinIO(t)
+	c := newClient(t, minioOptions(ep))
+	direct, name := newBucket(t, c)
+	p, err := faultproxy.New(ep.Endpoint, 1)
+	require.NoError(t, err)
+	defer p.Close()
+	p.MinBody = 1024
+	opts := minioOptions(ep)
+	opts.Endpoint = p.URL()
+	opts.ReadPartSize = 1 << 20
+	opts.ReadConcurrency = 3
+	pc := newClient(t, opts)
+	pc.fastLink = 1 << 62 // loopback is never far enough: go parallel
+	b, err := pc.Bucket(name)
+	require.NoError(t, err)
+	data := pattern(9<<20+12345, 5)
+	require.NoError(t, blob.WriteAll(ctx, direct, "big", data, nil))
+	isRange := func(r *http.Request) bool { return r.Method == http.MethodGet && r.Header.Get("Range") != "" }
+
+	var ranges atomic.Int32
+	p.OnRequest = func(r *http.Request) {
+		if isRange(r) {
+			ranges.Add(1)
+		}
+	}
+	got, err := blob.ReadAll(ctx, b, "big")
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(data, got), "whole and in order")
+	// The first answer serves the 1 MiB probe and on to the next part
+	// boundary (2 MiB, or 3 if the probe's last read crossed it); the rest
+	// of the 9 MiB and change come as ranges.
+	require.Contains(t, []int32{7, 8}, ranges.Load(), "ranges after the first answer")
+
+	// At loopback speed the probe keeps one stream.
+	ranges.Store(0)
+	fc := newClient(t, opts)
+	fc.fastLink = 1 // every link is fast enough
+	fast, err := fc.Bucket(name)
+	require.NoError(t, err)
+	got, err = blob.ReadAll(ctx, fast, "big")
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(data, got))
+	require.Zero(t, ranges.Load(), "one stream on a fast link")
+	p.OnRequest = nil
+
+	r, err := b.NewReader(ctx, "big", nil)
+	require.NoError(t, err)
+	var small bytes.Buffer
+	buf := make([]byte, 777)
+	for {
+		n, err := r.Read(buf)
+		small.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+	}
+	r.Close()
+	require.True(t, bytes.Equal(data, small.Bytes()), "through Read in small pieces")
+
+	p.Add(faultproxy.Rule{Kind: faultproxy.CutResponse, Match: isRange, Times: 2})
+	got, err = blob.ReadAll(ctx, b, "big")
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(data, got), "cut ranges resume")
+	p.Clear()
+
+	p.Add(faultproxy.Rule{Kind: faultproxy.FlipByte, Match: isRange, Times: 1})
+	_, err = blob.ReadAll(ctx, b, "big")
+	require.ErrorIs(t, err, blob.ErrInternal, "a flipped byte in a range fails the whole read")
+	require.Contains(t, err.Error(), "checksum mismatch")
+	p.Clear()
+
+	// Replaced while the first part is being read: the later ranges,
+	// pinned to the first ETag, fail.
+	r, err = b.NewReader(ctx, "big", nil)
+	require.NoError(t, err)
+	_, err = io.ReadFull(r, make([]byte, 1000))
+	require.NoError(t, err)
+	require.NoError(t, blob.WriteAll(ctx, direct, "big", pattern(9<<20+12345, 6), nil))
+	_, err = io.Copy(io.Discard, r)
+	r.Close()
+	require.Error(t, err, "no stitched read")
+
+	before := runtime.NumGoroutine()
+	for range 5 {
+		r, err := b.NewReader(ctx, "big", nil)
+		require.NoError(t, err)
+		_, err = io.ReadFull(r, make([]byte, 10))
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.LessOrEqual(t, runtime.NumGoroutine(), before+2, "Close leaves no fetch running")
+}
