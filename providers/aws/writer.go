@@ -17,6 +17,7 @@ import (
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/internal/checksum"
+	"github.com/anyblob/anyblob/internal/retry"
 	"github.com/anyblob/anyblob/internal/upload"
 )
 
@@ -318,24 +319,40 @@ func (c *Client) createUpload(ctx context.Context, req *Request) (string, error)
 	var answer *Error
 	unanswered := err != nil && attempts > 0 && !errors.As(err, &answer)
 	if attempts > 1 || unanswered {
-		c.abortStrays(ctx, req.Bucket, req.Key, id, start.Add(-strayMargin))
+		// A request the caller abandoned may still be on its way to
+		// the server, which registers the upload after this look:
+		// look again a little later.
+		var later []time.Duration
+		if unanswered && ctx.Err() != nil {
+			later = strayLooks
+		}
+		c.abortStrays(ctx, req.Bucket, req.Key, id, start.Add(-strayMargin), later...)
 	}
 	return id, err
 }
 
+// strayLooks are the pauses before the further looks for stray uploads
+// after an abandoned CreateMultipartUpload.
+var strayLooks = []time.Duration{250 * time.Millisecond, time.Second}
+
 // abortStrays aborts the uploads of key initiated at or after since,
 // except keep, as far as it can (a failure leaves them to a lifecycle
-// rule, as before).
-func (c *Client) abortStrays(ctx context.Context, bucket, key, keep string, since time.Time) {
+// rule, as before); it looks once, and again after each pause of later.
+func (c *Client) abortStrays(ctx context.Context, bucket, key, keep string, since time.Time, later ...time.Duration) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), upload.CleanupTimeout)
 	defer cancel()
-	ups, err := c.ListMultipartUploads(ctx, bucket, key)
-	if err != nil {
-		return
-	}
-	for _, u := range ups {
-		if u.Key == key && u.UploadID != keep && !u.Initiated.Before(since) {
-			_ = c.abortUpload(ctx, bucket, key, u.UploadID)
+	for i := 0; i <= len(later); i++ {
+		if i > 0 && retry.Sleep(ctx, later[i-1]) != nil {
+			return
+		}
+		ups, err := c.ListMultipartUploads(ctx, bucket, key)
+		if err != nil {
+			continue
+		}
+		for _, u := range ups {
+			if u.Key == key && u.UploadID != keep && !u.Initiated.Before(since) {
+				_ = c.abortUpload(ctx, bucket, key, u.UploadID)
+			}
 		}
 	}
 }
