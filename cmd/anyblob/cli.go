@@ -80,6 +80,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 
 	for _, c := range []*cobra.Command{
 		lsCmd(&g), catCmd(&g), cpCmd(&g), mvCmd(&g), syncCmd(&g), rmCmd(&g), statCmd(&g), duCmd(&g), presignCmd(&g), mbCmd(), rbCmd(),
+		whoamiCmd(), signCmd(), tokenCmd(),
 	} {
 		root.AddCommand(c)
 	}
