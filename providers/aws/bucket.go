@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
@@ -63,9 +64,51 @@ func validateBucketName(name string) error {
 
 // driver is the blob.Bucket of one S3 bucket.
 type driver struct {
-	c    *Client
-	name string
-	esc  bool // Options.EscapeKeys
+	c       *Client
+	name    string
+	esc     bool // Options.EscapeKeys
+	folders folderCache
+}
+
+// folderTTL is how long checkFolders trusts that a name is a folder and
+// no object; maxFolders bounds the cache.
+const (
+	folderTTL  = 10 * time.Second
+	maxFolders = 4096
+)
+
+// folderCache remembers names recently found to be folders, not objects.
+type folderCache struct {
+	mu sync.Mutex
+	m  map[string]time.Time // name -> when it stops being trusted
+}
+
+func (f *folderCache) known(name string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	until, ok := f.m[name]
+	return ok && time.Now().Before(until)
+}
+
+func (f *folderCache) forget(name string) {
+	f.mu.Lock()
+	delete(f.m, name)
+	f.mu.Unlock()
+}
+
+func (f *folderCache) add(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil || len(f.m)+len(names) > maxFolders {
+		f.m = map[string]time.Time{}
+	}
+	until := time.Now().Add(folderTTL)
+	for _, n := range names {
+		f.m[n] = until
+	}
 }
 
 // k is the stored name of key. Under EscapeKeys, a stored name with a
@@ -170,19 +213,37 @@ func (d *driver) writeKey(ctx context.Context, key string, conditional bool) (st
 	if !p.folders || d.esc || d.c.verbatimKeys {
 		return stored, nil
 	}
-	return stored, d.checkFolders(ctx, p, stored)
+	if err := d.checkFolders(ctx, p, stored); err != nil {
+		return "", err
+	}
+	d.folders.forget(stored) // about to be an object, so no folder
+	return stored, nil
 }
 
 // checkFolders is writeKey's test of key against the objects around it.
-func (d *driver) checkFolders(ctx context.Context, p *profile, key string) error {
+// A parent found to be no object is remembered for folderTTL (folderCache),
+// so that a tree of new keys costs one HEAD per folder, not one per key
+// and folder: a clash an object written by another tool into that
+// folder's name makes within that time goes unseen, as a clash between
+// two concurrent writes does.
+func (d *driver) checkFolders(ctx context.Context, p *profile, key string) (err error) {
 	// The folders above key: "a" and "a/b" for "a/b/c" (and for the
 	// folder marker "a/b/c/", which may sit beside an object "a/b/c").
-	var parents []string
+	var parents, checked []string
 	for i := 1; i < len(key)-1; i++ {
 		if key[i] == '/' {
+			if d.folders.known(key[:i]) {
+				continue
+			}
 			parents = append(parents, key[:i])
 		}
 	}
+	checked = parents
+	defer func() {
+		if err == nil {
+			d.folders.add(checked)
+		}
+	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, len(parents)+1)

@@ -131,6 +131,13 @@ func TestNoWriteOnMinIOHidesAnObject(t *testing.T) {
 		err := blob.WriteAll(ctx, b, k, nil, nil)
 		require.ErrorContains(t, err, "refused before any data was sent", k)
 	}
+	// A folder this client saw becomes an object: the next key under it
+	// is refused, not hidden (the folder cache forgets the name).
+	require.NoError(t, blob.WriteAll(ctx, b, "x/y", []byte("1"), nil))
+	require.NoError(t, b.Delete(ctx, "x/y"))
+	require.NoError(t, blob.WriteAll(ctx, b, "x", []byte("2"), nil))
+	require.ErrorIs(t, blob.WriteAll(ctx, b, "x/z", []byte("3"), nil), blob.ErrInvalidArgument)
+
 	// Copy checks its destination alike.
 	err := b.Copy(ctx, "t/a/copy", "ok", nil)
 	require.ErrorIs(t, err, blob.ErrInvalidArgument)
