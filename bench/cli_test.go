@@ -40,41 +40,17 @@ func BenchmarkCLI(b *testing.B) {
 	b.Setenv("AWS_DEFAULT_REGION", ep.Region)
 	b.Setenv("AWS_ENDPOINT_URL", ep.Endpoint)
 
-	bin := filepath.Join(b.TempDir(), "anyblob")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/anyblob")
-	build.Dir = ".." // the main module, with the command's own dependencies
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building the command: %v\n%s", err, out)
-	}
+	bin := buildCLI(b)
 	_, awsErr := exec.LookPath("aws")
 	_, curlErr := exec.LookPath("curl")
 	s3url := func(path string) string {
 		return fmt.Sprintf("s3://%s?region=%s&endpoint=%s", path, ep.Region, ep.Endpoint)
 	}
-	sh := func(b *testing.B, name string, args ...string) {
-		b.Helper()
-		cmd := exec.Command(name, args...)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
-		}
-	}
 	sh(b, bin, "mb", s3url("cli"))
 
 	// Many small files.
 	dir := b.TempDir()
-	for i := range *cliFiles {
-		p := filepath.Join(dir, fmt.Sprintf("d%02d", i%20), fmt.Sprintf("f%05d.bin", i))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		data := make([]byte, *cliFileSize)
-		rand.Read(data)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	smallFiles(b, dir, *cliFiles, *cliFileSize)
 	small := fmt.Sprintf("%dx%dKiB", *cliFiles, *cliFileSize>>10)
 	b.Run("up/"+small+"/anyblob", func(b *testing.B) {
 		for b.Loop() {
@@ -221,34 +197,10 @@ func BenchmarkCLIGCS(b *testing.B) {
 	b.Setenv("CLOUDSDK_CORE_PROJECT", "test")
 	b.Setenv("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")
 	b.Setenv("CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE", srv.Endpoint+"/")
-	bin := filepath.Join(b.TempDir(), "anyblob")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/anyblob")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building the command: %v\n%s", err, out)
-	}
-	sh := func(b *testing.B, name string, args ...string) {
-		b.Helper()
-		cmd := exec.Command(name, args...)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
-		}
-	}
+	bin := buildCLI(b)
 	gs := func(path string) string { return "gs://" + path + "?project=test" }
 	dir := b.TempDir()
-	for i := range *cliFiles {
-		p := filepath.Join(dir, fmt.Sprintf("d%02d", i%20), fmt.Sprintf("f%05d.bin", i))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		data := make([]byte, *cliFileSize)
-		rand.Read(data)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	smallFiles(b, dir, *cliFiles, *cliFileSize)
 	small := fmt.Sprintf("%dx%dKiB", *cliFiles, *cliFileSize>>10)
 	b.Run("up/"+small+"/anyblob", func(b *testing.B) {
 		for b.Loop() {
@@ -281,4 +233,41 @@ func BenchmarkCLIGCS(b *testing.B) {
 			sh(b, "gcloud", "storage", "rsync", "-r", "--no-user-output-enabled", dir, "gs://cli/gsync/")
 		}
 	})
+}
+
+// buildCLI builds the anyblob command into a temporary folder.
+func buildCLI(b *testing.B) string {
+	bin := filepath.Join(b.TempDir(), "anyblob")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/anyblob")
+	build.Dir = ".." // the main module, with the command's own dependencies
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building the command: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// sh runs a command and fails b with its output when it fails.
+func sh(b *testing.B, name string, args ...string) {
+	b.Helper()
+	cmd := exec.Command(name, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
+	}
+}
+
+// smallFiles writes n files of size random bytes in 20 folders under dir.
+func smallFiles(b *testing.B, dir string, n, size int) {
+	for i := range n {
+		p := filepath.Join(dir, fmt.Sprintf("d%02d", i%20), fmt.Sprintf("f%05d.bin", i))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		data := make([]byte, size)
+		rand.Read(data)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
