@@ -24,7 +24,13 @@ import (
 	anyaws "github.com/anyblob/anyblob/providers/aws"
 )
 
-var farSize = flag.Int("far.size", 128<<20, "object size of BenchmarkS3Far, in bytes")
+var (
+	farSize  = flag.Int("far.size", 128<<20, "object size of BenchmarkS3Far, in bytes")
+	farConc  = flag.Int("far.conc", 0, "anyblob's ReadConcurrency in BenchmarkS3Far; 0 is the default")
+	farPart  = flag.Int("far.part", 0, "anyblob's ReadPartSize in BenchmarkS3Far; 0 is the default")
+	farWConc = flag.Int("far.wconc", 0, "anyblob's (write) Concurrency in BenchmarkS3Far; 0 is the default")
+	farWPart = flag.Int("far.wpart", 0, "anyblob's (write) PartSize in BenchmarkS3Far; 0 is the default")
+)
 
 // farLinks are the simulated networks of BenchmarkS3Far: a region away
 // (40 MiB/s per connection, 20 ms) and a continent away (10 MiB/s, 80 ms).
@@ -75,7 +81,8 @@ func BenchmarkS3Far(b *testing.B) {
 			b.Fatal(err)
 		}
 		endpoint := "http://" + p.Addr()
-		ac, err := anyaws.New(ctx, anyaws.Options{Region: ep.Region, Endpoint: endpoint, UsePathStyle: true, VerbatimKeys: true,
+		ac, err := anyaws.New(ctx, anyaws.Options{Region: ep.Region, Endpoint: endpoint, UsePathStyle: true, VerbatimKeys: true, ReadConcurrency: *farConc, ReadPartSize: int64(*farPart),
+			Concurrency: *farWConc, PartSize: int64(*farWPart),
 			Credentials: sigv4.StaticCredentials{AccessKeyID: ep.AccessKey, SecretAccessKey: ep.SecretKey}})
 		if err != nil {
 			b.Fatal(err)

@@ -63,11 +63,11 @@ type Options struct {
 	// the attempt is abandoned and retried. 0 means 60s.
 	StallTimeout time.Duration
 	// PartSize is the default part size of writers (WriterOptions.PartSize
-	// overrides it); 0 means 16 MiB. It must be between MinPartSize and
+	// overrides it); 0 means 8 MiB. It must be between MinPartSize and
 	// MaxPartSize.
 	PartSize int64
 	// Concurrency is the default number of parts a writer uploads at once;
-	// 0 means 4.
+	// 0 means 8.
 	Concurrency int
 	// ReadConcurrency is how many parts a full read of a large object
 	// fetches at once, over as many connections (see NewRangeReader); 0
@@ -123,8 +123,8 @@ const EscapeMarker = "!"
 
 // Default transfer settings.
 const (
-	DefaultPartSize     = 16 << 20
-	DefaultConcurrency  = 4
+	DefaultPartSize     = 8 << 20
+	DefaultConcurrency  = 8
 	DefaultStallTimeout = 60 * time.Second
 )
 

@@ -38,9 +38,9 @@ const (
 // Read defaults.
 const (
 	// DefaultReadPartSize is the size of the parts of a parallel read.
-	DefaultReadPartSize = 8 << 20
+	DefaultReadPartSize = 4 << 20
 	// DefaultReadConcurrency is how many parts a read fetches at once.
-	DefaultReadConcurrency = 6
+	DefaultReadConcurrency = 12
 )
 
 // part is one range of a parallel read, fetched into buf.
