@@ -2,6 +2,9 @@ package gcp
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 
@@ -52,8 +55,13 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 // FromURL turns a gs:// URL and the environment (read only through getenv,
 // and only here) into a bucket name and Options:
 //
-//	gs://BUCKET?project=P&endpoint=URL&anonymous=true
+//	gs://BUCKET?project=P&endpoint=URL&anonymous=true&signer_key_file=PATH
 //
+// signer_key_file names a service account's JSON key file whose
+// client_email and private_key sign URLs locally (Options.SignerEmail and
+// SignerKey), for SignedURL with an emulator or with credentials that
+// cannot sign; a file that cannot be read or holds no such key is
+// ErrInvalidArgument.
 // max_attempts=N and retry_budget=N set Options.Retry (blob.RetryPolicy),
 // on every provider alike.
 //
@@ -67,7 +75,7 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	if err != nil {
 		return "", opts, err
 	}
-	err = urlopt.Params(u, append([]string{"project", "endpoint", "anonymous"}, urlopt.RetryParams...), func(k, v string) error {
+	err = urlopt.Params(u, append([]string{"project", "endpoint", "anonymous", "signer_key_file"}, urlopt.RetryParams...), func(k, v string) error {
 		if ok, err := urlopt.Retry(u.Scheme, k, v, &opts.Retry); ok {
 			return err
 		}
@@ -80,6 +88,12 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 			b, err := urlopt.Bool(u.Scheme, k, v)
 			opts.Anonymous = b
 			return err
+		case "signer_key_file":
+			email, key, err := signerKeyFile(v)
+			if err != nil {
+				return blob.Errorf(blob.ErrInvalidArgument, "gs: URL parameter signer_key_file=%q: %v", v, err)
+			}
+			opts.SignerEmail, opts.SignerKey = email, key
 		}
 		return nil
 	})
@@ -104,4 +118,24 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 func hasScheme(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// signerKeyFile reads a service account JSON key file's client_email and
+// private_key (PEM).
+func signerKeyFile(path string) (email string, key []byte, err error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, err
+	}
+	var f struct {
+		ClientEmail string `json:"client_email"`
+		PrivateKey  string `json:"private_key"`
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return "", nil, fmt.Errorf("not a JSON key file: %v", err)
+	}
+	if f.ClientEmail == "" || f.PrivateKey == "" {
+		return "", nil, errors.New("the file has no client_email and private_key (a service account key file has both)")
+	}
+	return f.ClientEmail, []byte(f.PrivateKey), nil
 }

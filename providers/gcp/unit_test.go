@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"cloud.google.com/go/storage"
@@ -82,6 +84,29 @@ func TestFromURL(t *testing.T) {
 			require.Equal(t, "b", name)
 			require.Equal(t, tt.want, opts)
 		})
+	}
+}
+
+func TestFromURLSignerKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "sa.json")
+	require.NoError(t, os.WriteFile(good, []byte(`{"type":"service_account","client_email":"signer@p.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n"}`), 0o600))
+	user := filepath.Join(dir, "user.json")
+	require.NoError(t, os.WriteFile(user, []byte(`{"type":"authorized_user","client_id":"c"}`), 0o600))
+	parse := func(file string) (Options, error) {
+		u := &url.URL{Scheme: "gs", Host: "b", RawQuery: url.Values{"signer_key_file": {file}}.Encode()}
+		_, opts, err := FromURL(u, func(string) string { return "" })
+		return opts, err
+	}
+	opts, err := parse(good)
+	require.NoError(t, err)
+	require.Equal(t, "signer@p.iam.gserviceaccount.com", opts.SignerEmail)
+	require.Contains(t, string(opts.SignerKey), "BEGIN PRIVATE KEY")
+	for file, msg := range map[string]string{user: "no client_email and private_key", filepath.Join(dir, "missing"): "no such file"} {
+		_, err := parse(file)
+		require.ErrorIs(t, err, blob.ErrInvalidArgument)
+		require.ErrorContains(t, err, msg)
+		require.NotContains(t, err.Error(), "BEGIN PRIVATE KEY")
 	}
 }
 
