@@ -169,11 +169,14 @@ func TestAWSCredMatchesSDKConfig(t *testing.T) {
 		sum := sha1.Sum([]byte(key))
 		return filepath.Join(home, ".aws", "sso", "cache", hex.EncodeToString(sum[:])+".json")
 	}
+	// One registration expiry for every cache written, so that the two
+	// sides' caches, written moments apart, never differ by a second.
+	registrationExpires := time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
 	writeCache := func(key string, expires time.Time, refreshable bool) {
 		c := map[string]string{"startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1", "accessToken": "access-cached", "expiresAt": expires.UTC().Format(time.RFC3339)}
 		if refreshable {
 			c["clientId"], c["clientSecret"], c["refreshToken"] = "client-1", "client-secret", "refresh-1"
-			c["registrationExpiresAt"] = time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+			c["registrationExpiresAt"] = registrationExpires
 		}
 		data, err := json.Marshal(c)
 		require.NoError(t, err)
