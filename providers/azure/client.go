@@ -23,7 +23,7 @@ const (
 	DefaultPartSize = 8 << 20
 	// DefaultConcurrency is the number of blocks staged at once when
 	// WriterOptions.Concurrency is 0.
-	DefaultConcurrency = 4
+	DefaultConcurrency = 8
 	// MaxBlocks is the most blocks a block blob can have.
 	MaxBlocks = 50_000
 	// MaxBlockSize is the largest block the service takes.
