@@ -31,6 +31,15 @@
 // (IfNotExist, IfMatch) are sent as If-None-Match: * and If-Match on
 // PutObject and on CompleteMultipartUpload. Copies over 5 GiB, and every
 // copy with IfNotExist, are multipart uploads of UploadPartCopy parts.
+// Defaults: parts of 8 MiB, 8 at once (Options.PartSize, Concurrency).
+//
+// Reads: a full read of an object of two read parts or more times its
+// first MiB; on a link slower than 256 MiB/s a connection, the rest comes
+// as ranges over several connections at once (Options.ReadConcurrency,
+// 12, of ReadPartSize, 4 MiB), pinned to the first answer's ETag, handed
+// over in order and checked against the whole object's checksum, so that
+// one far connection's cap does not cap the read; on loopback it stays
+// one stream. See parallel.go.
 //
 // Integrity: over https the payload is UNSIGNED-PAYLOAD and each body
 // carries an x-amz-checksum-crc32c the server verifies; over http every
