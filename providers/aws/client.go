@@ -165,15 +165,19 @@ type Client struct {
 	// partLimit, when set, replaces MaxParts in writers (tests).
 	partLimit int
 	// server is the Server header of the first answer ("AmazonS3",
-	// "MinIO"), once one came.
-	server atomic.Pointer[string]
+	// "MinIO"), once one came; detected the profile it names, worked out
+	// once (knownProfile is asked on every request).
+	server   atomic.Pointer[string]
+	detected atomic.Pointer[profile]
 }
 
 // noteServer records which server answered, once.
 func (c *Client) noteServer(h http.Header) {
 	if c.server.Load() == nil {
 		s := h.Get("Server")
-		c.server.CompareAndSwap(nil, &s)
+		if c.server.CompareAndSwap(nil, &s) {
+			c.detected.Store(profileOfServer(s))
+		}
 	}
 }
 

@@ -153,10 +153,7 @@ func (c *Client) knownProfile() *profile {
 	if c.profile != nil {
 		return c.profile
 	}
-	if s := c.server.Load(); s != nil {
-		return profileOfServer(*s)
-	}
-	return nil
+	return c.detected.Load() // nil before the first answer
 }
 
 // profileFor returns the profile in use, asking the server once (a HEAD of
