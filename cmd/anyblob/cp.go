@@ -114,16 +114,7 @@ bucket URL, '?' begins the query: match one character with [?] ... or use
   tar c dir | anyblob cp --content-type application/x-tar - azblob://backups/dir.tar`,
 		Args: nArgs(2, -1, "a source and a destination"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r := resolver{defaultBucket: g.bucket}
-			srcs := make([]address, 0, len(args)-1)
-			for _, arg := range args[:len(args)-1] {
-				src, err := r.cpArg(arg)
-				if err != nil {
-					return err
-				}
-				srcs = append(srcs, src)
-			}
-			dst, err := r.cpArg(args[len(args)-1])
+			srcs, dst, err := sourcesAndDest(g, args, "")
 			if err != nil {
 				return err
 			}
@@ -143,6 +134,32 @@ bucket URL, '?' begins the query: match one character with [?] ... or use
 	transferFlags(c, &o)
 	c.Flags().BoolVarP(&o.recursive, "recursive", "r", false, "copy what is under the folder SRC (and under the folders a pattern matches)")
 	return c
+}
+
+// sourcesAndDest reads the addresses of cp and mv: every argument but the
+// last a source, the last the destination. Unless noStdio is "", standard
+// input or output is refused with that hint (mv cannot move a stream).
+func sourcesAndDest(g *globals, args []string, noStdio string) ([]address, address, error) {
+	r := resolver{defaultBucket: g.bucket}
+	srcs := make([]address, 0, len(args)-1)
+	for _, arg := range args[:len(args)-1] {
+		src, err := r.cpArg(arg)
+		if err != nil {
+			return nil, address{}, err
+		}
+		if noStdio != "" && src.kind == addrStdio {
+			return nil, address{}, usagef("standard input cannot be a source; %s", noStdio)
+		}
+		srcs = append(srcs, src)
+	}
+	dst, err := r.cpArg(args[len(args)-1])
+	if err != nil {
+		return nil, address{}, err
+	}
+	if noStdio != "" && dst.kind == addrStdio {
+		return nil, address{}, usagef("standard output cannot be a destination; %s", noStdio)
+	}
+	return srcs, dst, nil
 }
 
 // planCopy lists the copies of cp (and mv): one, or, for several

@@ -220,24 +220,9 @@ source whose destination exists is kept too.
   anyblob mv ':tmp/*.csv' gs://other-bucket/csv/`,
 		Args: nArgs(2, -1, "a source and a destination"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r := resolver{defaultBucket: g.bucket}
-			srcs := make([]address, 0, len(args)-1)
-			for _, arg := range args[:len(args)-1] {
-				src, err := r.cpArg(arg)
-				if err != nil {
-					return err
-				}
-				if src.kind == addrStdio {
-					return usagef("mv: standard input cannot be moved; use cp")
-				}
-				srcs = append(srcs, src)
-			}
-			dst, err := r.cpArg(args[len(args)-1])
+			srcs, dst, err := sourcesAndDest(g, args, "mv moves objects and files; use cp")
 			if err != nil {
 				return err
-			}
-			if dst.kind == addrStdio {
-				return usagef("mv: standard output cannot be a destination; use cp")
 			}
 			return withBuckets(g, func(bs *buckets) error {
 				x, err := o.xfer(cmd, bs)

@@ -164,6 +164,18 @@ func recordWire(t *testing.T, m *emulator.MinIOServer) *wireLog {
 	return r
 }
 
+// profiledMinIO is a fresh bucket on MinIO through a recording proxy,
+// with the client told that the server is profile's.
+func profiledMinIO(t *testing.T, profile string) (*wireLog, blob.Bucket) {
+	m := emulator.MinIO(t)
+	rec := recordWire(t, m)
+	opts := minioOptions(m)
+	opts.Endpoint = rec.URL()
+	opts.Profile = profile
+	b, _ := newBucket(t, newClient(t, opts))
+	return rec, b
+}
+
 func (r *wireLog) take() []*http.Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -179,13 +191,7 @@ func (r *wireLog) take() []*http.Request {
 func TestMD5ProfileOnMinIO(t *testing.T) {
 	testEnv(t)
 	ctx := context.Background()
-	m := emulator.MinIO(t)
-	rec := recordWire(t, m)
-	opts := minioOptions(m)
-	opts.Endpoint = rec.URL()
-	opts.Profile = "garage"
-	c := newClient(t, opts)
-	b, _ := newBucket(t, c)
+	rec, b := profiledMinIO(t, "garage")
 	rec.take()
 
 	small := []byte("small object")
@@ -222,13 +228,7 @@ func TestMD5ProfileOnMinIO(t *testing.T) {
 func TestConditionalWritesRefusedWhereNotAtomic(t *testing.T) {
 	testEnv(t)
 	ctx := context.Background()
-	m := emulator.MinIO(t)
-	rec := recordWire(t, m)
-	opts := minioOptions(m)
-	opts.Endpoint = rec.URL()
-	opts.Profile = "seaweedfs"
-	c := newClient(t, opts)
-	b, _ := newBucket(t, c)
+	rec, b := profiledMinIO(t, "seaweedfs")
 	require.NoError(t, blob.WriteAll(ctx, b, "src", []byte("x"), nil))
 	rec.take()
 	err := blob.WriteAll(ctx, b, "k", []byte("x"), &blob.WriterOptions{IfNotExist: true})

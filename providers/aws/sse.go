@@ -86,8 +86,14 @@ func customerKeyError(err error, gave bool) error {
 	d := errorDetail(err)
 	switch {
 	case !gave && e.Status == http.StatusBadRequest && (strings.Contains(strings.ToLower(e.Message), "encryption") || e.Code == ""):
+		// A HEAD's 400 has no body to say why; for an object read by
+		// name, a customer key is what S3 answers that way for.
+		what := "the object is encrypted with a customer key (SSE-C)"
+		if e.Code == "" {
+			what = "the service refused the request without saying why, as it does for an object encrypted with a customer key (SSE-C)"
+		}
 		return &blob.Error{Kind: blob.ErrPermissionDenied, Code: d.Code, Status: d.Status, RequestID: d.RequestID,
-			Err: blob.Errorf(blob.ErrPermissionDenied, "s3: the object is encrypted with a customer key (SSE-C): give it in ReaderOptions.Encryption (or CopyOptions.SourceEncryption); the service answered: %v", err)}
+			Err: blob.Errorf(blob.ErrPermissionDenied, "s3: %s: give the key in ReaderOptions.Encryption (or CopyOptions.SourceEncryption); the service answered: %v", what, err)}
 	case gave && e.Status == http.StatusForbidden:
 		return &blob.Error{Kind: blob.ErrPermissionDenied, Code: d.Code, Status: d.Status, RequestID: d.RequestID,
 			Err: blob.Errorf(blob.ErrPermissionDenied, "s3: the customer key given is not the object's (or the object is not encrypted with one): %v", err)}
