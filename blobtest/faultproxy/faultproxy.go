@@ -83,7 +83,11 @@ type Rule struct {
 	Kind Kind
 	// Match selects requests; nil matches every request.
 	Match func(r *http.Request) bool
-	// Times is how many requests the rule strikes; 0 means every one.
+	// Times is how many requests the rule strikes; 0 means every one. A
+	// FlipRequest rule passes over requests whose declared body is
+	// smaller than Proxy.MinBody (they could not be harmed) without
+	// spending a strike, so that Times: 1 does corrupt one upload even
+	// when a short last part races ahead of the others.
 	Times int
 }
 
@@ -92,8 +96,9 @@ type Rule struct {
 type Proxy struct {
 	// StallFor is how long a Stall waits; set it before use. 0 means 2s.
 	StallFor time.Duration
-	// MinBody is the smallest response body FlipByte and CutResponse
-	// touch; smaller bodies pass unharmed. 0 means 1.
+	// MinBody is the smallest body FlipByte and CutResponse (response)
+	// and FlipRequest (request) touch; smaller bodies pass unharmed. 0
+	// means 1.
 	MinBody int
 	// TargetHost sends the target's host in the Host header instead of the
 	// client's (the proxy's). Leave it false for servers that check a
@@ -224,6 +229,9 @@ func (p *Proxy) pick(r *http.Request) Kind {
 	p.handled++
 	var k Kind
 	for _, ru := range p.rules {
+		if ru.Kind == FlipRequest && r.ContentLength >= 0 && r.ContentLength < int64(max(p.MinBody, 1)) {
+			continue // nothing to flip: leave the strike for a body that can take it
+		}
 		if ru.left != 0 && (ru.Match == nil || ru.Match(r)) {
 			if ru.left > 0 {
 				ru.left--

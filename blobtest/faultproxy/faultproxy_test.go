@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -193,4 +194,33 @@ func TestStallEndsWithTheClient(t *testing.T) {
 	_, err := http.DefaultClient.Do(req)
 	require.Error(t, err)
 	require.Less(t, time.Since(start), 10*time.Second)
+}
+
+// A short last part can reach the proxy before the large parts of the
+// same upload; a FlipRequest rule for one strike must still corrupt one
+// of the large ones, not spend itself on a body too small to touch.
+func TestFlipRequestWaitsForABodyItCanHarm(t *testing.T) {
+	var got [][]byte
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, b)
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	p := proxy(t, srv.URL)
+	p.MinBody = 1024
+	p.Add(Rule{Kind: FlipRequest, Times: 1})
+	small := []byte("the last 100 bytes of an upload, or so")
+	large := bytes.Repeat([]byte{0x5a}, 4096)
+	for _, body := range [][]byte{small, large, large} {
+		status, err := put(p.URL()+"/x", body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, status)
+	}
+	require.Equal(t, map[Kind]int{FlipRequest: 1}, p.Struck())
+	require.Equal(t, small, got[0], "too small to touch: passed unharmed")
+	require.NotEqual(t, large, got[1], "the strike went to the first body that could take it")
+	require.Equal(t, large, got[2], "and only one")
 }
