@@ -64,18 +64,26 @@ func validateBucketName(name string) error {
 
 // driver is the blob.Bucket of one S3 bucket.
 type driver struct {
-	c       *Client
-	name    string
-	esc     bool // Options.EscapeKeys
-	folders folderCache
+	c        *Client
+	name     string
+	esc      bool         // Options.EscapeKeys
+	folders  folderCache  // names known to be folders, not objects
+	listings listingCache // per folder, its subfolders that hold objects
 }
 
 // folderTTL is how long checkFolders trusts that a name is a folder and
-// no object; maxFolders bounds the cache.
+// no object, and a folder's listing; maxFolders and maxListings bound
+// the caches.
 const (
-	folderTTL  = 10 * time.Second
-	maxFolders = 4096
+	folderTTL   = 10 * time.Second
+	maxFolders  = 4096
+	maxListings = 1024
 )
+
+// folderPage is how many entries (objects and subfolders) checkFolders
+// reads of a folder's listing, in one request; a folder with more is
+// checked key by key. A variable so that tests can lower it.
+var folderPage = 1000
 
 // folderCache remembers names recently found to be folders, not objects.
 type folderCache struct {
@@ -108,6 +116,101 @@ func (f *folderCache) add(names []string) {
 	until := time.Now().Add(folderTTL)
 	for _, n := range names {
 		f.m[n] = until
+	}
+}
+
+// listing is what one ListObjectsV2 of a folder (delimiter "/", one
+// page) said: the subfolders that hold objects, or that the folder has
+// more than a page.
+type listing struct {
+	done chan struct{} // closed once fetched
+
+	// Guarded by listingCache.mu.
+	fetched   bool
+	until     time.Time // when it stops being trusted, once fetched
+	truncated bool
+	subs      map[string]struct{} // "dir/x/" in the listing of "dir/"
+
+	// Set before done is closed.
+	err       error
+	abandoned bool // err came from the context of the caller that fetched
+}
+
+// listingCache holds listings of folders for folderTTL, and makes
+// concurrent writers into one folder share one listing in flight.
+type listingCache struct {
+	mu sync.Mutex
+	m  map[string]*listing
+}
+
+// get returns folder's listing: the one cached or in flight, else the
+// one fetch returns (subfolders, whether the page was truncated). A
+// failed fetch is not kept; its error goes to the callers that waited
+// for it, except those it failed for only because the fetching caller's
+// context ended: they fetch again.
+func (c *listingCache) get(ctx context.Context, folder string, fetch func(context.Context) ([]string, bool, error)) (*listing, error) {
+	for {
+		c.mu.Lock()
+		l := c.m[folder]
+		if l != nil && (!l.fetched || time.Now().Before(l.until)) {
+			c.mu.Unlock()
+			select {
+			case <-l.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if l.abandoned {
+				continue
+			}
+			return l, l.err
+		}
+		l = &listing{done: make(chan struct{}), subs: map[string]struct{}{}}
+		if c.m == nil || len(c.m) >= maxListings {
+			c.m = map[string]*listing{}
+		}
+		c.m[folder] = l
+		c.mu.Unlock()
+
+		subs, truncated, err := fetch(ctx)
+		c.mu.Lock()
+		for _, s := range subs {
+			l.subs[s] = struct{}{} // with what writes added meanwhile
+		}
+		l.fetched, l.until, l.truncated = true, time.Now().Add(folderTTL), truncated
+		if err != nil && c.m[folder] == l {
+			delete(c.m, folder)
+		}
+		c.mu.Unlock()
+		l.err, l.abandoned = err, err != nil && ctx.Err() != nil
+		close(l.done)
+		return l, err
+	}
+}
+
+// mayHold reports whether objects may exist under sub ("dir/x/"), a
+// subfolder of l's folder: l was truncated, or listed sub.
+func (c *listingCache) mayHold(l *listing, sub string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := l.subs[sub]
+	return l.truncated || ok
+}
+
+// wrote adds what the object key, just written, makes true to the
+// listings cached or in flight of the folders above it: "a/" holds
+// objects in the listing of "", "a/b/" in that of "a/" (for "a/b/c").
+func (c *listingCache) wrote(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	folder := 0 // key[:folder] is the folder whose subfolder ends at i
+	for i := 0; i < len(key); i++ {
+		if key[i] != '/' {
+			continue
+		}
+		if l := c.m[key[:folder]]; l != nil {
+			l.subs[key[:i+1]] = struct{}{}
+		}
+		folder = i + 1
 	}
 }
 
@@ -195,9 +298,11 @@ func (d *driver) Limits(ctx context.Context) (blob.Limits, error) {
 // atomically (ErrNotImplemented), and, on a server that keeps objects as
 // files, a key that would be an object and a folder at once
 // (ErrInvalidArgument): one of its parent folders is an object, or objects
-// exist under it. That last check costs one round trip (its requests go at
-// once), is not atomic against a concurrent write of a clashing key, and
-// does not apply under EscapeKeys or VerbatimKeys.
+// exist under it. That last check (checkFolders) mostly answers from
+// what this driver learnt in the last folderTTL, costing a write no
+// request of its own; it is not atomic against a concurrent write of a
+// clashing key, and does not apply under EscapeKeys or VerbatimKeys. The
+// caller reports the write's outcome to wrote.
 func (d *driver) writeKey(ctx context.Context, key string, conditional bool) (string, error) {
 	p, err := d.c.profileFor(ctx, d.name)
 	if err != nil {
@@ -216,16 +321,41 @@ func (d *driver) writeKey(ctx context.Context, key string, conditional bool) (st
 	if err := d.checkFolders(ctx, p, stored); err != nil {
 		return "", err
 	}
-	d.folders.forget(stored) // about to be an object, so no folder
 	return stored, nil
 }
 
-// checkFolders is writeKey's test of key against the objects around it.
-// A parent found to be no object is remembered for folderTTL (folderCache),
-// so that a tree of new keys costs one HEAD per folder, not one per key
-// and folder: a clash an object written by another tool into that
-// folder's name makes within that time goes unseen, as a clash between
-// two concurrent writes does.
+// wrote is told the outcome err of a write of the stored name key
+// (PutObject, CompleteMultipartUpload, CopyObject), and returns it. Once
+// the write committed, checkFolders' caches learn what it made true: key
+// is no folder, and each folder above it holds objects (so that a later
+// write of "dir/x" through this driver after one of "dir/x/y" is
+// refused). A failed write changes nothing; nor does one whose answer was
+// lost, which goes unseen as a concurrent write does.
+func (d *driver) wrote(key string, err error) error {
+	if err == nil {
+		d.folders.forget(key)
+		d.listings.wrote(key)
+	}
+	return err
+}
+
+// checkFolders is writeKey's test of key against the objects around it,
+// from two caches, each trusted for folderTTL. A parent found to be no
+// object is remembered (folderCache), so that a tree of new keys costs
+// one HEAD per folder, not one per key and folder. Whether objects exist
+// under "dir/name/" is read from the listing of its folder "dir/" (one
+// page of ListObjectsV2 with delimiter "/": its subfolders), shared by
+// the writes into that folder, those in flight at once included
+// (listingCache): a folder costs one listing per folderTTL, not one
+// request per key. A subfolder found there is confirmed with a listing
+// under it, which also tells a folder marker "dir/name/" (which may sit
+// beside the object) from objects under it; a folder of more than
+// folderPage entries is checked that way for every key. What this
+// driver writes updates the listings (wrote); a delete does not, as a
+// subfolder that is gone costs only the confirming listing. What goes
+// unseen: an object written by another client within folderTTL into the
+// name of a folder found to be no object, or under a subfolder found
+// empty, as a clash between two concurrent writes does.
 func (d *driver) checkFolders(ctx context.Context, p *profile, key string) (err error) {
 	// The folders above key: "a" and "a/b" for "a/b/c" (and for the
 	// folder marker "a/b/c/", which may sit beside an object "a/b/c").
@@ -261,24 +391,8 @@ func (d *driver) checkFolders(ctx context.Context, p *profile, key string) (err 
 	}
 	n := len(parents)
 	if !strings.HasSuffix(key, "/") {
-		// The objects under key, but its folder marker "key/", which may
-		// sit beside it.
 		n++
-		go func() {
-			under := key + "/"
-			q := url.Values{"list-type": {"2"}, "prefix": {under}, "max-keys": {"2"}}
-			_, body, err := d.c.doRead(ctx, &Request{Method: http.MethodGet, Bucket: d.name, Query: q})
-			var res listResult
-			if err == nil {
-				if xerr := xml.Unmarshal(body, &res); xerr != nil {
-					err = blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: malformed answer: %v", xerr)
-				}
-			}
-			if err == nil && slices.ContainsFunc(res.Contents, func(o listObject) bool { return o.Key != under }) {
-				err = blob.Errorf(blob.ErrInvalidArgument, "s3: %s cannot store %q while objects exist under %q: it keeps objects as files, and a folder cannot also be an object there; refused before any data was sent (escape_keys=true stores both)", d.c.serverName(p), key, under)
-			}
-			errs <- err
-		}()
+		go func() { errs <- d.checkUnder(ctx, p, key) }()
 	}
 	for range n {
 		if err := <-errs; err != nil {
@@ -286,6 +400,53 @@ func (d *driver) checkFolders(ctx context.Context, p *profile, key string) (err 
 		}
 	}
 	return nil
+}
+
+// checkUnder refuses key when objects exist under it, but its folder
+// marker "key/": when its folder's listing shows "key/" (or has more
+// than a page), it lists under key.
+func (d *driver) checkUnder(ctx context.Context, p *profile, key string) error {
+	folder := key[:strings.LastIndexByte(key, '/')+1]
+	l, err := d.listings.get(ctx, folder, func(ctx context.Context) ([]string, bool, error) {
+		return d.subfolders(ctx, folder)
+	})
+	if err != nil {
+		return err
+	}
+	if !d.listings.mayHold(l, key+"/") {
+		return nil
+	}
+	under := key + "/"
+	q := url.Values{"list-type": {"2"}, "prefix": {under}, "max-keys": {"2"}}
+	_, body, err := d.c.doRead(ctx, &Request{Method: http.MethodGet, Bucket: d.name, Query: q})
+	var res listResult
+	if err == nil {
+		if xerr := xml.Unmarshal(body, &res); xerr != nil {
+			err = blob.Errorf(blob.ErrInternal, "s3: ListObjectsV2: malformed answer: %v", xerr)
+		}
+	}
+	if err == nil && slices.ContainsFunc(res.Contents, func(o listObject) bool { return o.Key != under }) {
+		err = blob.Errorf(blob.ErrInvalidArgument, "s3: %s cannot store %q while objects exist under %q: it keeps objects as files, and a folder cannot also be an object there; refused before any data was sent (escape_keys=true stores both)", d.c.serverName(p), key, under)
+	}
+	return err
+}
+
+// subfolders lists folder ("" or ending in "/") with delimiter "/", one
+// page of folderPage entries: its subfolders, and whether it has more.
+func (d *driver) subfolders(ctx context.Context, folder string) ([]string, bool, error) {
+	q := url.Values{"list-type": {"2"}, "delimiter": {"/"}, "encoding-type": {"url"}, "max-keys": {strconv.Itoa(folderPage)}}
+	if folder != "" {
+		q.Set("prefix", folder)
+	}
+	_, body, err := d.c.doRead(ctx, &Request{Method: http.MethodGet, Bucket: d.name, Query: q})
+	if err != nil {
+		return nil, false, err
+	}
+	page, err := parseList(body, func(s string) (string, bool) { return s, true })
+	if err != nil {
+		return nil, false, err
+	}
+	return page.Prefixes, page.NextPageToken != "", nil
 }
 
 // maxSegment is the longest path segment of a stored name under EscapeKeys

@@ -47,7 +47,7 @@ func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptio
 	if sa.Size > d.c.copyThreshold || opts.IfNotExist {
 		// CopyObject ignores If-None-Match on some servers (MinIO);
 		// CompleteMultipartUpload honours it, atomically.
-		return d.multipartCopy(ctx, dst, src, &a, opts)
+		return d.wrote(dst, d.multipartCopy(ctx, dst, src, &a, opts))
 	}
 	h := http.Header{}
 	h.Set("X-Amz-Copy-Source", d.copySource(src))
@@ -67,7 +67,7 @@ func (d *driver) Copy(ctx context.Context, dst, src string, opts *blob.CopyOptio
 		return err
 	}
 	_, _, err = d.c.doRead(ctx, req)
-	return err
+	return d.wrote(dst, err)
 }
 
 // copySource is the x-amz-copy-source value for key in this bucket.

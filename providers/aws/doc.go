@@ -137,10 +137,14 @@
 // most servers that keep objects as files mangle. blob.LimitsOf reports
 // the rule (Limits.Refuses). Object+folder "no (checked)": the server
 // keeps objects as files and hides one of "a" and "a/1" from listings; a
-// write first checks, with a HEAD of each parent folder and a one-key
-// listing under the key, all sent at once (one round trip), that it
-// clashes with nothing, and fails with ErrInvalidArgument if it does (not
-// atomic against a concurrent clashing write; Limits.NoObjectFolders).
+// write first checks that it clashes with nothing, and fails with
+// ErrInvalidArgument if it does (not atomic against a concurrent clashing
+// write; Limits.NoObjectFolders). The check costs, per folder and per 10
+// seconds, a HEAD of each parent folder and one listing of the folder
+// (of its subfolders), shared by the writes into it, not a request per
+// key; within those 10 seconds a clashing object written by another
+// client goes unseen. A folder of more than 1,000 entries is checked with
+// a one-key listing under each key.
 // Checksums "CRC32C, full": bodies carry x-amz-checksum-crc32c and
 // multipart uploads a full-object CRC32C; "Content-MD5": the server takes
 // no x-amz-checksum-* header (B2), or not every release of it takes a

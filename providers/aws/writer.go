@@ -152,7 +152,9 @@ func (w *writer) Start(ctx context.Context) (upload.Session, error) {
 }
 
 // Put implements upload.Target: PutObject.
-func (w *writer) Put(ctx context.Context, data []byte) error { return w.put(ctx, data) }
+func (w *writer) Put(ctx context.Context, data []byte) error {
+	return w.d.wrote(w.key, w.put(ctx, data))
+}
 
 // Part implements upload.Session: UploadPart.
 func (s *session) Part(ctx context.Context, num int, data []byte) (upload.Part, error) {
@@ -178,7 +180,8 @@ func (s *session) Complete(ctx context.Context, parts []upload.Part) error {
 	if s.w.full != nil {
 		full = checksum.Base64(s.w.full.Sum(nil))
 	}
-	return s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch, s.w.sum, full, s.w.opts.Encryption)
+	err := s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch, s.w.sum, full, s.w.opts.Encryption)
+	return s.w.d.wrote(s.w.key, err)
 }
 
 // Abort implements upload.Session: AbortMultipartUpload.
