@@ -459,12 +459,22 @@ type reader struct {
 	r   Reader
 	n   int64              // bytes read, for the observers
 	end func(int64, error) // the observers' end of the read
+	// closed: Read and WriteTo after Close fail here, so no driver sees
+	// them.
+	closed bool
+}
+
+func (r *reader) afterClose() error {
+	return r.b.err(nil, Errorf(ErrInvalidArgument, "read after Close"), OpRead, r.key)
 }
 
 // Read checks the read's context before each call into the driver, so a
 // canceled read stops within one buffer on every backend, those that hold
 // the object in memory or a local file included.
 func (r *reader) Read(p []byte) (int, error) {
+	if r.closed {
+		return 0, r.afterClose()
+	}
 	if err := r.ctx.Err(); err != nil {
 		return 0, r.b.err(r.ctx, err, OpRead, r.key)
 	}
@@ -477,6 +487,10 @@ func (r *reader) Read(p []byte) (int, error) {
 }
 
 func (r *reader) Close() error {
+	if r.closed {
+		return r.b.err(nil, Errorf(ErrInvalidArgument, "Close after Close"), OpRead, r.key)
+	}
+	r.closed = true
 	err := r.b.err(nil, r.r.Close(), OpRead, r.key)
 	if r.end != nil {
 		r.end(r.n, err)
@@ -492,6 +506,9 @@ func (r *reader) As(target any) bool { return As(r.r, target) }
 // WriteTo lets io.Copy use the driver's WriteTo when it has one; each of
 // its writes checks the read's context, as Read does.
 func (r *reader) WriteTo(w io.Writer) (int64, error) {
+	if r.closed {
+		return 0, r.afterClose()
+	}
 	if wt, ok := r.r.(io.WriterTo); ok {
 		n, err := wt.WriteTo(ctxWriter{r.ctx, w})
 		r.n += n

@@ -77,9 +77,12 @@ func (r *recorder) ErrorDetail(err error) ErrorDetail {
 
 var errNative = errors.New("native: not there")
 
-type recReader struct{ io.Reader }
+type recReader struct {
+	io.Reader
+	closes int
+}
 
-func (r *recReader) Close() error       { return nil }
+func (r *recReader) Close() error       { r.closes++; return nil }
 func (r *recReader) Attrs() ReaderAttrs { return ReaderAttrs{} }
 
 type recWriter struct {
@@ -239,6 +242,22 @@ func TestWriterLifecycle(t *testing.T) {
 		requireOnlyKind(t, w.Abort(nil), ErrInvalidArgument)
 		require.False(t, d.w.aborted)
 	})
+}
+
+// The shared layer answers Read, WriteTo and Close after a Reader's Close,
+// so that no driver (and no parallel read's goroutines) sees them.
+func TestReaderAfterClose(t *testing.T) {
+	d := &recorder{readerData: "some bytes"}
+	r, err := NewBucket("test", "b", d).NewReader(context.Background(), "k", nil)
+	require.NoError(t, err)
+	rr := r.(*reader).r.(*recReader)
+	require.NoError(t, r.Close())
+	_, err = r.Read(make([]byte, 4))
+	requireOnlyKind(t, err, ErrInvalidArgument)
+	_, err = r.(io.WriterTo).WriteTo(io.Discard)
+	requireOnlyKind(t, err, ErrInvalidArgument)
+	requireOnlyKind(t, r.Close(), ErrInvalidArgument)
+	require.Equal(t, 1, rr.closes, "the driver's Close ran once")
 }
 
 func TestClosedBucket(t *testing.T) {

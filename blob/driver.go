@@ -18,7 +18,8 @@ import "context"
 //
 // Readers and Writers a Driver returns follow the Reader and Writer
 // contracts, but the shared layer already guarantees that Write is never
-// called after Close or Abort, that Close is called at most once, that a
+// called after Close or Abort, that Read and WriteTo are never called after
+// a Reader's Close, that Close is called at most once, that a
 // failed Write or a canceled context aborts instead of committing, and that
 // their errors are classified through the same ErrorDetail.
 //

@@ -75,7 +75,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	}
 	r.ctxErr = ctx.Err
 	r.again = func(n int, cause error) error { return d.c.retry.Again(ctx, n, cause) }
-	if full && d.c.readConc > 1 && r.attrs.Size >= 2*d.c.readPartSize && resp.StatusCode == http.StatusOK && etag != "" {
+	if full && d.c.readOptions().Worth(r.attrs.Size) && resp.StatusCode == http.StatusOK && etag != "" {
 		return d.parallelize(ctx, key, r, enc, answered), nil
 	}
 	return r, nil

@@ -1,0 +1,225 @@
+package pread
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"io"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var errMismatch = errors.New("checksum mismatch")
+
+// object is an in-memory object read the way a driver reads one: a first
+// answer over all of it and ranges fetched on request.
+type object struct {
+	data []byte
+
+	mu       sync.Mutex
+	asked    []int64 // offsets fetched
+	inFlight atomic.Int32
+	peak     atomic.Int32
+	flipAt   int64 // a fetch covering this offset returns it flipped; -1 none
+	failAt   int64 // a fetch at this offset fails; -1 none
+	block    chan struct{}
+}
+
+func newObject(n int) *object {
+	d := make([]byte, n)
+	for i := range d {
+		d[i] = byte(i*7 + i/1000)
+	}
+	return &object{data: d, flipAt: -1, failAt: -1}
+}
+
+func (o *object) fetch(ctx context.Context, off int64, buf []byte) error {
+	n := o.inFlight.Add(1)
+	defer o.inFlight.Add(-1)
+	for {
+		p := o.peak.Load()
+		if n <= p || o.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	o.mu.Lock()
+	o.asked = append(o.asked, off)
+	o.mu.Unlock()
+	if o.block != nil {
+		select {
+		case <-o.block:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if off == o.failAt {
+		return errors.New("the range failed")
+	}
+	copy(buf, o.data[off:])
+	if o.flipAt >= off && o.flipAt < off+int64(len(buf)) {
+		buf[o.flipAt-off] ^= 1
+	}
+	return nil
+}
+
+func (o *object) check() *Check {
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	want := binary.BigEndian.AppendUint32(nil, crc32.Checksum(o.data, tab))
+	return &Check{Hash: crc32.New(tab), Verify: func(sum []byte) error {
+		if !bytes.Equal(sum, want) {
+			return errMismatch
+		}
+		return nil
+	}}
+}
+
+// firstAnswer is the driver's first answer: the object from byte 0 in
+// reads of at most 64 KiB, its own check at its end (counted in ends).
+type firstAnswer struct {
+	r      *bytes.Reader
+	closed bool
+	ends   *int
+}
+
+func (f *firstAnswer) Read(b []byte) (int, error) {
+	if len(b) > 64<<10 {
+		b = b[:64<<10]
+	}
+	n, err := f.r.Read(b)
+	if err == io.EOF {
+		*f.ends++
+	}
+	return n, err
+}
+
+func (f *firstAnswer) Close() error { f.closed = true; return nil }
+
+const mib = 1 << 20 // the part size of the tests
+
+func open(o *object, fastLink int64, data []byte) (*Reader, *firstAnswer, *int) {
+	ends := 0
+	f := &firstAnswer{r: bytes.NewReader(data), ends: &ends}
+	return New(context.Background(), f, time.Now(), int64(len(o.data)), o.fetch, o.check(),
+		Options{PartSize: mib, Concurrency: 3, FastLink: fastLink}), f, &ends
+}
+
+func TestParallelHandsTheObjectOverInOrder(t *testing.T) {
+	for _, how := range []string{"Read", "WriteTo"} {
+		t.Run(how, func(t *testing.T) {
+			o := newObject(9*mib + 12345)
+			r, f, ends := open(o, 1<<62, o.data)
+			var got bytes.Buffer
+			var err error
+			if how == "Read" {
+				_, err = io.Copy(&got, struct{ io.Reader }{r}) // Read only
+			} else {
+				_, err = r.WriteTo(&got)
+			}
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(o.data, got.Bytes()), "whole and in order")
+			require.NoError(t, r.Close())
+			require.True(t, f.closed, "the first answer is closed at its boundary")
+			require.Zero(t, *ends, "and never read to its end")
+			sort.Slice(o.asked, func(i, j int) bool { return o.asked[i] < o.asked[j] })
+			var want []int64
+			for off := int64(2 * mib); off < int64(len(o.data)); off += mib {
+				want = append(want, off)
+			}
+			require.Equal(t, want, o.asked, "from the mib boundary after the probe, every mib once")
+			require.LessOrEqual(t, o.peak.Load(), int32(3), "at most Concurrency fetches at once")
+		})
+	}
+}
+
+func TestAFastFirstAnswerKeepsTheRead(t *testing.T) {
+	o := newObject(5 * mib)
+	o.flipAt = 3 * mib // would be caught if a mib were fetched
+	r, f, ends := open(o, 1, o.data)
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(o.data, got))
+	require.Empty(t, o.asked, "no range fetched")
+	require.Equal(t, 1, *ends, "the first answer was read to its end, where the driver checks it")
+	require.NoError(t, r.Close())
+	require.True(t, f.closed)
+}
+
+func TestTheCheckCoversEveryByteOfAParallelRead(t *testing.T) {
+	t.Run("a mib's byte", func(t *testing.T) {
+		o := newObject(6 * mib)
+		o.flipAt = 4*mib + 17
+		r, _, _ := open(o, 1<<62, o.data)
+		_, err := io.ReadAll(r)
+		require.ErrorIs(t, err, errMismatch)
+		r.Close()
+	})
+	t.Run("the first answer's byte", func(t *testing.T) {
+		o := newObject(6 * mib)
+		bad := bytes.Clone(o.data)
+		bad[100] ^= 1 // in the probe
+		r, _, _ := open(o, 1<<62, bad)
+		_, err := io.ReadAll(r)
+		require.ErrorIs(t, err, errMismatch)
+		r.Close()
+	})
+}
+
+func TestAFailedPartFailsTheRead(t *testing.T) {
+	o := newObject(8 * mib)
+	o.failAt = 5 * mib
+	r, _, _ := open(o, 1<<62, o.data)
+	var got bytes.Buffer
+	_, err := r.WriteTo(&got)
+	require.ErrorContains(t, err, "the range failed")
+	require.Equal(t, 5*mib, got.Len(), "every byte before the failed mib, none after")
+	_, err = r.Read(make([]byte, 10))
+	require.ErrorContains(t, err, "the range failed", "the error sticks")
+	require.NoError(t, r.Close())
+}
+
+func TestAFirstAnswerCutShortFailsTheRead(t *testing.T) {
+	o := newObject(8 * mib)
+	r, _, _ := open(o, 1<<62, o.data[:mib+mib/2]) // ends before the 2 MiB boundary
+	_, err := io.ReadAll(r)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	r.Close()
+}
+
+func TestCloseMidReadStopsEveryFetch(t *testing.T) {
+	before := runtime.NumGoroutine()
+	o := newObject(20 * mib)
+	o.block = make(chan struct{}) // fetches wait until canceled
+	r, _, _ := open(o, 1<<62, o.data)
+	_, err := io.ReadFull(r, make([]byte, 2*mib)) // the first answer's share
+	require.NoError(t, err)
+	// While the caller still reads the first answer, Concurrency-1 parts
+	// are out (the caller's own part is the last one).
+	require.Eventually(t, func() bool { return o.inFlight.Load() == 2 }, 5*time.Second, time.Millisecond)
+	require.NoError(t, r.Close())
+	require.Zero(t, o.inFlight.Load(), "Close waited for the fetches")
+	_, err = r.Read(make([]byte, 1))
+	require.ErrorIs(t, err, ErrClosed)
+	// (Not require.Eventually: it runs its condition on goroutines of
+	// its own.)
+	for end := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	require.LessOrEqual(t, runtime.NumGoroutine(), before, "no goroutine left behind")
+	require.LessOrEqual(t, len(o.asked), 3, "no mib started after Close")
+}
+
+func TestWorth(t *testing.T) {
+	o := Options{PartSize: mib, Concurrency: 4}
+	require.False(t, o.Worth(2*mib-1))
+	require.True(t, o.Worth(2*mib))
+	require.False(t, Options{PartSize: mib, Concurrency: 1}.Worth(100*mib))
+	require.True(t, Options{}.Worth(2*DefaultPartSize), "zero Options are the defaults")
+}
