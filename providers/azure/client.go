@@ -11,6 +11,7 @@ import (
 
 	"github.com/anyblob/anyblob/auth/azurecred"
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/pread"
 	"github.com/anyblob/anyblob/internal/retry"
 )
 
@@ -28,6 +29,17 @@ const (
 	MaxBlocks = 50_000
 	// MaxBlockSize is the largest block the service takes.
 	MaxBlockSize = 4000 << 20
+)
+
+// Read defaults (see NewRangeReader): a full read of a blob of two parts
+// or more may fetch them as ranges over this many connections at once.
+const (
+	// DefaultReadPartSize is the size of the parts of a parallel read: the
+	// 4 MiB the service sends a range MD5 for, so every part is verified
+	// on its own as well.
+	DefaultReadPartSize = pread.DefaultPartSize
+	// DefaultReadConcurrency is how many parts a read fetches at once.
+	DefaultReadConcurrency = pread.DefaultConcurrency
 )
 
 // Options configure a Client. Exactly one way to authenticate is used, in
@@ -60,9 +72,22 @@ type Options struct {
 	// the SDK's retry policy, so ClientOptions.Retry is ignored.
 	Retry blob.RetryPolicy
 	// ClientOptions are passed to the azblob client (transport, logging,
-	// extra pipeline policies); nil means the SDK's defaults. Its Retry
-	// field is ignored: Retry above governs.
+	// extra pipeline policies); nil means the SDK's defaults, except for
+	// the transport: without one, clients share one HTTP/1.1 transport
+	// that keeps up to 64 idle connections per host (the SDK's keeps 10),
+	// so that the parts of parallel reads and writes each have their
+	// connection and none waits on a new handshake. Its Retry field is
+	// ignored: Retry above governs.
 	ClientOptions *service.ClientOptions
+	// ReadConcurrency is how many parts a full read of a large blob
+	// fetches at once, over as many connections (see NewRangeReader); 0
+	// means DefaultReadConcurrency, 1 reads every blob in one stream.
+	ReadConcurrency int
+	// ReadPartSize is the size of those parts; 0 means
+	// DefaultReadPartSize, and it is at least 1 MiB. Blobs smaller than
+	// two parts are read in one stream. A reader holds at most
+	// ReadConcurrency × ReadPartSize bytes.
+	ReadPartSize int64
 }
 
 // Client is an Azure Blob Storage account client: it holds the service
@@ -80,6 +105,9 @@ type Client struct {
 	// userDelegation is true when signing needs a user delegation key (a
 	// token credential).
 	userDelegation bool
+	// read sizes parallel reads; tests raise its FastLink to force them
+	// on loopback.
+	read pread.Options
 }
 
 // New returns a Client for opts. It does not contact the service. Errors
@@ -101,12 +129,19 @@ func newClient(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case opts.ReadConcurrency < 0:
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "azblob: negative ReadConcurrency %d", opts.ReadConcurrency)
+	case opts.ReadPartSize != 0 && opts.ReadPartSize < 1<<20:
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "azblob: ReadPartSize %d is under 1 MiB", opts.ReadPartSize)
+	}
 	opts.ClientOptions = clientOptions(opts, rt)
 	c, err := newServiceClient(opts)
 	if err != nil {
 		return nil, err
 	}
 	c.retry = rt
+	c.read = pread.Options{PartSize: opts.ReadPartSize, Concurrency: opts.ReadConcurrency}
 	return c, nil
 }
 

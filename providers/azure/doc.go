@@ -52,6 +52,17 @@
 // end (ReadAll, Download) first. A read cut short (a reset, a truncated
 // body) resumes from the last byte read, pinned to the blob's ETag.
 //
+// A full read of a blob of two parts or more (Options.ReadPartSize, 4 MiB)
+// goes parallel when one connection is the limit, with the engine every
+// provider shares: its first MiB is timed and, below 256 MiB/s, the rest
+// is fetched as ranges over Options.ReadConcurrency (12) connections at
+// once, each a verified 4 MiB window pinned to the first answer's ETag,
+// and handed over in order; the whole stream is then also checked against
+// the blob's Content-MD5. A reader holds at most ReadConcurrency ×
+// ReadPartSize bytes. The azblob client's own parallel download
+// (DownloadBuffer, DownloadFile) fills a buffer or file and cannot be a
+// streaming Reader, which is why it is not used.
+//
 // WriterOptions.Checksum: MD5 (the default, as above) is the only
 // whole-blob checksum Azure stores; CRC32C, CRC64NVME and SHA256 are
 // ErrNotImplemented (Azure's CRC64 is checked per request and not kept).

@@ -9,12 +9,14 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/pread"
 	"github.com/anyblob/anyblob/internal/retry"
 )
 
@@ -31,6 +33,11 @@ import (
 // (If-Match), so a blob replaced meanwhile fails the read with
 // ErrPreconditionFailed instead of being stitched together. A mismatch is
 // ErrInternal, returned by the Read that reaches the window's end.
+//
+// A full read of a large blob may go parallel (see the package doc and
+// internal/pread): ranges over several connections, each a verified window
+// pinned to the first answer's ETag, in order, and the whole stream
+// checked against the Content-MD5.
 //
 // A body cut short (a reset, a truncation) resumes from the last byte read,
 // pinned to the ETag, as Options.Retry allows. IfMatch goes on the first
@@ -75,6 +82,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		return nil, err
 	}
 	resp, err := bc.DownloadStream(ctx, o)
+	answered := time.Now() // a parallel read's probe times the body, not the round trip
 	if err != nil {
 		if bloberrorCode(err) == "InvalidRange" {
 			return empty()
@@ -89,32 +97,77 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 			}
 		}
 	}
+	attrs := blob.ReaderAttrs{Size: size, ContentType: deref(resp.ContentType), ModTime: deref(resp.LastModified), ETag: etag(resp.ETag)}
 	body := d.checked(ctx, resp, o.RangeGetContentMD5 != nil && *o.RangeGetContentMD5 || whole)
+	// window fetches n bytes at off, pinned to the first answer's ETag and
+	// verified by their own MD5.
+	window := func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+		w := *o
+		w.Range = azblobblob.HTTPRange{Offset: off, Count: n}
+		w.RangeGetContentMD5 = to.Ptr(true)
+		w.AccessConditions = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: resp.ETag}}
+		if o.AccessConditions != nil {
+			w.AccessConditions.LeaseAccessConditions = o.AccessConditions.LeaseAccessConditions
+		}
+		r, err := bc.DownloadStream(ctx, &w)
+		if err != nil {
+			return nil, err
+		}
+		return d.checked(ctx, r, true), nil
+	}
+	if whole && resp.ETag != nil && d.c.read.Worth(size) {
+		return &reader{body: d.parallel(ctx, body, answered, size, window, resp.ContentMD5), resp: &resp, attrs: attrs}, nil
+	}
 	if !whole {
 		end := size
 		if length > 0 {
 			end = min(size, offset+length)
 		}
 		if next := offset + deref(resp.ContentLength); next < end && resp.ETag != nil {
-			body = &windows{cur: body, pos: next, end: end, fetch: func(off, n int64) (io.ReadCloser, error) {
-				w := *o
-				w.Range = azblobblob.HTTPRange{Offset: off, Count: n}
-				w.RangeGetContentMD5 = to.Ptr(true)
-				w.AccessConditions = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: resp.ETag}}
-				if o.AccessConditions != nil {
-					w.AccessConditions.LeaseAccessConditions = o.AccessConditions.LeaseAccessConditions
-				}
-				r, err := bc.DownloadStream(ctx, &w)
-				if err != nil {
-					return nil, err
-				}
-				return d.checked(ctx, r, true), nil
-			}}
+			body = &windows{cur: body, pos: next, end: end, fetch: func(off, n int64) (io.ReadCloser, error) { return window(ctx, off, n) }}
 		}
 	}
-	return &reader{body: body, resp: &resp, attrs: blob.ReaderAttrs{
-		Size: size, ContentType: deref(resp.ContentType), ModTime: deref(resp.LastModified), ETag: etag(resp.ETag),
-	}}, nil
+	return &reader{body: body, resp: &resp, attrs: attrs}, nil
+}
+
+// parallel is a full read whose first answer is first: a read that goes
+// parallel (internal/pread) when one connection is the limit, fetching
+// parts as ranges of at most 4 MiB windows, each verified by its own MD5
+// and pinned to the first answer's ETag; the whole stream is then checked
+// against the blob's Content-MD5 (wholeMD5) when it has one. A read that
+// stays one stream is first, checked as it checks itself.
+func (d *driver) parallel(ctx context.Context, first io.ReadCloser, answered time.Time, size int64,
+	window func(ctx context.Context, off, n int64) (io.ReadCloser, error), wholeMD5 []byte) *pread.Reader {
+	var check *pread.Check
+	if len(wholeMD5) == md5.Size {
+		check = &pread.Check{Hash: md5.New(), Verify: func(got []byte) error { return md5Mismatch(wholeMD5, got) }}
+	}
+	fetch := func(ctx context.Context, off int64, buf []byte) error {
+		end := off + int64(len(buf))
+		n := min(end-off, maxRangeMD5)
+		cur, err := window(ctx, off, n)
+		if err != nil {
+			return err
+		}
+		var body io.ReadCloser = cur
+		if off+n < end {
+			body = &windows{cur: cur, pos: off + n, end: end, fetch: func(off, n int64) (io.ReadCloser, error) { return window(ctx, off, n) }}
+		}
+		defer body.Close()
+		_, err = io.ReadFull(body, buf)
+		return err
+	}
+	return pread.New(ctx, first, answered, size, fetch, check, d.c.read)
+}
+
+// md5Mismatch is nil when got is want, else the ErrInternal of a read
+// whose bytes are not the ones the service sent an MD5 for.
+func md5Mismatch(want, got []byte) error {
+	if bytes.Equal(got, want) {
+		return nil
+	}
+	return blob.Errorf(blob.ErrInternal, "azblob: checksum mismatch: the service sent Content-MD5 %s for these bytes, the data read has %s",
+		base64.StdEncoding.EncodeToString(want), base64.StdEncoding.EncodeToString(got))
 }
 
 // checked is resp's body, resumed when cut short, and verified against the
@@ -261,9 +314,7 @@ func (m *md5Checked) Read(p []byte) (int, error) {
 	}
 	if err == io.EOF {
 		m.finish()
-		if got := m.h.Sum(nil); !bytes.Equal(got, m.want) {
-			m.err = blob.Errorf(blob.ErrInternal, "azblob: checksum mismatch: the service sent Content-MD5 %s for these bytes, the data read has %s",
-				base64.StdEncoding.EncodeToString(m.want), base64.StdEncoding.EncodeToString(got))
+		if m.err = md5Mismatch(m.want, m.h.Sum(nil)); m.err != nil {
 			return n, m.err
 		}
 	}
@@ -294,6 +345,14 @@ func (r *reader) Close() error {
 		return nil
 	}
 	return r.body.Close()
+}
+
+// WriteTo hands a parallel read's parts to w without another copy.
+func (r *reader) WriteTo(w io.Writer) (int64, error) {
+	if wt, ok := r.body.(io.WriterTo); ok {
+		return wt.WriteTo(w)
+	}
+	return io.Copy(w, struct{ io.Reader }{r})
 }
 
 func (r *reader) Attrs() blob.ReaderAttrs { return r.attrs }
