@@ -15,6 +15,7 @@ import (
 
 	"github.com/anyblob/anyblob/auth/gcpcred"
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/pread"
 	"github.com/anyblob/anyblob/internal/retry"
 )
 
@@ -56,7 +57,24 @@ type Options struct {
 	// (blob.RetryPolicy); the zero value means the defaults. It replaces
 	// the storage library's own retry settings.
 	Retry blob.RetryPolicy
+	// ReadConcurrency is how many parts a full read of a large object
+	// fetches at once, over as many connections (see NewRangeReader); 0
+	// means DefaultReadConcurrency, 1 reads every object in one stream.
+	ReadConcurrency int
+	// ReadPartSize is the size of those parts; 0 means
+	// DefaultReadPartSize, and it is at least 1 MiB. Objects smaller than
+	// two parts are read in one stream. A reader holds at most
+	// ReadConcurrency × ReadPartSize bytes.
+	ReadPartSize int64
 }
+
+// Read defaults (see NewRangeReader).
+const (
+	// DefaultReadPartSize is the size of the parts of a parallel read.
+	DefaultReadPartSize = pread.DefaultPartSize
+	// DefaultReadConcurrency is how many parts a read fetches at once.
+	DefaultReadConcurrency = pread.DefaultConcurrency
+)
 
 // Client is a GCS client: it holds the storage client and credentials, so
 // every bucket opened with Bucket shares them. It is safe for concurrent
@@ -68,6 +86,9 @@ type Client struct {
 	retry *retry.Retrier
 	// insecure is true for an http:// endpoint, so signed URLs use http.
 	insecure bool
+	// read sizes parallel reads; tests raise its FastLink to force them
+	// on loopback.
+	read pread.Options
 }
 
 // New returns a Client for opts. It does not contact the service unless
@@ -83,7 +104,13 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, blob.OpenError(Scheme, "", err)
 	}
-	c := &Client{opts: opts, retry: rt}
+	switch {
+	case opts.ReadConcurrency < 0:
+		return nil, blob.OpenError(Scheme, "", blob.Errorf(blob.ErrInvalidArgument, "gs: negative ReadConcurrency %d", opts.ReadConcurrency))
+	case opts.ReadPartSize != 0 && opts.ReadPartSize < 1<<20:
+		return nil, blob.OpenError(Scheme, "", blob.Errorf(blob.ErrInvalidArgument, "gs: ReadPartSize %d is under 1 MiB", opts.ReadPartSize))
+	}
+	c := &Client{opts: opts, retry: rt, read: pread.Options{PartSize: opts.ReadPartSize, Concurrency: opts.ReadConcurrency}}
 	co, err := c.clientOptions(ctx)
 	if err != nil {
 		return nil, blob.OpenError(Scheme, "", err)

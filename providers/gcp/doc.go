@@ -43,6 +43,15 @@
 // fails the read on a mismatch); a ranged read cannot be verified: the
 // service sends no checksum for a range.
 //
+// A full read of an object of two parts or more (Options.ReadPartSize, 4
+// MiB) goes parallel when one connection is the limit, with the engine
+// every provider shares: its first MiB is timed and, below 256 MiB/s, the
+// rest is fetched as ranges over Options.ReadConcurrency (12) connections
+// at once, pinned to the first answer's generation and handed over in
+// order; the whole stream is then checked against the object's CRC32C by
+// this package. A reader holds at most ReadConcurrency × ReadPartSize
+// bytes.
+//
 // WriterOptions.Checksum: CRC32C (the default, as above) or MD5, which a
 // one-request write also declares (checked by the service before it
 // stores anything) and a resumable upload checks against what the service
