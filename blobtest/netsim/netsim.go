@@ -68,6 +68,15 @@ func New(target string, link Link) (*Proxy, error) {
 	return p, nil
 }
 
+// SetTarget sends the connections accepted from now on to target
+// (host:port): for a server that must be told the proxy's address before
+// it starts (fake-gcs-server's -public-host), start the proxy first.
+func (p *Proxy) SetTarget(target string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = target
+}
+
 // Addr is the proxy's host:port.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
@@ -122,7 +131,10 @@ func (p *Proxy) serve() {
 
 func (p *Proxy) handle(client net.Conn) {
 	defer p.wg.Done()
-	server, err := net.Dial("tcp", p.target)
+	p.mu.Lock()
+	target := p.target
+	p.mu.Unlock()
+	server, err := net.Dial("tcp", target)
 	if err != nil {
 		client.Close()
 		return

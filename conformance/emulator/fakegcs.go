@@ -23,6 +23,20 @@ type FakeGCSServer struct {
 // missing binary fails or skips t as the package doc says.
 func FakeGCS(t testing.TB, buckets ...string) *FakeGCSServer {
 	t.Helper()
+	return fakeGCS(t, "", buckets)
+}
+
+// FakeGCSBehind is FakeGCS for a server reached through a proxy at
+// publicHost (host:port): the URLs it hands out (a resumable upload's
+// Location) name the proxy, so that every request of a client goes
+// through it. Endpoint and Host stay the server's own address.
+func FakeGCSBehind(t testing.TB, publicHost string, buckets ...string) *FakeGCSServer {
+	t.Helper()
+	return fakeGCS(t, publicHost, buckets)
+}
+
+func fakeGCS(t testing.TB, publicHost string, buckets []string) *FakeGCSServer {
+	t.Helper()
 	bin := find(t, "fake-gcs-server")
 	data := t.TempDir()
 	for _, b := range buckets {
@@ -36,18 +50,21 @@ func FakeGCS(t testing.TB, buckets ...string) *FakeGCSServer {
 	p := port(t)
 	s := &FakeGCSServer{Host: fmt.Sprintf("127.0.0.1:%d", p)}
 	s.Endpoint = "http://" + s.Host
-	proc := start(t, "fake-gcs-server", bin, fakeGCSArgs(s, p, data), nil)
+	if publicHost == "" {
+		publicHost = s.Host
+	}
+	proc := start(t, "fake-gcs-server", bin, fakeGCSArgs(p, publicHost, data), nil)
 	proc.waitReady(t, httpReady(loopbackClient, s.Endpoint+"/storage/v1/b", 200))
 	return s
 }
 
-// fakeGCSArgs is the command line of fake-gcs-server s on port p, with
-// its initial buckets in data.
-func fakeGCSArgs(s *FakeGCSServer, p int, data string) []string {
+// fakeGCSArgs is the command line of fake-gcs-server on port p, known to
+// clients as publicHost, with its initial buckets in data.
+func fakeGCSArgs(p int, publicHost, data string) []string {
 	return []string{
 		"-scheme", "http", "-host", "127.0.0.1", "-port", fmt.Sprint(p),
 		"-backend", "memory", "-data", data,
-		"-public-host", s.Host, "-external-url", s.Endpoint,
+		"-public-host", publicHost, "-external-url", "http://" + publicHost,
 		"-log-level", "warn",
 	}
 }

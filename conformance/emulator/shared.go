@@ -350,7 +350,7 @@ func StartSharedFakeGCS() (*FakeGCSServer, error) {
 var fakeGCSSpec = sharedSpec{name: "fake-gcs-server", version: FakeGCSVersion, launch: func(p int, dir string) (any, []string, []string) {
 	s := &FakeGCSServer{Host: fmt.Sprintf("127.0.0.1:%d", p)}
 	s.Endpoint = "http://" + s.Host
-	return s, fakeGCSArgs(s, p, dir), nil
+	return s, fakeGCSArgs(p, s.Host, dir), nil
 }, ready: func(raw json.RawMessage) func(ctx context.Context) error {
 	var s FakeGCSServer
 	_ = json.Unmarshal(raw, &s)
