@@ -77,3 +77,17 @@ func TestCloseEndsEverything(t *testing.T) {
 		t.Fatal("a transfer outlived Close")
 	}
 }
+
+// A proxy started before its server sends the connections it accepts
+// after SetTarget to that server.
+func TestSetTargetAfterStart(t *testing.T) {
+	p, err := New("127.0.0.1:1", Link{})
+	require.NoError(t, err)
+	defer p.Close()
+	_, _, err = get(t, p.Addr())
+	require.Error(t, err, "nothing listens on the first target")
+	p.SetTarget(server(t, []byte("now there is")))
+	got, _, err := get(t, p.Addr())
+	require.NoError(t, err)
+	require.Equal(t, "now there is", string(got))
+}
