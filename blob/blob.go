@@ -72,6 +72,19 @@ type Reader interface {
 	Attrs() ReaderAttrs
 }
 
+// WriterAtTo is a Reader that can write the rest of what it reads into an
+// io.WriterAt, each byte at its offset in the object, not necessarily in
+// order: a parallel read writes each part as it arrives, from the
+// goroutine that fetched it, so w must take WriteAt calls in parallel on
+// ranges that do not overlap (as io.WriterAt allows; *os.File does). It
+// returns the bytes written, and an error when the read or a write
+// failed; the object's checks still cover every byte. The Readers of every
+// Bucket made by NewBucket implement it (in order, for drivers that read
+// one stream); DownloadAt is the way to use it.
+type WriterAtTo interface {
+	WriteAtTo(w io.WriterAt) (int64, error)
+}
+
 // Writer writes one object. Close commits it; Abort discards it.
 type Writer interface {
 	io.WriteCloser // Close commits

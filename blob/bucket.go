@@ -140,7 +140,7 @@ func (b *bucket) newRangeReader(ctx context.Context, key string, offset, length 
 	if err != nil {
 		return nil, b.err(ctx, err, OpRead, key)
 	}
-	return &reader{ctx: ctx, b: b, key: key, r: r}, nil
+	return &reader{ctx: ctx, b: b, key: key, r: r, off: offset}, nil
 }
 
 func (b *bucket) NewWriter(ctx context.Context, key string, opts *WriterOptions) (Writer, error) {
@@ -457,6 +457,7 @@ type reader struct {
 	b   *bucket
 	key string
 	r   Reader
+	off int64              // the object offset the read started at
 	n   int64              // bytes read, for the observers
 	end func(int64, error) // the observers' end of the read
 	// closed: Read and WriteTo after Close fail here, so no driver sees
@@ -518,6 +519,38 @@ func (r *reader) WriteTo(w io.Writer) (int64, error) {
 		return n, err
 	}
 	return io.Copy(w, struct{ io.Reader }{r})
+}
+
+// WriteAtTo writes the rest of the read into w at its object offsets: in
+// parallel where the driver's Reader is a WriterAtTo, else in order. Each
+// WriteAt checks the read's context first.
+func (r *reader) WriteAtTo(w io.WriterAt) (int64, error) {
+	if r.closed {
+		return 0, r.afterClose()
+	}
+	wa, ok := r.r.(WriterAtTo)
+	if !ok {
+		return r.WriteTo(io.NewOffsetWriter(w, r.off+r.n))
+	}
+	n, err := wa.WriteAtTo(ctxWriterAt{r.ctx, w})
+	r.n += n
+	if err != nil {
+		err = r.b.err(r.ctx, err, OpRead, r.key)
+	}
+	return n, err
+}
+
+// ctxWriterAt fails each WriteAt once ctx is done.
+type ctxWriterAt struct {
+	ctx context.Context
+	w   io.WriterAt
+}
+
+func (c ctxWriterAt) WriteAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.WriteAt(p, off)
 }
 
 // ctxWriter passes writes on in pieces of at most ctxChunk bytes, and

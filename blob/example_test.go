@@ -96,3 +96,34 @@ func ExampleLogTo() {
 	// Output:
 	// level=DEBUG msg="blob op" op=attributes provider=mem bucket=example-log bytes=0 error.type=not_found error="blob: attributes mem://example-log: not found: no such object"
 }
+
+// DownloadAt writes an object into a file where each byte belongs; a large
+// object read in parallel has each part written as it arrives.
+func ExampleDownloadAt() {
+	ctx := context.Background()
+	b, err := blob.OpenBucket(ctx, "mem://")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+	if err := blob.WriteAll(ctx, b, "report.csv", []byte("a,b\n1,2\n"), nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	f, err := os.CreateTemp("", "report-*.csv")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	n, err := blob.DownloadAt(ctx, b, "report.csv", f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	got, _ := os.ReadFile(f.Name())
+	fmt.Printf("%d bytes: %q\n", n, got)
+	// Output: 8 bytes: "a,b\n1,2\n"
+}

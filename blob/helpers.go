@@ -163,6 +163,50 @@ func Download(ctx context.Context, b Bucket, key string, w io.Writer) error {
 	return r.Close()
 }
 
+// DownloadAt writes the whole object at key into w, byte i at offset i,
+// and returns the bytes written. Where the read goes parallel (a large
+// object over a link one connection cannot fill; see the providers' docs)
+// each part is written as soon as it arrives, from the goroutine that
+// fetched it, so w must take WriteAt calls in parallel on ranges that do
+// not overlap, as io.WriterAt allows and *os.File does; other reads write
+// in order. The object's checks cover every byte, but bytes are written
+// before the check at the end: on an error, w holds a partial or damaged
+// object, and the caller discards it. A failure of w is a *Error whose
+// cause is w's error; the read's own errors are returned as Download
+// returns them.
+func DownloadAt(ctx context.Context, b Bucket, key string, w io.WriterAt) (int64, error) {
+	r, err := b.NewReader(ctx, key, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	var n int64
+	if wa, ok := r.(WriterAtTo); ok {
+		n, err = wa.WriteAtTo(sinkWriterAt{w})
+	} else {
+		n, err = io.Copy(sinkWriter{io.NewOffsetWriter(w, 0)}, r)
+	}
+	if err != nil {
+		var se sourceError
+		if errors.As(err, &se) {
+			return n, wrapError(ctx, fmt.Errorf("writing the destination: %w", se.err), nil, "", "", OpRead, key)
+		}
+		return n, err
+	}
+	return n, r.Close()
+}
+
+// sinkWriterAt marks errors that come from the caller's WriterAt.
+type sinkWriterAt struct{ w io.WriterAt }
+
+func (s sinkWriterAt) WriteAt(p []byte, off int64) (int, error) {
+	n, err := s.w.WriteAt(p, off)
+	if err != nil {
+		err = sourceError{err}
+	}
+	return n, err
+}
+
 // sinkWriter marks errors that come from the caller's writer.
 type sinkWriter struct{ w io.Writer }
 

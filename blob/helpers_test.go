@@ -91,6 +91,52 @@ func TestDownload(t *testing.T) {
 
 var errSink = errors.New("sink full")
 
+// bufAt is an io.WriterAt over a growing buffer.
+type bufAt struct{ b []byte }
+
+func (w *bufAt) WriteAt(p []byte, off int64) (int, error) {
+	if end := int(off) + len(p); end > len(w.b) {
+		w.b = append(w.b, make([]byte, end-len(w.b))...)
+	}
+	return copy(w.b[off:], p), nil
+}
+
+type failingAt struct{}
+
+func (failingAt) WriteAt([]byte, int64) (int, error) { return 0, errSink }
+
+func TestDownloadAt(t *testing.T) {
+	ctx := context.Background()
+	b := newMem(t)
+	put(t, b, "k", "some bytes")
+	var w bufAt
+	n, err := blob.DownloadAt(ctx, b, "k", &w)
+	require.NoError(t, err)
+	require.Equal(t, int64(10), n)
+	require.Equal(t, "some bytes", string(w.b), "byte i at offset i")
+
+	_, err = blob.DownloadAt(ctx, b, "k", failingAt{})
+	require.ErrorContains(t, err, "writing the destination")
+	require.ErrorIs(t, err, errSink)
+
+	_, err = blob.DownloadAt(ctx, b, "absent", &w)
+	require.ErrorIs(t, err, blob.ErrNotFound)
+
+	// A Reader's WriteAtTo after some bytes were read writes the rest at
+	// their object offsets.
+	r, err := b.NewRangeReader(ctx, "k", 2, -1, nil)
+	require.NoError(t, err)
+	head := make([]byte, 3)
+	_, err = io.ReadFull(r, head)
+	require.NoError(t, err)
+	var rest bufAt
+	n, err = r.(blob.WriterAtTo).WriteAtTo(&rest)
+	require.NoError(t, err)
+	require.Equal(t, int64(5), n)
+	require.Equal(t, "bytes", string(rest.b[5:]), "from object offset 5 on")
+	require.NoError(t, r.Close())
+}
+
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errSink }

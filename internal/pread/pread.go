@@ -120,7 +120,8 @@ type Reader struct {
 	limit   int64 // once parallel: where the first answer stops
 	check   *Check
 
-	order chan *part // parts in offset order, fetched or on their way
+	wat   io.WriterAt // WriteAtTo's destination, which parts are written to as they come
+	order chan *part  // parts in offset order, fetched or on their way
 	wg    sync.WaitGroup
 	bufs  *sync.Pool
 
@@ -177,6 +178,9 @@ func (p *Reader) decide() {
 				bp := p.bufs.Get().(*[]byte)
 				pt.buf = (*bp)[:pt.n]
 				pt.err = p.fetch(p.ctx, pt.off, pt.buf)
+				if pt.err == nil && p.wat != nil {
+					pt.err = writeAt(p.wat, pt.buf, pt.off)
+				}
 			}()
 		}
 	}()
@@ -301,6 +305,76 @@ func (p *Reader) WriteTo(w io.Writer) (int64, error) {
 			return total, p.err
 		}
 	}
+}
+
+// WriteAtTo writes the rest of the object into w, each byte at its own
+// offset in the object: the first answer's bytes in order and, once the
+// read goes parallel, each part as soon as it arrives, from the goroutine
+// that fetched it, so a slow part holds up no write of the parts after it
+// (w takes WriteAt calls in parallel on ranges that do not overlap, as
+// io.WriterAt allows). The check still sees every byte in order, and
+// WriteAtTo returns only when every part is written, with the check's
+// error, or the first failure. It returns the bytes written.
+//
+// Called after some bytes were read, or once parts are already out, it
+// writes the rest in order at its offsets.
+func (p *Reader) WriteAtTo(w io.WriterAt) (int64, error) {
+	if p.err != nil {
+		if p.err == io.EOF {
+			return 0, nil
+		}
+		return 0, p.err
+	}
+	if p.order != nil || p.cur != nil {
+		return p.WriteTo(io.NewOffsetWriter(w, p.offset()))
+	}
+	p.wat = w
+	var total int64
+	if p.first != nil {
+		bp := copyBufs.Get().(*[]byte)
+		defer copyBufs.Put(bp)
+		for p.first != nil {
+			at := p.pos
+			n, err := p.readFirst(*bp)
+			if n > 0 {
+				if werr := writeAt(w, (*bp)[:n], at); werr != nil {
+					p.err = werr
+					return total, werr
+				}
+				total += int64(n)
+			}
+			if err != nil && err != io.EOF {
+				p.err = err
+				return total, err
+			}
+		}
+	}
+	for p.next() {
+		p.hash(p.rest) // written already, by the part's goroutine
+		total += int64(len(p.rest))
+		p.rest = nil
+	}
+	if p.err == io.EOF {
+		return total, nil
+	}
+	return total, p.err
+}
+
+// offset is the object offset of the next byte Read would return.
+func (p *Reader) offset() int64 {
+	if p.cur != nil {
+		return p.cur.off + p.cur.n - int64(len(p.rest))
+	}
+	return p.pos
+}
+
+// writeAt writes all of b at off, or fails.
+func writeAt(w io.WriterAt, b []byte, off int64) error {
+	n, err := w.WriteAt(b, off)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	return err
 }
 
 // next moves to the next part, waiting for it; false at the end (p.err is

@@ -223,3 +223,114 @@ func TestWorth(t *testing.T) {
 	require.False(t, Options{PartSize: mib, Concurrency: 1}.Worth(100*mib))
 	require.True(t, Options{}.Worth(2*DefaultPartSize), "zero Options are the defaults")
 }
+
+// at records WriteAt calls into a buffer of the object's size.
+type at struct {
+	mu     sync.Mutex
+	buf    []byte
+	offs   []int64
+	wrote  map[int64]chan struct{} // closed when a write at the offset happened
+	failAt int64
+}
+
+func newAt(n int) *at {
+	return &at{buf: make([]byte, n), wrote: map[int64]chan struct{}{}, failAt: -1}
+}
+
+func (a *at) seen(off int64) chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.wrote[off] == nil {
+		a.wrote[off] = make(chan struct{})
+	}
+	return a.wrote[off]
+}
+
+func (a *at) WriteAt(b []byte, off int64) (int, error) {
+	if off == a.failAt {
+		return 0, errors.New("disk full")
+	}
+	c := a.seen(off)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	copy(a.buf[off:], b)
+	a.offs = append(a.offs, off)
+	select {
+	case <-c:
+	default:
+		close(c)
+	}
+	return len(b), nil
+}
+
+func TestWriteAtToWritesEachPartWhereItBelongsAsItComes(t *testing.T) {
+	o := newObject(8*mib + 999)
+	w := newAt(len(o.data))
+	// The first part waits (up to 5 s) until the part after it has been
+	// written: WriteAtTo must not hold later parts behind it.
+	third := w.seen(3 * mib)
+	fetch := o.fetch
+	waited := false
+	slowFirst := func(ctx context.Context, off int64, buf []byte) error {
+		if off == 2*mib {
+			select {
+			case <-third:
+				waited = true
+			case <-time.After(5 * time.Second):
+			}
+		}
+		return fetch(ctx, off, buf)
+	}
+	ends := 0
+	f := &firstAnswer{r: bytes.NewReader(o.data), ends: &ends}
+	r := New(context.Background(), f, time.Now(), int64(len(o.data)), slowFirst, o.check(), Options{PartSize: mib, Concurrency: 3, FastLink: 1 << 62})
+	n, err := r.WriteAtTo(w)
+	require.NoError(t, err)
+	require.Equal(t, int64(len(o.data)), n)
+	require.True(t, bytes.Equal(o.data, w.buf), "every byte where it belongs")
+	require.True(t, waited, "a part was written before the part ahead of it arrived")
+	require.NoError(t, r.Close())
+
+	t.Run("the check still covers every byte", func(t *testing.T) {
+		o := newObject(6 * mib)
+		o.flipAt = 5*mib + 3
+		r, _, _ := open(o, 1<<62, o.data)
+		_, err := r.WriteAtTo(newAt(len(o.data)))
+		require.ErrorIs(t, err, errMismatch)
+		r.Close()
+	})
+	t.Run("a failed WriteAt fails it", func(t *testing.T) {
+		o := newObject(6 * mib)
+		r, _, _ := open(o, 1<<62, o.data)
+		w := newAt(len(o.data))
+		w.failAt = 4 * mib
+		_, err := r.WriteAtTo(w)
+		require.ErrorContains(t, err, "disk full")
+		r.Close()
+	})
+	t.Run("after a Read, the rest in order at its offsets", func(t *testing.T) {
+		o := newObject(6 * mib)
+		r, _, _ := open(o, 1<<62, o.data)
+		head := make([]byte, 3*mib+5) // into the parts
+		_, err := io.ReadFull(r, head)
+		require.NoError(t, err)
+		w := newAt(len(o.data))
+		n, err := r.WriteAtTo(w)
+		require.NoError(t, err)
+		require.Equal(t, int64(len(o.data)-len(head)), n)
+		require.True(t, bytes.Equal(o.data[len(head):], w.buf[len(head):]))
+		r.Close()
+	})
+	t.Run("one stream", func(t *testing.T) {
+		o := newObject(5 * mib)
+		r, _, ends := open(o, 1, o.data)
+		w := newAt(len(o.data))
+		n, err := r.WriteAtTo(w)
+		require.NoError(t, err)
+		require.Equal(t, int64(len(o.data)), n)
+		require.True(t, bytes.Equal(o.data, w.buf))
+		require.Empty(t, o.asked)
+		require.Equal(t, 1, *ends)
+		r.Close()
+	})
+}

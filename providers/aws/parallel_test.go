@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -84,6 +86,17 @@ func TestParallelReads(t *testing.T) {
 	}
 	sort.Strings(want)
 	require.Equal(t, want, asked, "every part after the first answer, once")
+
+	// Into a file: each part written where it belongs as it comes.
+	f, err := os.Create(filepath.Join(t.TempDir(), "big"))
+	require.NoError(t, err)
+	n, err := blob.DownloadAt(ctx, b, "big", f)
+	require.NoError(t, err)
+	require.Equal(t, int64(len(data)), n)
+	require.NoError(t, f.Close())
+	got, err = os.ReadFile(f.Name())
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(data, got), "DownloadAt: every byte where it belongs")
 
 	// At loopback speed the probe keeps one stream.
 	ranges.Store(0)

@@ -116,7 +116,8 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		return d.checked(ctx, r, true), nil
 	}
 	if whole && resp.ETag != nil && d.c.read.Worth(size) {
-		return &reader{body: d.parallel(ctx, body, answered, size, window, resp.ContentMD5), resp: &resp, attrs: attrs}, nil
+		p := d.parallel(ctx, body, answered, size, window, resp.ContentMD5)
+		return &parallelReader{reader: &reader{body: p, resp: &resp, attrs: attrs}, p: p}, nil
 	}
 	if !whole {
 		end := size
@@ -346,6 +347,15 @@ func (r *reader) Close() error {
 	}
 	return r.body.Close()
 }
+
+// parallelReader is a full read that may go parallel: a reader that also
+// writes its parts into an io.WriterAt as they come (blob.DownloadAt).
+type parallelReader struct {
+	*reader
+	p *pread.Reader
+}
+
+func (r *parallelReader) WriteAtTo(w io.WriterAt) (int64, error) { return r.p.WriteAtTo(w) }
 
 // WriteTo hands a parallel read's parts to w without another copy.
 func (r *reader) WriteTo(w io.Writer) (int64, error) {

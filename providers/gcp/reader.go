@@ -73,7 +73,8 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		return nil, blob.Errorf(blob.ErrPreconditionFailed, "generation is %d, not %s", r.Attrs.Generation, opts.IfMatch)
 	}
 	if offset == 0 && length < 0 && !r.Attrs.Decompressed && r.Attrs.CRC32C != 0 && d.c.read.Worth(r.Attrs.Size) {
-		return &reader{r: r, body: d.parallel(ctx, obj, r, answered)}, nil
+		p := d.parallel(ctx, obj, r, answered)
+		return &parallelReader{reader: &reader{r: r, body: p}, p: p}, nil
 	}
 	return &reader{r: r, body: r}, nil
 }
@@ -119,6 +120,15 @@ func (r *reader) Read(p []byte) (int, error) {
 	}
 	return r.body.Read(p)
 }
+
+// parallelReader is a full read that may go parallel: a reader that also
+// writes its parts into an io.WriterAt as they come (blob.DownloadAt).
+type parallelReader struct {
+	*reader
+	p *pread.Reader
+}
+
+func (r *parallelReader) WriteAtTo(w io.WriterAt) (int64, error) { return r.p.WriteAtTo(w) }
 
 // WriteTo hands a parallel read's parts to w without another copy.
 func (r *reader) WriteTo(w io.Writer) (int64, error) {
