@@ -136,6 +136,20 @@ func (r *reporter) reader(rd io.Reader) io.Reader { return countReader{rd, r} }
 // writer counts what is written to w.
 func (r *reporter) writer(w io.Writer) io.Writer { return countWriter{w, r} }
 
+// at counts what is written to w at offsets, from any goroutine.
+func (r *reporter) at(w io.WriterAt) io.WriterAt { return countAt{w, r} }
+
+type countAt struct {
+	w   io.WriterAt
+	rep *reporter
+}
+
+func (c countAt) WriteAt(p []byte, off int64) (int, error) {
+	n, err := c.w.WriteAt(p, off)
+	c.rep.add(int64(n))
+	return n, err
+}
+
 // file counts what is read from f, keeping its ReadAt and Seek: a driver
 // may read a file in sections, without part buffers.
 func (r *reporter) file(f *os.File) io.Reader { return countFile{f, r} }

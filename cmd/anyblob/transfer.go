@@ -368,17 +368,27 @@ func (x *xfer) download(ctx context.Context, src, dst address) error {
 		return err
 	}
 	defer r.Close()
-	return writeFile(dst.path, x.rep.reader(r), r.Attrs().ModTime, x.w.noClobber)
+	fill := func(f *os.File) error {
+		// Each part of a parallel read goes where it belongs as it
+		// arrives (blob.DownloadAt's way), counted as it is written.
+		if wa, ok := r.(blob.WriterAtTo); ok {
+			_, err := wa.WriteAtTo(x.rep.at(f))
+			return err
+		}
+		_, err := io.Copy(f, x.rep.reader(r))
+		return err
+	}
+	return writeFile(dst.path, fill, r.Attrs().ModTime, x.w.noClobber)
 }
 
-// writeFile writes r to the file path through a temporary file in the
-// same folder, renamed into place once r is read to the end: a failure
+// writeFile writes the file path through a temporary file in the same
+// folder, which fill fills, renamed into place once fill succeeded: a failure
 // leaves no file, partial or temporary. The folders path needs are
 // created. The file has mode 0666 less the umask, as any program's, and
 // the modification time modTime when it is not zero. With noClobber an
 // existing file is kept (errExists): the temporary file is linked, not
 // renamed, into place.
-func writeFile(path string, r io.Reader, modTime time.Time, noClobber bool) error {
+func writeFile(path string, fill func(*os.File) error, modTime time.Time, noClobber bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
@@ -388,7 +398,7 @@ func writeFile(path string, r io.Reader, modTime time.Time, noClobber bool) erro
 		return err
 	}
 	defer os.Remove(tmp.Name()) // after a rename, there is none
-	_, err = io.Copy(tmp, r)
+	err = fill(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
