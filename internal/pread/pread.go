@@ -16,10 +16,19 @@
 // Check (the whole object's checksum) then covers every byte, the first
 // answer's included, and a mismatch fails the Read that reaches the end.
 //
-// At most Options.Concurrency parts are fetched or waiting at once, each
-// Options.PartSize bytes, so a Reader holds at most their product in
-// memory. Each part resumes on its own after a broken connection, as the
-// driver's Fetch does for a single read.
+// How many parts are out at once adapts: a read starts with
+// Options.Start parts fetched or waiting, and each time as many parts as
+// are allowed have been handed over it compares the rate of that round
+// with the round before (the parts of a round after those asked for under
+// the limit before, so that a round times the new limit); while the rate
+// grows by a sixth or more it allows half as many parts again, and once it does not (the link, the server or
+// the machine is full) it stays there. Options.Concurrency bounds it, so
+// a Reader holds at most Concurrency × PartSize bytes: that product is the
+// memory limit the caller sets. Options.Target instead follows a
+// throughput the caller asks for: as many parts as the target divided by
+// the rate one connection showed over the probe, within the same bound.
+// Each part resumes on its own after a broken connection, as the driver's
+// Fetch does for a single read.
 package pread
 
 import (
@@ -28,6 +37,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"sync"
 	"time"
 )
@@ -44,22 +54,36 @@ const DefaultFastLink = 256 << 20
 type Options struct {
 	// PartSize is the size of each range (DefaultPartSize).
 	PartSize int64
-	// Concurrency is how many ranges are fetched or waiting at once
-	// (DefaultConcurrency); 1 keeps every read one stream.
+	// Concurrency is the most ranges fetched or waiting at once
+	// (DefaultConcurrency), and so, times PartSize, the most memory a
+	// Reader holds; 1 keeps every read one stream.
 	Concurrency int
+	// Start is how many ranges a parallel read starts with, before it
+	// adapts (DefaultStart, and at most Concurrency).
+	Start int
+	// Target, when above 0, is the throughput in bytes per second a
+	// parallel read aims at instead of adapting: Target over the probe's
+	// rate parts at once, at least 2 and at most Concurrency.
+	Target int64
 	// FastLink is the probe rate from which a read stays one stream
 	// (DefaultFastLink); tests raise it to force parallel reads on
 	// loopback.
 	FastLink int64
 }
 
-// Defaults of Options: 12 ranges of 4 MiB (48 MiB at most per reader)
-// reach the 40 MiB/s-per-connection, 20 ms link of the benchmarks at about
-// five times one stream.
+// Defaults of Options: ranges of 4 MiB, 8 at first and up to 16 (64 MiB
+// at most per reader) while the rate keeps growing. 8 already reach the
+// 40 MiB/s-per-connection, 20 ms link of the benchmarks at about four
+// times one stream; a slower or longer link grows further.
 const (
 	DefaultPartSize    = 4 << 20
-	DefaultConcurrency = 12
+	DefaultConcurrency = 16
+	DefaultStart       = 8
 )
+
+// grows is how much faster a round must be than the one before for the
+// read to allow more parts: a sixth.
+const grows = 7.0 / 6
 
 func (o Options) withDefaults() Options {
 	if o.PartSize <= 0 {
@@ -71,6 +95,10 @@ func (o Options) withDefaults() Options {
 	if o.FastLink <= 0 {
 		o.FastLink = DefaultFastLink
 	}
+	if o.Start <= 0 {
+		o.Start = DefaultStart
+	}
+	o.Start = min(o.Start, o.Concurrency)
 	return o
 }
 
@@ -122,8 +150,18 @@ type Reader struct {
 
 	wat   io.WriterAt // WriteAtTo's destination, which parts are written to as they come
 	order chan *part  // parts in offset order, fetched or on their way
-	wg    sync.WaitGroup
-	bufs  *sync.Pool
+
+	// Adapting: tokens holds one token per part that may be out; a part
+	// takes one before its fetch and gives it back once handed over.
+	tokens     chan struct{}
+	allowed    int       // tokens in play: parts that may be out
+	settled    bool      // the rate stopped growing (or Target chose)
+	roundStart time.Time // when the timed half of the current round began
+	roundParts int       // parts handed over in the round
+	roundBytes int64     // bytes handed over in its timed half
+	lastRate   float64   // bytes per second of the round before
+	wg         sync.WaitGroup
+	bufs       *sync.Pool
 
 	cur  *part // the part being handed over
 	rest []byte
@@ -158,19 +196,23 @@ func (p *Reader) decide() {
 		return
 	}
 	p.limit = boundary
-	p.order = make(chan *part, p.o.Concurrency-1)
+	p.order = make(chan *part, p.o.Concurrency)
 	p.bufs = &sync.Pool{New: func() any { b := make([]byte, partSize); return &b }}
+	p.tokens = make(chan struct{}, p.o.Concurrency)
+	p.allow(p.start0(float64(p.pos) / max(elapsed.Seconds(), 1e-9)))
+	p.settled = p.o.Target > 0
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		defer close(p.order)
 		for off := boundary; off < p.size; off += partSize {
-			pt := &part{off: off, n: min(partSize, p.size-off), done: make(chan struct{})}
 			select {
-			case p.order <- pt: // waits while Concurrency parts are out
+			case <-p.tokens: // waits while as many parts as allowed are out
 			case <-p.ctx.Done():
 				return
 			}
+			pt := &part{off: off, n: min(partSize, p.size-off), done: make(chan struct{})}
+			p.order <- pt // never waits: no more parts than tokens
 			p.wg.Add(1)
 			go func() {
 				defer p.wg.Done()
@@ -184,6 +226,67 @@ func (p *Reader) decide() {
 			}()
 		}
 	}()
+}
+
+// start0 is how many parts a parallel read starts with: Options.Start,
+// or for a Target, the target over one connection's rate (perConn, bytes
+// per second, from the probe).
+func (p *Reader) start0(perConn float64) int {
+	if p.o.Target <= 0 {
+		return p.o.Start
+	}
+	return forTarget(p.o.Target, perConn, p.o.Concurrency)
+}
+
+// forTarget is how many connections of perConn bytes per second reach
+// target: at least 2, at most most.
+func forTarget(target int64, perConn float64, most int) int {
+	n := most
+	if perConn > 0 {
+		n = int(math.Ceil(float64(target) / perConn))
+	}
+	return max(2, min(n, most))
+}
+
+// allow puts n more tokens in play, within Concurrency.
+func (p *Reader) allow(n int) {
+	n = min(n, p.o.Concurrency-p.allowed)
+	for range n {
+		p.tokens <- struct{}{}
+	}
+	p.allowed += n
+}
+
+// handedOver gives back the token of a part of n bytes the caller has
+// read. A round is twice as many parts as allowed: the first half lets
+// the parts asked for under the limit before drain, the second is timed,
+// and its rate, against the round before, allows more parts or settles.
+func (p *Reader) handedOver(n int64) {
+	p.tokens <- struct{}{}
+	if p.settled {
+		return
+	}
+	p.roundParts++
+	if p.roundParts <= p.allowed {
+		// The first parts of a round were asked for under the limit
+		// before: the round's rate starts once they are through.
+		if p.roundParts == p.allowed {
+			p.roundStart = time.Now()
+		}
+		return
+	}
+	p.roundBytes += n
+	if p.roundParts < 2*p.allowed {
+		return
+	}
+	rate := float64(p.roundBytes) / max(time.Since(p.roundStart).Seconds(), 1e-9)
+	if rate >= p.lastRate*grows && p.allowed < p.o.Concurrency {
+		p.allow(max(2, p.allowed/2))
+	} else {
+		p.settled = true
+	}
+	p.lastRate = rate
+	p.roundParts, p.roundBytes = 0, 0
 }
 
 // readFirst reads from the first answer, up to limit once parallel; it
@@ -383,6 +486,7 @@ func (p *Reader) next() bool {
 	if p.cur != nil {
 		b := p.cur.buf[:cap(p.cur.buf)]
 		p.bufs.Put(&b)
+		p.handedOver(p.cur.n)
 		p.cur = nil
 	}
 	if p.order == nil {

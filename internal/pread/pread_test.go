@@ -200,9 +200,9 @@ func TestCloseMidReadStopsEveryFetch(t *testing.T) {
 	r, _, _ := open(o, 1<<62, o.data)
 	_, err := io.ReadFull(r, make([]byte, 2*mib)) // the first answer's share
 	require.NoError(t, err)
-	// While the caller still reads the first answer, Concurrency-1 parts
-	// are out (the caller's own part is the last one).
-	require.Eventually(t, func() bool { return o.inFlight.Load() == 2 }, 5*time.Second, time.Millisecond)
+	// While the caller still reads the first answer, as many parts as
+	// allowed (Start, bounded by Concurrency) are out.
+	require.Eventually(t, func() bool { return o.inFlight.Load() == 3 }, 5*time.Second, time.Millisecond)
 	require.NoError(t, r.Close())
 	require.Zero(t, o.inFlight.Load(), "Close waited for the fetches")
 	_, err = r.Read(make([]byte, 1))
@@ -333,4 +333,63 @@ func TestWriteAtToWritesEachPartWhereItBelongsAsItComes(t *testing.T) {
 		require.Equal(t, 1, *ends)
 		r.Close()
 	})
+}
+
+// adaptive reads an object of 400 parts of 64 KiB whose fetches take
+// latency each, at most busy of them served at once (0: any number), and
+// returns the parts the read allowed at the end and the most fetched at
+// once.
+func adaptive(t *testing.T, latency time.Duration, busy int) (allowed int, peak int32) {
+	const partSize = 64 << 10
+	o := newObject(400 * partSize)
+	var server chan struct{}
+	if busy > 0 {
+		server = make(chan struct{}, busy)
+	}
+	var out, most atomic.Int32
+	fetch := func(ctx context.Context, off int64, buf []byte) error {
+		n := out.Add(1)
+		defer out.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		if server != nil {
+			server <- struct{}{}
+			defer func() { <-server }()
+		}
+		time.Sleep(latency)
+		return o.fetch(ctx, off, buf)
+	}
+	ends := 0
+	f := &firstAnswer{r: bytes.NewReader(o.data), ends: &ends}
+	r := New(context.Background(), f, time.Now(), int64(len(o.data)), fetch, o.check(),
+		Options{PartSize: partSize, Concurrency: 16, Start: 4, FastLink: 1 << 62})
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(o.data, got))
+	require.NoError(t, r.Close())
+	return r.allowed, most.Load()
+}
+
+// A link where each connection adds its own throughput (a fixed latency
+// per part, no shared limit) lets the read grow to its bound; one where
+// the server serves two at a time stops growing once more parts stop
+// helping.
+func TestPartsInFlightGrowWhileTheRateGrows(t *testing.T) {
+	allowed, peak := adaptive(t, 10*time.Millisecond, 0)
+	require.Equal(t, 16, allowed, "grew to Concurrency")
+	require.LessOrEqual(t, peak, int32(16), "and never past it")
+	require.Greater(t, peak, int32(4), "more than it started with were out")
+
+	allowed, peak = adaptive(t, 10*time.Millisecond, 2)
+	require.Less(t, allowed, 16, "settled below the bound when the server was the limit")
+	require.LessOrEqual(t, peak, int32(allowed))
+}
+
+func TestTargetThroughputChoosesTheParts(t *testing.T) {
+	require.Equal(t, 5, forTarget(200<<20, 40<<20, 16), "200 MiB/s over 40 MiB/s connections")
+	require.Equal(t, 16, forTarget(10<<30, 40<<20, 16), "bounded by Concurrency")
+	require.Equal(t, 2, forTarget(1<<20, 40<<20, 16), "at least two")
+	require.Equal(t, 16, forTarget(1<<20, 0, 16), "an unknown rate: the bound")
+	require.Equal(t, 5, Options{Concurrency: 16, Start: 5}.withDefaults().Start)
+	require.Equal(t, 3, Options{Concurrency: 3}.withDefaults().Start, "Start at most Concurrency")
 }

@@ -69,9 +69,10 @@ type Options struct {
 	// Concurrency is the default number of parts a writer uploads at once;
 	// 0 means 8.
 	Concurrency int
-	// ReadConcurrency is how many parts a full read of a large object
-	// fetches at once, over as many connections (see NewRangeReader); 0
-	// means DefaultReadConcurrency, 1 reads every object in one stream.
+	// ReadConcurrency is the most parts a full read of a large object
+	// fetches at once, over as many connections (see NewRangeReader): it
+	// starts with 8 and allows more while the rate grows; 0 means
+	// DefaultReadConcurrency, 1 reads every object in one stream.
 	ReadConcurrency int
 	// ReadPartSize is the size of those parts; 0 means
 	// DefaultReadPartSize. Objects smaller than two parts are read in one

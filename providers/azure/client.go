@@ -79,9 +79,10 @@ type Options struct {
 	// connection and none waits on a new handshake. Its Retry field is
 	// ignored: Retry above governs.
 	ClientOptions *service.ClientOptions
-	// ReadConcurrency is how many parts a full read of a large blob
-	// fetches at once, over as many connections (see NewRangeReader); 0
-	// means DefaultReadConcurrency, 1 reads every blob in one stream.
+	// ReadConcurrency is the most parts a full read of a large blob
+	// fetches at once, over as many connections (see NewRangeReader): it
+	// starts with 8 and allows more while the rate grows; 0 means
+	// DefaultReadConcurrency, 1 reads every blob in one stream.
 	ReadConcurrency int
 	// ReadPartSize is the size of those parts; 0 means
 	// DefaultReadPartSize, and it is at least 1 MiB. Blobs smaller than

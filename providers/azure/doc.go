@@ -55,7 +55,8 @@
 // A full read of a blob of two parts or more (Options.ReadPartSize, 4 MiB)
 // goes parallel when one connection is the limit, with the engine every
 // provider shares: its first MiB is timed and, below 256 MiB/s, the rest
-// is fetched as ranges over Options.ReadConcurrency (12) connections at
+// is fetched as ranges over up to Options.ReadConcurrency (16, adapting
+// to the rate) connections at
 // once, each a verified 4 MiB window pinned to the first answer's ETag,
 // and handed over in order; the whole stream is then also checked against
 // the blob's Content-MD5. A reader holds at most ReadConcurrency ×

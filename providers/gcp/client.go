@@ -57,9 +57,10 @@ type Options struct {
 	// (blob.RetryPolicy); the zero value means the defaults. It replaces
 	// the storage library's own retry settings.
 	Retry blob.RetryPolicy
-	// ReadConcurrency is how many parts a full read of a large object
-	// fetches at once, over as many connections (see NewRangeReader); 0
-	// means DefaultReadConcurrency, 1 reads every object in one stream.
+	// ReadConcurrency is the most parts a full read of a large object
+	// fetches at once, over as many connections (see NewRangeReader): it
+	// starts with 8 and allows more while the rate grows; 0 means
+	// DefaultReadConcurrency, 1 reads every object in one stream.
 	ReadConcurrency int
 	// ReadPartSize is the size of those parts; 0 means
 	// DefaultReadPartSize, and it is at least 1 MiB. Objects smaller than

@@ -23,7 +23,8 @@ import (
 // MiB) goes parallel when one connection is the limit, with the engine
 // every provider shares (internal/pread): its first MiB is timed and,
 // below 256 MiB/s, the rest is fetched as ranges over
-// Options.ReadConcurrency (12) connections at once, each pinned to the
+// up to Options.ReadConcurrency (16) connections at once (internal/pread
+// adapts how many), each pinned to the
 // first answer's generation, handed over in order, and the whole stream
 // is checked against the object's CRC32C (an object served decompressed,
 // or whose CRC32C the answer did not carry, is read in one stream). The
