@@ -115,6 +115,10 @@ func BenchmarkS3Far(b *testing.B) {
 			{"anyblob-Download", func() error {
 				return blob.Download(ctx, any, "obj", io.Discard)
 			}},
+			{"anyblob-DownloadAt", func() error {
+				_, err := blob.DownloadAt(ctx, any, "obj", discardAt{})
+				return err
+			}},
 			{"minio-go", func() error {
 				o, err := mc.GetObject(ctx, bucket, "obj", minio.GetObjectOptions{})
 				if err != nil {

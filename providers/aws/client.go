@@ -71,7 +71,7 @@ type Options struct {
 	Concurrency int
 	// ReadConcurrency is the most parts a full read of a large object
 	// fetches at once, over as many connections (see NewRangeReader): it
-	// starts with 8 and allows more while the rate grows; 0 means
+	// starts with 12 and allows more while the rate grows; 0 means
 	// DefaultReadConcurrency, 1 reads every object in one stream.
 	ReadConcurrency int
 	// ReadPartSize is the size of those parts; 0 means

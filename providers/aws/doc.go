@@ -35,7 +35,7 @@
 //
 // Reads: a full read of an object of two read parts or more times its
 // first MiB; on a link slower than 256 MiB/s a connection, the rest comes
-// as ranges over several connections at once (8 at first, growing while
+// as ranges over several connections at once (12 at first, growing while
 // the rate grows up to Options.ReadConcurrency, 16, of ReadPartSize,
 // 4 MiB), pinned to the first answer's ETag, handed
 // over in order and checked against the whole object's checksum, so that

@@ -81,7 +81,7 @@ type Options struct {
 	ClientOptions *service.ClientOptions
 	// ReadConcurrency is the most parts a full read of a large blob
 	// fetches at once, over as many connections (see NewRangeReader): it
-	// starts with 8 and allows more while the rate grows; 0 means
+	// starts with 12 and allows more while the rate grows; 0 means
 	// DefaultReadConcurrency, 1 reads every blob in one stream.
 	ReadConcurrency int
 	// ReadPartSize is the size of those parts; 0 means
