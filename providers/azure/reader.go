@@ -98,10 +98,12 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		}
 	}
 	attrs := blob.ReaderAttrs{Size: size, ContentType: deref(resp.ContentType), ModTime: deref(resp.LastModified), ETag: etag(resp.ETag)}
-	body := d.checked(ctx, resp, o.RangeGetContentMD5 != nil && *o.RangeGetContentMD5 || whole)
+	body := d.checked(ctx, resp, o.RangeGetContentMD5 != nil && *o.RangeGetContentMD5 || whole, false)
 	// window fetches n bytes at off, pinned to the first answer's ETag and
-	// verified by their own MD5.
-	window := func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+	// verified by their own MD5, hashed as they are read when inline (the
+	// parts of a parallel read, which already run side by side), else on
+	// a goroutine of their own.
+	window := func(ctx context.Context, off, n int64, inline bool) (io.ReadCloser, error) {
 		w := *o
 		w.Range = azblobblob.HTTPRange{Offset: off, Count: n}
 		w.RangeGetContentMD5 = to.Ptr(true)
@@ -113,7 +115,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		if err != nil {
 			return nil, err
 		}
-		return d.checked(ctx, r, true), nil
+		return d.checked(ctx, r, true, inline), nil
 	}
 	if whole && resp.ETag != nil && d.c.read.Worth(size) {
 		p := d.parallel(ctx, body, answered, size, window, resp.ContentMD5)
@@ -125,7 +127,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 			end = min(size, offset+length)
 		}
 		if next := offset + deref(resp.ContentLength); next < end && resp.ETag != nil {
-			body = &windows{cur: body, pos: next, end: end, fetch: func(off, n int64) (io.ReadCloser, error) { return window(ctx, off, n) }}
+			body = &windows{cur: body, pos: next, end: end, fetch: func(off, n int64) (io.ReadCloser, error) { return window(ctx, off, n, false) }}
 		}
 	}
 	return &reader{body: body, resp: &resp, attrs: attrs}, nil
@@ -138,7 +140,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 // against the blob's Content-MD5 (wholeMD5) when it has one. A read that
 // stays one stream is first, checked as it checks itself.
 func (d *driver) parallel(ctx context.Context, first io.ReadCloser, answered time.Time, size int64,
-	window func(ctx context.Context, off, n int64) (io.ReadCloser, error), wholeMD5 []byte) *pread.Reader {
+	window func(ctx context.Context, off, n int64, inline bool) (io.ReadCloser, error), wholeMD5 []byte) *pread.Reader {
 	var check *pread.Check
 	if len(wholeMD5) == md5.Size {
 		check = &pread.Check{Hash: md5.New(), Verify: func(got []byte) error { return md5Mismatch(wholeMD5, got) }}
@@ -146,13 +148,13 @@ func (d *driver) parallel(ctx context.Context, first io.ReadCloser, answered tim
 	fetch := func(ctx context.Context, off int64, buf []byte) error {
 		end := off + int64(len(buf))
 		n := min(end-off, maxRangeMD5)
-		cur, err := window(ctx, off, n)
+		cur, err := window(ctx, off, n, true)
 		if err != nil {
 			return err
 		}
 		var body io.ReadCloser = cur
 		if off+n < end {
-			body = &windows{cur: cur, pos: off + n, end: end, fetch: func(off, n int64) (io.ReadCloser, error) { return window(ctx, off, n) }}
+			body = &windows{cur: cur, pos: off + n, end: end, fetch: func(off, n int64) (io.ReadCloser, error) { return window(ctx, off, n, true) }}
 		}
 		defer body.Close()
 		_, err = io.ReadFull(body, buf)
@@ -174,8 +176,9 @@ func md5Mismatch(want, got []byte) error {
 // checked is resp's body, resumed when cut short, and verified against the
 // Content-MD5 that came with it when it applies: the whole blob's for a
 // full read, the range's when the request asked for it (ownMD5); a plain
-// range read's Content-MD5, if any, is not its own.
-func (d *driver) checked(ctx context.Context, resp azblobblob.DownloadStreamResponse, ownMD5 bool) io.ReadCloser {
+// range read's Content-MD5, if any, is not its own. inline hashes as the
+// caller reads instead of on a goroutine (see md5Checked).
+func (d *driver) checked(ctx context.Context, resp azblobblob.DownloadStreamResponse, ownMD5, inline bool) io.ReadCloser {
 	// The SDK's retry reader resumes a body cut short from the byte it
 	// reached, pinned to the blob's ETag with If-Match: a blob replaced
 	// meanwhile fails the read instead of being stitched together. The
@@ -190,7 +193,7 @@ func (d *driver) checked(ctx context.Context, resp azblobblob.DownloadStreamResp
 		},
 	})
 	if ownMD5 && len(resp.ContentMD5) == md5.Size {
-		body = &md5Checked{rc: body, want: resp.ContentMD5, h: md5.New()}
+		body = &md5Checked{rc: body, want: resp.ContentMD5, h: md5.New(), inline: inline}
 	}
 	return body
 }
@@ -251,6 +254,8 @@ type md5Checked struct {
 	want []byte
 	h    hash.Hash
 	err  error
+	// inline hashes in Read, without copies or a goroutine.
+	inline bool
 
 	work  chan []byte   // pieces to hash, in order
 	free  chan []byte   // buffers the hasher is done with
@@ -306,11 +311,14 @@ func (m *md5Checked) Read(p []byte) (int, error) {
 	if m.err != nil {
 		return 0, m.err
 	}
-	if m.work == nil {
+	if m.work == nil && !m.inline {
 		m.start()
 	}
 	n, err := m.rc.Read(p)
-	if n > 0 {
+	switch {
+	case n > 0 && m.inline:
+		m.h.Write(p[:n])
+	case n > 0:
 		m.feed(p[:n])
 	}
 	if err == io.EOF {
