@@ -19,8 +19,8 @@ import (
 const azureObjectSize = 64 << 20
 
 // azureClients returns the anyblob bucket and an azblob container client
-// for one container on one fresh Azurite.
-func azureClients(b *testing.B) (blob.Bucket, *container.Client) {
+// for one container on one fresh Azurite, and its connection string.
+func azureClients(b *testing.B) (blob.Bucket, *container.Client, string) {
 	srv := emulator.Azurite(b, nil)
 	sc, err := service.NewClientFromConnectionString(srv.ConnectionString, nil)
 	if err != nil {
@@ -34,14 +34,14 @@ func azureClients(b *testing.B) (blob.Bucket, *container.Client) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { bkt.Close() })
-	return bkt, sc.NewContainerClient("bench")
+	return bkt, sc.NewContainerClient("bench"), srv.ConnectionString
 }
 
 // BenchmarkAzureUpload uploads 64 MiB through anyblob and through azblob's
 // own parallel uploader with the same block size and concurrency.
 func BenchmarkAzureUpload(b *testing.B) {
 	data := bytes.Repeat([]byte("anyblob!"), azureObjectSize/8)
-	bkt, cc := azureClients(b)
+	bkt, cc, _ := azureClients(b)
 	ctx := context.Background()
 	b.Run("anyblob", func(b *testing.B) {
 		b.SetBytes(azureObjectSize)
@@ -68,7 +68,7 @@ func BenchmarkAzureUpload(b *testing.B) {
 // azblob's DownloadStream.
 func BenchmarkAzureDownload(b *testing.B) {
 	data := bytes.Repeat([]byte("anyblob!"), azureObjectSize/8)
-	bkt, cc := azureClients(b)
+	bkt, cc, conn := azureClients(b)
 	ctx := context.Background()
 	if err := blob.WriteAll(ctx, bkt, "down", data, nil); err != nil {
 		b.Fatal(err)
@@ -77,6 +77,21 @@ func BenchmarkAzureDownload(b *testing.B) {
 		b.SetBytes(azureObjectSize)
 		for b.Loop() {
 			if err := blob.Download(ctx, bkt, "down", io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The same read kept to one stream, to tell the probe's choice from
+	// the stream's own cost.
+	one, err := azure.OpenBucket(ctx, "bench", azure.Options{ConnectionString: conn, ReadConcurrency: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer one.Close()
+	b.Run("anyblob-one-stream", func(b *testing.B) {
+		b.SetBytes(azureObjectSize)
+		for b.Loop() {
+			if err := blob.Download(ctx, one, "down", io.Discard); err != nil {
 				b.Fatal(err)
 			}
 		}

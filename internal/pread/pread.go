@@ -9,7 +9,7 @@
 // The first answer is the driver's usual full read, with whatever checks
 // it makes of its own when read to its end. Its first MiB is a probe: when
 // it arrived at loopback speed (Options.FastLink or more, timed from the
-// answer's headers on), one connection is not the limit and the read
+// answer's first bytes on), one connection is not the limit and the read
 // stays that one stream, which is the fastest way there, checked as the
 // driver checks it. Otherwise the first answer serves up to the next part
 // boundary and is closed, and the rest comes as ranges; the driver's
@@ -46,8 +46,12 @@ import (
 const ProbeBytes = 1 << 20
 
 // DefaultFastLink is the probe rate, in bytes per second, from which a
-// read stays one stream.
-const DefaultFastLink = 256 << 20
+// read stays one stream: 128 MiB/s, above what one connection to a
+// cloud's object store carries (near 100 MB/s for S3) and below what an
+// emulator on loopback serves (Azurite, the slowest, 180 to 310 MiB/s
+// over its first MiB; at 256 MiB/s, one read in three of
+// BenchmarkAzureDownload went parallel for nothing).
+const DefaultFastLink = 128 << 20
 
 // Options size a parallel read. The zero value of a field means its
 // default.
@@ -145,7 +149,8 @@ type Reader struct {
 	fetch   Fetch
 	o       Options
 	size    int64
-	start   time.Time // when the first answer's headers came
+	start   time.Time // when the probe's clock started: the first answer's first bytes
+	from    int64     // bytes of the first answer before the clock started
 	pos     int64     // offset of the next byte of the first answer
 	probing bool
 	limit   int64 // once parallel: where the first answer stops
@@ -172,14 +177,14 @@ type Reader struct {
 }
 
 // New returns the Reader of a full read of a size-byte object whose first
-// answer is first, its headers received at answered. The caller has
+// answer is first (its probe is timed from its first bytes). The caller has
 // checked o.Worth(size) and that the answer can be pinned (an ETag or a
 // generation for fetch). ctx is the read's: canceling it stops every
 // fetch.
-func New(ctx context.Context, first io.ReadCloser, answered time.Time, size int64, fetch Fetch, check *Check, o Options) *Reader {
+func New(ctx context.Context, first io.ReadCloser, size int64, fetch Fetch, check *Check, o Options) *Reader {
 	ctx, cancel := context.WithCancel(ctx)
 	return &Reader{first: first, ctx: ctx, cancel: cancel, fetch: fetch, o: o.withDefaults(),
-		size: size, start: answered, probing: true, limit: -1, check: check}
+		size: size, probing: true, limit: -1, check: check}
 }
 
 // ErrClosed is the error of a Read after Close.
@@ -191,7 +196,8 @@ var ErrClosed = errors.New("read after Close")
 func (p *Reader) decide() {
 	p.probing = false
 	elapsed := time.Since(p.start)
-	fast := elapsed <= 0 || float64(p.pos)/elapsed.Seconds() >= float64(p.o.FastLink)
+	rate := float64(p.pos-p.from) / max(elapsed.Seconds(), 1e-9)
+	fast := elapsed <= 0 || rate >= float64(p.o.FastLink)
 	partSize := p.o.PartSize
 	boundary := (p.pos/partSize + 1) * partSize
 	if fast || boundary >= p.size {
@@ -202,7 +208,7 @@ func (p *Reader) decide() {
 	p.order = make(chan *part, p.o.Concurrency)
 	p.bufs = &sync.Pool{New: func() any { b := make([]byte, partSize); return &b }}
 	p.tokens = make(chan struct{}, p.o.Concurrency)
-	p.allow(p.start0(float64(p.pos) / max(elapsed.Seconds(), 1e-9)))
+	p.allow(p.start0(rate))
 	p.settled = p.o.Target > 0
 	p.wg.Add(1)
 	go func() {
@@ -305,6 +311,12 @@ func (p *Reader) readFirst(b []byte) (int, error) {
 	}
 	n, err := p.first.Read(b)
 	if n > 0 {
+		if p.probing && p.pos == 0 {
+			// The clock starts with the first bytes: what a server takes
+			// between its headers and its body (an emulator reading its
+			// store) is no measure of the link.
+			p.start, p.from = time.Now(), int64(n)
+		}
 		p.pos += int64(n)
 		p.hash(b[:n])
 		if p.probing && p.pos >= ProbeBytes {

@@ -107,7 +107,7 @@ const mib = 1 << 20 // the part size of the tests
 func open(o *object, fastLink int64, data []byte) (*Reader, *firstAnswer, *int) {
 	ends := 0
 	f := &firstAnswer{r: bytes.NewReader(data), ends: &ends}
-	return New(context.Background(), f, time.Now(), int64(len(o.data)), o.fetch, o.check(),
+	return New(context.Background(), f, int64(len(o.data)), o.fetch, o.check(),
 		Options{PartSize: mib, Concurrency: 3, FastLink: fastLink}), f, &ends
 }
 
@@ -283,7 +283,7 @@ func TestWriteAtToWritesEachPartWhereItBelongsAsItComes(t *testing.T) {
 	}
 	ends := 0
 	f := &firstAnswer{r: bytes.NewReader(o.data), ends: &ends}
-	r := New(context.Background(), f, time.Now(), int64(len(o.data)), slowFirst, o.check(), Options{PartSize: mib, Concurrency: 3, FastLink: 1 << 62})
+	r := New(context.Background(), f, int64(len(o.data)), slowFirst, o.check(), Options{PartSize: mib, Concurrency: 3, FastLink: 1 << 62})
 	n, err := r.WriteAtTo(w)
 	require.NoError(t, err)
 	require.Equal(t, int64(len(o.data)), n)
@@ -361,7 +361,7 @@ func adaptive(t *testing.T, latency time.Duration, busy int) (allowed int, peak 
 	}
 	ends := 0
 	f := &firstAnswer{r: bytes.NewReader(o.data), ends: &ends}
-	r := New(context.Background(), f, time.Now(), int64(len(o.data)), fetch, o.check(),
+	r := New(context.Background(), f, int64(len(o.data)), fetch, o.check(),
 		Options{PartSize: partSize, Concurrency: 16, Start: 4, FastLink: 1 << 62})
 	got, err := io.ReadAll(r)
 	require.NoError(t, err)

@@ -34,7 +34,7 @@
 // Defaults: parts of 8 MiB, 8 at once (Options.PartSize, Concurrency).
 //
 // Reads: a full read of an object of two read parts or more times its
-// first MiB; on a link slower than 256 MiB/s a connection, the rest comes
+// first MiB; on a link slower than 128 MiB/s a connection, the rest comes
 // as ranges over several connections at once (12 at first, growing while
 // the rate grows up to Options.ReadConcurrency, 16, of ReadPartSize,
 // 4 MiB), pinned to the first answer's ETag, handed

@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"io"
-	"time"
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/internal/checksum"
@@ -43,10 +42,10 @@ type parallelReader struct {
 func (p *parallelReader) Attrs() blob.ReaderAttrs { return p.attrs }
 func (p *parallelReader) As(any) bool             { return false }
 
-// parallelize turns r, a full read's first answer (whose headers came at
-// answered), into a read that may go parallel once its probe has been
-// timed; r keeps its own check for when it stays the one stream.
-func (d *driver) parallelize(ctx context.Context, key string, r *reader, enc *blob.Encryption, answered time.Time) *parallelReader {
+// parallelize turns r, a full read's first answer, into a read that may go
+// parallel once its probe has been timed; r keeps its own check for when
+// it stays the one stream.
+func (d *driver) parallelize(ctx context.Context, key string, r *reader, enc *blob.Encryption) *parallelReader {
 	var check *pread.Check
 	if r.crc != nil {
 		alg, want := r.alg, r.want
@@ -61,7 +60,7 @@ func (d *driver) parallelize(ctx context.Context, key string, r *reader, enc *bl
 	fetch := func(ctx context.Context, off int64, buf []byte) error {
 		return d.fetchPart(ctx, key, off, buf, etag, enc)
 	}
-	return &parallelReader{Reader: pread.New(ctx, r, answered, r.attrs.Size, fetch, check, d.c.readOptions()), attrs: r.attrs}
+	return &parallelReader{Reader: pread.New(ctx, r, r.attrs.Size, fetch, check, d.c.readOptions()), attrs: r.attrs}
 }
 
 // fetchPart reads len(buf) bytes at off, pinned to etag, resuming as a

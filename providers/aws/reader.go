@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/internal/checksum"
@@ -29,7 +28,6 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	}
 	full := offset == 0 && length < 0
 	resp, err := d.get(ctx, key, offset, length, opts.IfMatch, full, opts.BeforeRead, enc)
-	answered := time.Now() // the probe times the body, not the round trip
 	if err != nil {
 		var s3err *Error
 		if errors.As(err, &s3err) && s3err.Status == http.StatusRequestedRangeNotSatisfiable {
@@ -76,7 +74,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	r.ctxErr = ctx.Err
 	r.again = func(n int, cause error) error { return d.c.retry.Again(ctx, n, cause) }
 	if full && d.c.readOptions().Worth(r.attrs.Size) && resp.StatusCode == http.StatusOK && etag != "" {
-		return d.parallelize(ctx, key, r, enc, answered), nil
+		return d.parallelize(ctx, key, r, enc), nil
 	}
 	return r, nil
 }

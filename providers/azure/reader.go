@@ -9,7 +9,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -82,7 +81,6 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		return nil, err
 	}
 	resp, err := bc.DownloadStream(ctx, o)
-	answered := time.Now() // a parallel read's probe times the body, not the round trip
 	if err != nil {
 		if bloberrorCode(err) == "InvalidRange" {
 			return empty()
@@ -118,7 +116,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		return d.checked(ctx, r, true, inline), nil
 	}
 	if whole && resp.ETag != nil && d.c.read.Worth(size) {
-		p := d.parallel(ctx, body, answered, size, window, resp.ContentMD5)
+		p := d.parallel(ctx, body, size, window, resp.ContentMD5)
 		return &parallelReader{reader: &reader{body: p, resp: &resp, attrs: attrs}, p: p}, nil
 	}
 	if !whole {
@@ -139,7 +137,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 // and pinned to the first answer's ETag; the whole stream is then checked
 // against the blob's Content-MD5 (wholeMD5) when it has one. A read that
 // stays one stream is first, checked as it checks itself.
-func (d *driver) parallel(ctx context.Context, first io.ReadCloser, answered time.Time, size int64,
+func (d *driver) parallel(ctx context.Context, first io.ReadCloser, size int64,
 	window func(ctx context.Context, off, n int64, inline bool) (io.ReadCloser, error), wholeMD5 []byte) *pread.Reader {
 	var check *pread.Check
 	if len(wholeMD5) == md5.Size {
@@ -160,7 +158,7 @@ func (d *driver) parallel(ctx context.Context, first io.ReadCloser, answered tim
 		_, err = io.ReadFull(body, buf)
 		return err
 	}
-	return pread.New(ctx, first, answered, size, fetch, check, d.c.read)
+	return pread.New(ctx, first, size, fetch, check, d.c.read)
 }
 
 // md5Mismatch is nil when got is want, else the ErrInternal of a read

@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"io"
 	"net/http"
-	"time"
 
 	"cloud.google.com/go/storage"
 
@@ -22,7 +21,7 @@ import (
 // A full read of an object of two parts or more (Options.ReadPartSize, 4
 // MiB) goes parallel when one connection is the limit, with the engine
 // every provider shares (internal/pread): its first MiB is timed and,
-// below 256 MiB/s, the rest is fetched as ranges over
+// below 128 MiB/s, the rest is fetched as ranges over
 // up to Options.ReadConcurrency (16) connections at once (internal/pread
 // adapts how many), each pinned to the
 // first answer's generation, handed over in order, and the whole stream
@@ -56,7 +55,6 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		return nil, err
 	}
 	r, err := obj.NewRangeReader(ctx, offset, length)
-	answered := time.Now() // a parallel read's probe times the body, not the round trip
 	if err != nil {
 		if status(err) == http.StatusRequestedRangeNotSatisfiable {
 			a, aerr := obj.Attrs(ctx)
@@ -74,7 +72,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		return nil, blob.Errorf(blob.ErrPreconditionFailed, "generation is %d, not %s", r.Attrs.Generation, opts.IfMatch)
 	}
 	if offset == 0 && length < 0 && !r.Attrs.Decompressed && r.Attrs.CRC32C != 0 && d.c.read.Worth(r.Attrs.Size) {
-		p := d.parallel(ctx, obj, r, answered)
+		p := d.parallel(ctx, obj, r)
 		return &parallelReader{reader: &reader{r: r, body: p}, p: p}, nil
 	}
 	return &reader{r: r, body: r}, nil
@@ -83,7 +81,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 // parallel is a full read whose first answer is r: a read that goes
 // parallel when one connection is the limit, each part a range of obj
 // pinned to r's generation, the whole stream checked against r's CRC32C.
-func (d *driver) parallel(ctx context.Context, obj *storage.ObjectHandle, r *storage.Reader, answered time.Time) *pread.Reader {
+func (d *driver) parallel(ctx context.Context, obj *storage.ObjectHandle, r *storage.Reader) *pread.Reader {
 	want := binary.BigEndian.AppendUint32(nil, r.Attrs.CRC32C)
 	check := &pread.Check{Hash: crc32.New(crc32.MakeTable(crc32.Castagnoli)), Verify: func(got []byte) error {
 		if !bytes.Equal(got, want) {
@@ -102,7 +100,7 @@ func (d *driver) parallel(ctx context.Context, obj *storage.ObjectHandle, r *sto
 		_, err = io.ReadFull(pr, buf)
 		return err
 	}
-	return pread.New(ctx, r, answered, r.Attrs.Size, fetch, check, d.c.read)
+	return pread.New(ctx, r, r.Attrs.Size, fetch, check, d.c.read)
 }
 
 func emptyReader(a *storage.ObjectAttrs) blob.Reader {
