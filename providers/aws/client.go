@@ -147,7 +147,8 @@ type Client struct {
 	readConc     int   // Options.ReadConcurrency
 	readPartSize int64 // Options.ReadPartSize
 	// fastLink is the probe rate from which a read stays one stream
-	// (parallel.go); tests raise it to force parallel reads on loopback.
+	// (internal/pread); tests raise it to force parallel reads on
+	// loopback.
 	fastLink int64
 	now      func() time.Time
 

@@ -40,7 +40,7 @@
 // 4 MiB), pinned to the first answer's ETag, handed
 // over in order and checked against the whole object's checksum, so that
 // one far connection's cap does not cap the read; on loopback it stays
-// one stream. See parallel.go.
+// one stream. internal/pread is the engine, shared with Azure and GCS.
 //
 // Integrity: over https the payload is UNSIGNED-PAYLOAD and each body
 // carries an x-amz-checksum-crc32c the server verifies; over http every
