@@ -124,6 +124,14 @@ type ReaderOptions struct {
 	// be unset here (ErrInvalidArgument). nil reads objects encrypted by
 	// the service.
 	Encryption *Encryption
+	// Concurrency is the most parts a full read of a large object fetches
+	// at once when it goes parallel (on a link one connection cannot
+	// fill; see the providers' docs), and so, times the provider's read
+	// part size (4 MiB on S3, Azure and GCS), the most memory the read
+	// holds. 0 means the provider's bound (its Options.ReadConcurrency,
+	// 16 by default); 1 reads in one stream; negative is
+	// ErrInvalidArgument. Backends that read one stream ignore it.
+	Concurrency int
 }
 
 // WriterOptions controls a write. nil means the defaults.

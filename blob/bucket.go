@@ -136,6 +136,9 @@ func (b *bucket) newRangeReader(ctx context.Context, key string, offset, length 
 	if err := checkReadEncryption(o.Encryption, "ReaderOptions"); err != nil {
 		return nil, b.err(ctx, err, OpRead, key)
 	}
+	if o.Concurrency < 0 {
+		return nil, b.err(ctx, Errorf(ErrInvalidArgument, "negative ReaderOptions.Concurrency %d", o.Concurrency), OpRead, key)
+	}
 	r, err := b.d.NewRangeReader(ctx, key, offset, length, &o)
 	if err != nil {
 		return nil, b.err(ctx, err, OpRead, key)

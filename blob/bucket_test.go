@@ -121,6 +121,7 @@ func TestNewBucketRejectsBadInputBeforeTheDriver(t *testing.T) {
 		}, ErrInvalidArgument},
 		{"negative part size", func(b Bucket) error { _, err := b.NewWriter(ctx, "k", &WriterOptions{PartSize: -1}); return err }, ErrInvalidArgument},
 		{"negative concurrency", func(b Bucket) error { _, err := b.NewWriter(ctx, "k", &WriterOptions{Concurrency: -2}); return err }, ErrInvalidArgument},
+		{"negative read concurrency", func(b Bucket) error { _, err := b.NewReader(ctx, "k", &ReaderOptions{Concurrency: -1}); return err }, ErrInvalidArgument},
 		{"bad metadata key", func(b Bucket) error {
 			_, err := b.NewWriter(ctx, "k", &WriterOptions{Metadata: map[string]string{"a b": "v"}})
 			return err

@@ -27,9 +27,13 @@ const (
 // fastLink is the probe rate from which a read stays one stream.
 const fastLink = pread.DefaultFastLink
 
-// readOptions are the client's parallel-read settings.
-func (c *Client) readOptions() pread.Options {
-	return pread.Options{PartSize: c.readPartSize, Concurrency: c.readConc, FastLink: c.fastLink}
+// readOptions are the client's parallel-read settings, with a read's own
+// bound (blob.ReaderOptions.Concurrency) when it sets one.
+func (c *Client) readOptions(conc int) pread.Options {
+	if conc <= 0 {
+		conc = c.readConc
+	}
+	return pread.Options{PartSize: c.readPartSize, Concurrency: conc, FastLink: c.fastLink}
 }
 
 // parallelReader is a read that may go parallel, with the first answer's
@@ -45,7 +49,7 @@ func (p *parallelReader) As(any) bool             { return false }
 // parallelize turns r, a full read's first answer, into a read that may go
 // parallel once its probe has been timed; r keeps its own check for when
 // it stays the one stream.
-func (d *driver) parallelize(ctx context.Context, key string, r *reader, enc *blob.Encryption) *parallelReader {
+func (d *driver) parallelize(ctx context.Context, key string, r *reader, enc *blob.Encryption, conc int) *parallelReader {
 	var check *pread.Check
 	if r.crc != nil {
 		alg, want := r.alg, r.want
@@ -60,7 +64,7 @@ func (d *driver) parallelize(ctx context.Context, key string, r *reader, enc *bl
 	fetch := func(ctx context.Context, off int64, buf []byte) error {
 		return d.fetchPart(ctx, key, off, buf, etag, enc)
 	}
-	return &parallelReader{Reader: pread.New(ctx, r, r.attrs.Size, fetch, check, d.c.readOptions()), attrs: r.attrs}
+	return &parallelReader{Reader: pread.New(ctx, r, r.attrs.Size, fetch, check, d.c.readOptions(conc)), attrs: r.attrs}
 }
 
 // fetchPart reads len(buf) bytes at off, pinned to etag, resuming as a

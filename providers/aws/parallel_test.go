@@ -108,6 +108,15 @@ func TestParallelReads(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, bytes.Equal(data, got))
 	require.Zero(t, ranges.Load(), "one stream on a fast link")
+
+	// A read's own bound of 1 keeps one stream on a far link too.
+	r1, err := b.NewReader(ctx, "big", &blob.ReaderOptions{Concurrency: 1})
+	require.NoError(t, err)
+	got, err = io.ReadAll(r1)
+	require.NoError(t, err)
+	require.NoError(t, r1.Close())
+	require.True(t, bytes.Equal(data, got))
+	require.Zero(t, ranges.Load(), "ReaderOptions.Concurrency 1: one stream")
 	p.OnRequest = nil
 
 	r, err := b.NewReader(ctx, "big", nil)

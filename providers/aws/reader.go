@@ -73,8 +73,8 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 	}
 	r.ctxErr = ctx.Err
 	r.again = func(n int, cause error) error { return d.c.retry.Again(ctx, n, cause) }
-	if full && d.c.readOptions().Worth(r.attrs.Size) && resp.StatusCode == http.StatusOK && etag != "" {
-		return d.parallelize(ctx, key, r, enc), nil
+	if full && d.c.readOptions(opts.Concurrency).Worth(r.attrs.Size) && resp.StatusCode == http.StatusOK && etag != "" {
+		return d.parallelize(ctx, key, r, enc, opts.Concurrency), nil
 	}
 	return r, nil
 }

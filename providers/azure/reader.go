@@ -115,8 +115,12 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		}
 		return d.checked(ctx, r, true, inline), nil
 	}
-	if whole && resp.ETag != nil && d.c.read.Worth(size) {
-		p := d.parallel(ctx, body, size, window, resp.ContentMD5)
+	ro := d.c.read
+	if opts.Concurrency > 0 {
+		ro.Concurrency = opts.Concurrency
+	}
+	if whole && resp.ETag != nil && ro.Worth(size) {
+		p := d.parallel(ctx, body, size, window, resp.ContentMD5, ro)
 		return &parallelReader{reader: &reader{body: p, resp: &resp, attrs: attrs}, p: p}, nil
 	}
 	if !whole {
@@ -138,7 +142,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 // against the blob's Content-MD5 (wholeMD5) when it has one. A read that
 // stays one stream is first, checked as it checks itself.
 func (d *driver) parallel(ctx context.Context, first io.ReadCloser, size int64,
-	window func(ctx context.Context, off, n int64, inline bool) (io.ReadCloser, error), wholeMD5 []byte) *pread.Reader {
+	window func(ctx context.Context, off, n int64, inline bool) (io.ReadCloser, error), wholeMD5 []byte, ro pread.Options) *pread.Reader {
 	var check *pread.Check
 	if len(wholeMD5) == md5.Size {
 		check = &pread.Check{Hash: md5.New(), Verify: func(got []byte) error { return md5Mismatch(wholeMD5, got) }}
@@ -158,7 +162,7 @@ func (d *driver) parallel(ctx context.Context, first io.ReadCloser, size int64,
 		_, err = io.ReadFull(body, buf)
 		return err
 	}
-	return pread.New(ctx, first, size, fetch, check, d.c.read)
+	return pread.New(ctx, first, size, fetch, check, ro)
 }
 
 // md5Mismatch is nil when got is want, else the ErrInternal of a read

@@ -107,6 +107,17 @@ func TestParallelReads(t *testing.T) {
 	mu.Lock()
 	require.Empty(t, asked, "one stream on a fast link")
 	mu.Unlock()
+
+	// A read's own bound of 1 keeps one stream on a far link too.
+	r1, err := b.NewReader(ctx, "big", &blob.ReaderOptions{Concurrency: 1})
+	require.NoError(t, err)
+	got, err = io.ReadAll(r1)
+	require.NoError(t, err)
+	require.NoError(t, r1.Close())
+	require.True(t, bytes.Equal(data, got))
+	mu.Lock()
+	require.Empty(t, asked, "ReaderOptions.Concurrency 1: one stream")
+	mu.Unlock()
 	p.OnRequest = nil
 
 	r, err := b.NewReader(ctx, "big", nil)

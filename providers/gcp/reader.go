@@ -71,8 +71,12 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		r.Close()
 		return nil, blob.Errorf(blob.ErrPreconditionFailed, "generation is %d, not %s", r.Attrs.Generation, opts.IfMatch)
 	}
-	if offset == 0 && length < 0 && !r.Attrs.Decompressed && r.Attrs.CRC32C != 0 && d.c.read.Worth(r.Attrs.Size) {
-		p := d.parallel(ctx, obj, r)
+	ro := d.c.read
+	if opts.Concurrency > 0 {
+		ro.Concurrency = opts.Concurrency
+	}
+	if offset == 0 && length < 0 && !r.Attrs.Decompressed && r.Attrs.CRC32C != 0 && ro.Worth(r.Attrs.Size) {
+		p := d.parallel(ctx, obj, r, ro)
 		return &parallelReader{reader: &reader{r: r, body: p}, p: p}, nil
 	}
 	return &reader{r: r, body: r}, nil
@@ -81,7 +85,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 // parallel is a full read whose first answer is r: a read that goes
 // parallel when one connection is the limit, each part a range of obj
 // pinned to r's generation, the whole stream checked against r's CRC32C.
-func (d *driver) parallel(ctx context.Context, obj *storage.ObjectHandle, r *storage.Reader) *pread.Reader {
+func (d *driver) parallel(ctx context.Context, obj *storage.ObjectHandle, r *storage.Reader, ro pread.Options) *pread.Reader {
 	want := binary.BigEndian.AppendUint32(nil, r.Attrs.CRC32C)
 	check := &pread.Check{Hash: crc32.New(crc32.MakeTable(crc32.Castagnoli)), Verify: func(got []byte) error {
 		if !bytes.Equal(got, want) {
@@ -100,7 +104,7 @@ func (d *driver) parallel(ctx context.Context, obj *storage.ObjectHandle, r *sto
 		_, err = io.ReadFull(pr, buf)
 		return err
 	}
-	return pread.New(ctx, r, r.Attrs.Size, fetch, check, d.c.read)
+	return pread.New(ctx, r, r.Attrs.Size, fetch, check, ro)
 }
 
 func emptyReader(a *storage.ObjectAttrs) blob.Reader {
