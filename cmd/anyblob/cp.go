@@ -30,7 +30,7 @@ func transferFlags(c *cobra.Command, o *cpOptions) {
 	f.StringArrayVar(&o.metadata, "metadata", nil, "user metadata KEY=VALUE of the new objects, replacing the source's (repeat for more)")
 	f.BoolVar(&o.ifNotExist, "if-not-exist", false, "fail (exit status 4) if a destination object exists; the check and the write are atomic")
 	f.BoolVarP(&o.noClobber, "no-clobber", "n", false, "skip a destination that exists (an object: atomically, with the write)")
-	f.IntVarP(&o.jobs, "jobs", "j", 8, "files transferred at once; peak memory is about jobs × the backend's part size (8 MiB on S3)")
+	f.IntVarP(&o.jobs, "jobs", "j", 8, "files transferred at once; files and parts in flight share -j; peak memory is about jobs × the backend's part size (8 MiB on S3)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors: no line a file, no progress bar")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be transferred, transfer nothing")
 }
@@ -39,8 +39,10 @@ func transferFlags(c *cobra.Command, o *cpOptions) {
 const transferHelp = `Each file transferred prints a line (upload: SRC to DST, download:, copy:, as aws
 s3 cp does) on standard output, and when standard error is a terminal a progress
 bar there shows bytes, rate, time left and files done; -q prints neither. -j
-files are transferred at once (each one's parts in turn, so peak memory is about
--j × part size: 8 × 8 MiB on S3); the first failure stops the rest. A failed
+files are transferred at once, sharing -j parts in flight: each file has one, a
+large file as many more as are free (one per 8 MiB), so peak memory is about -j
+× part size (8 × 8 MiB on S3) and a large file among small ones still moves in
+parallel (the largest files start first); the first failure stops the rest. A failed
 or interrupted (Ctrl-C) transfer leaves nothing partial at its destination:
 uploads in flight are aborted, downloads go to a temporary file renamed into
 place when complete, and the command waits for every abort before it exits.

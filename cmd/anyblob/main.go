@@ -75,9 +75,11 @@
 //
 // # Transfers
 //
-// cp, mv and sync run -j transfers at once (default 8), each write's
-// parts one at a time when several are in flight, so peak memory is
-// about -j × the backend's part size. Each prints a line on standard
+// cp, mv and sync run -j transfers at once (default 8), sharing -j parts
+// in flight: each file takes one, and a large file as many more as are
+// free (one per 8 MiB, as blob.WriterOptions and ReaderOptions
+// Concurrency), so peak memory is about -j × the backend's part size and
+// a large file among small ones is still sent in parallel. Each prints a line on standard
 // output (upload: SRC to DST) unless -q, and when standard error is a
 // terminal a progress bar (github.com/schollz/progressbar/v3) shows the
 // bytes, rate, time left and files done. The first failure, or Ctrl-C,

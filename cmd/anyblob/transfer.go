@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,10 +74,67 @@ type xfer struct {
 	rep    *reporter
 	stdin  io.Reader
 	stdout io.Writer
-	// concurrency is each write's part concurrency (WriterOptions.Concurrency):
-	// 1 when several files are in flight, so that memory stays about
-	// jobs × part size; 0 (the backend's choice) for one file.
-	concurrency int
+	// budget holds one token per part that may be in flight across every
+	// file of a transfer of several (nil for one file, which takes the
+	// backend's own concurrency): jobs tokens, so that memory stays about
+	// jobs × part size however the files are sized. Each file takes one,
+	// and a large one as many more as are free, up to one per part.
+	budget chan struct{}
+	taking sync.Mutex // one job takes its share at a time
+}
+
+// budgetPart is the size of a budget token's part: the largest default
+// part size of the backends (8 MiB writes on S3 and Azure; reads go in
+// 4 MiB parts, so they hold at most half).
+const budgetPart = 8 << 20
+
+// parts takes j's share of the budget: one token, waiting for it, then as
+// many more as are free, up to one per budgetPart of j. It returns the
+// parts j may have in flight (0: no budget, the backend's choice) and the
+// function that gives them back.
+func (x *xfer) parts(ctx context.Context, j job) (int, func(), error) {
+	if x.budget == nil || j.op == opDelete {
+		return 0, func() {}, nil
+	}
+	// A job takes its whole share before the next takes any: a large
+	// file is not left one part by small ones taking theirs meanwhile.
+	x.taking.Lock()
+	defer x.taking.Unlock()
+	select {
+	case <-x.budget:
+	case <-ctx.Done():
+		return 0, nil, ctx.Err()
+	}
+	n := 1
+	want := 1
+	if j.size > budgetPart {
+		want = int(min((j.size+budgetPart-1)/budgetPart, int64(cap(x.budget))))
+	}
+take:
+	for n < want {
+		select {
+		case <-x.budget:
+			n++
+		default:
+			break take
+		}
+	}
+	return n, func() {
+		for range n {
+			x.budget <- struct{}{}
+		}
+	}, nil
+}
+
+// partsKey carries a job's parts (xfer.parts) to the reads and writes it
+// makes.
+type partsKey struct{}
+
+// partsOf is the parts a job's reads and writes may have in flight: 0
+// means the backend's choice.
+func partsOf(ctx context.Context) int {
+	n, _ := ctx.Value(partsKey{}).(int)
+	return n
 }
 
 // run runs the jobs, x.jobs at a time, and waits for every one to end.
@@ -101,7 +159,22 @@ func (x *xfer) run(ctx context.Context, jobs []job) error {
 		return x.do(ctx, jobs[0])
 	}
 	if x.jobs > 1 {
-		x.concurrency = 1
+		x.budget = make(chan struct{}, x.jobs)
+		for range x.jobs {
+			x.budget <- struct{}{}
+		}
+		// The largest first, so that they take their parts while the
+		// budget is free and no small file's tail waits on them.
+		jobs = slices.Clone(jobs)
+		slices.SortStableFunc(jobs, func(a, b job) int {
+			switch {
+			case a.size > b.size:
+				return -1
+			case a.size < b.size:
+				return 1
+			}
+			return 0
+		})
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -171,7 +244,12 @@ func (x *xfer) do(ctx context.Context, j job) error {
 		x.rep.line("(dryrun) " + describe(j))
 		return nil
 	}
-	var err error
+	n, release, err := x.parts(ctx, j)
+	if err != nil {
+		return err
+	}
+	defer release()
+	ctx = context.WithValue(ctx, partsKey{}, n)
 	switch j.op {
 	case opDelete:
 		err = x.remove(ctx, j.dst)
@@ -272,12 +350,12 @@ func (x *xfer) stream(ctx context.Context, sb blob.Bucket, srcKey string, db blo
 	if err != nil {
 		return err
 	}
-	r, err := sb.NewReader(ctx, srcKey, &blob.ReaderOptions{IfMatch: a.ETag})
+	r, err := sb.NewReader(ctx, srcKey, &blob.ReaderOptions{IfMatch: a.ETag, Concurrency: partsOf(ctx)})
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	opts := x.writerOptions(a.ContentType)
+	opts := x.writerOptions(ctx, a.ContentType)
 	opts.ContentEncoding, opts.ContentLanguage = a.ContentEncoding, a.ContentLanguage
 	opts.CacheControl = cmp(x.w.cacheControl, a.CacheControl)
 	opts.ContentDisposition = cmp(x.w.contentDisposition, a.ContentDisposition)
@@ -296,15 +374,16 @@ func cmp(a, b string) string {
 }
 
 // writerOptions are the options of a write whose content type, without
-// --content-type, is contentType.
-func (x *xfer) writerOptions(contentType string) *blob.WriterOptions {
+// --content-type, is contentType, with the parts its job may have in
+// flight.
+func (x *xfer) writerOptions(ctx context.Context, contentType string) *blob.WriterOptions {
 	return &blob.WriterOptions{
 		ContentType:        cmp(x.w.contentType, contentType),
 		CacheControl:       x.w.cacheControl,
 		ContentDisposition: x.w.contentDisposition,
 		Metadata:           x.w.metadata,
 		IfNotExist:         x.w.ifNotExist || x.w.noClobber,
-		Concurrency:        x.concurrency,
+		Concurrency:        partsOf(ctx),
 	}
 }
 
@@ -329,7 +408,7 @@ func (x *xfer) upload(ctx context.Context, src, dst address) error {
 	if err != nil {
 		return err
 	}
-	return blob.Upload(ctx, db, dst.key, r, x.writerOptions(contentType))
+	return blob.Upload(ctx, db, dst.key, r, x.writerOptions(ctx, contentType))
 }
 
 // ctxReader stops reading once ctx is done, so that an upload from a pipe
@@ -363,7 +442,7 @@ func (x *xfer) download(ctx context.Context, src, dst address) error {
 			return errExists
 		}
 	}
-	r, err := sb.NewReader(ctx, src.key, nil)
+	r, err := sb.NewReader(ctx, src.key, &blob.ReaderOptions{Concurrency: partsOf(ctx)})
 	if err != nil {
 		return err
 	}
