@@ -169,7 +169,7 @@ type Reader struct {
 	roundBytes int64     // bytes handed over in its timed half
 	lastRate   float64   // bytes per second of the round before
 	wg         sync.WaitGroup
-	bufs       *sync.Pool
+	bufs       chan []byte // part buffers handed back, for the next parts
 
 	cur  *part // the part being handed over
 	rest []byte
@@ -206,7 +206,10 @@ func (p *Reader) decide() {
 	}
 	p.limit = boundary
 	p.order = make(chan *part, p.o.Concurrency)
-	p.bufs = &sync.Pool{New: func() any { b := make([]byte, partSize); return &b }}
+	// A free list, not a sync.Pool: a pool drops its buffers at every GC,
+	// and the new ones made meanwhile sat beside the garbage (a 512 MiB
+	// far read peaked at 81 MiB of heap for 64 MiB of parts).
+	p.bufs = make(chan []byte, p.o.Concurrency)
 	p.tokens = make(chan struct{}, p.o.Concurrency)
 	p.allow(p.start0(rate))
 	p.settled = p.o.Target > 0
@@ -226,8 +229,13 @@ func (p *Reader) decide() {
 			go func() {
 				defer p.wg.Done()
 				defer close(pt.done)
-				bp := p.bufs.Get().(*[]byte)
-				pt.buf = (*bp)[:pt.n]
+				var b []byte
+				select {
+				case b = <-p.bufs:
+				default:
+					b = make([]byte, partSize)
+				}
+				pt.buf = b[:pt.n]
 				pt.err = p.fetch(p.ctx, pt.off, pt.buf)
 				if pt.err == nil && p.wat != nil {
 					pt.err = writeAt(p.wat, pt.buf, pt.off)
@@ -499,8 +507,10 @@ func writeAt(w io.WriterAt, b []byte, off int64) error {
 // io.EOF, or the check's error) or on a failure (p.err).
 func (p *Reader) next() bool {
 	if p.cur != nil {
-		b := p.cur.buf[:cap(p.cur.buf)]
-		p.bufs.Put(&b)
+		select {
+		case p.bufs <- p.cur.buf[:cap(p.cur.buf)]:
+		default:
+		}
 		p.handedOver(p.cur.n)
 		p.cur = nil
 	}
