@@ -11,6 +11,7 @@ import (
 	"github.com/anyblob/anyblob/auth/sigv4"
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/blobtest/faultproxy"
+	"github.com/anyblob/anyblob/blobtest/netsim"
 	"github.com/anyblob/anyblob/conformance/emulator"
 	"github.com/anyblob/anyblob/providers/aws"
 	"github.com/anyblob/anyblob/providers/azure"
@@ -63,8 +64,27 @@ func isMethod(methods ...string) func(r *http.Request) bool {
 }
 
 // faultyBackends starts MinIO, Azurite and fake-gcs-server, each with a
-// bucket named bucket, behind a fault proxy seeded with seed.
+// bucket named bucket, behind a fault proxy seeded with seed. Their
+// buckets read in one stream: a parallel read closes its first answer at
+// a part boundary, so a byte the proxy flips past it is never read, and
+// these tests want every flip read (TestParallelReadsOnEveryCloud has
+// parallel reads meet faults).
 func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
+	return faultyBackendsWith(t, bucket, seed, reads{conc: 1})
+}
+
+// reads are the read settings of faultyBackendsWith's buckets: parts of
+// partSize (0: the provider's), conc at most (0: the provider's), and,
+// when link is set, a simulated far link (blobtest/netsim) between the
+// client and the fault proxy.
+type reads struct {
+	partSize int64
+	conc     int
+	link     *netsim.Link
+}
+
+// faultyBackendsWith is faultyBackends with the buckets' read settings.
+func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*faulty {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	ctx := context.Background()
 	newProxy := func(target string) *faultproxy.Proxy {
@@ -74,45 +94,57 @@ func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
 		p.MinBody = 1024
 		return p
 	}
+	// front is the address clients reach p at: p, or a far link to it.
+	front := func(p *faultproxy.Proxy) string {
+		if rd.link == nil {
+			return p.URL()
+		}
+		n, err := netsim.New(strings.TrimPrefix(p.URL(), "http://"), *rd.link)
+		require.NoError(t, err)
+		t.Cleanup(func() { n.Close() })
+		return "http://" + n.Addr()
+	}
 
 	mc := emulator.MinIO(t)
 	creds := sigv4.StaticCredentials{AccessKeyID: mc.AccessKey, SecretAccessKey: mc.SecretKey}
 	s3client := func(endpoint string, policy blob.RetryPolicy) *aws.Client {
-		// One stream per read: a parallel read closes its first answer at
-		// a part boundary, so a byte the proxy flips past it is never
-		// read, and these tests want every flip read. Parallel reads meet
-		// faults in providers/aws's TestParallelReads.
-		c, err := aws.New(ctx, aws.Options{Region: mc.Region, Endpoint: endpoint, UsePathStyle: true, Credentials: creds, Retry: policy, ReadConcurrency: 1})
+		c, err := aws.New(ctx, aws.Options{Region: mc.Region, Endpoint: endpoint, UsePathStyle: true, Credentials: creds, Retry: policy,
+			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize})
 		require.NoError(t, err)
 		return c
 	}
 	s3admin := s3client(mc.Endpoint, blob.RetryPolicy{})
 	require.NoError(t, s3admin.CreateBucket(ctx, bucket))
 	s3proxy := newProxy(mc.Endpoint)
+	s3front := front(s3proxy)
 	s3direct, err := s3admin.Bucket(bucket)
 	require.NoError(t, err)
 
 	az := emulator.Azurite(t, nil)
 	azclient := func(serviceURL string, policy blob.RetryPolicy) *azure.Client {
-		c, err := azure.New(ctx, azure.Options{ServiceURL: serviceURL, Account: az.Account, SharedKey: az.Key, Retry: policy})
+		c, err := azure.New(ctx, azure.Options{ServiceURL: serviceURL, Account: az.Account, SharedKey: az.Key, Retry: policy,
+			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize})
 		require.NoError(t, err)
 		return c
 	}
 	azadmin := azclient(az.BlobEndpoint, blob.RetryPolicy{})
 	require.NoError(t, azadmin.CreateContainer(ctx, bucket))
 	azproxy := newProxy(az.BlobEndpoint)
+	azfront := front(azproxy)
 	azdirect, err := azadmin.Bucket(bucket)
 	require.NoError(t, err)
 
 	gs := emulator.FakeGCS(t, bucket)
 	gsclient := func(endpoint string, policy blob.RetryPolicy) *gcp.Client {
-		c, err := gcp.New(ctx, gcp.Options{Endpoint: endpoint + "/storage/v1/", Anonymous: true, Retry: policy})
+		c, err := gcp.New(ctx, gcp.Options{Endpoint: endpoint + "/storage/v1/", Anonymous: true, Retry: policy,
+			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize})
 		require.NoError(t, err)
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
 	gsproxy := newProxy(gs.Endpoint)
 	gsproxy.TargetHost = true // fake-gcs-server routes by Host
+	gsfront := front(gsproxy)
 	gsdirect, err := gsclient(gs.Endpoint, blob.RetryPolicy{}).Bucket(bucket)
 	require.NoError(t, err)
 
@@ -120,7 +152,7 @@ func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
 		{
 			name: "s3", proxy: s3proxy, direct: s3direct,
 			open: func(t *testing.T, policy blob.RetryPolicy) blob.Bucket {
-				b, err := s3client(s3proxy.URL(), policy).Bucket(bucket)
+				b, err := s3client(s3front, policy).Bucket(bucket)
 				require.NoError(t, err)
 				return b
 			},
@@ -140,7 +172,7 @@ func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
 		{
 			name: "azblob", proxy: azproxy, direct: azdirect,
 			open: func(t *testing.T, policy blob.RetryPolicy) blob.Bucket {
-				b, err := azclient(azproxy.URL()+"/"+az.Account, policy).Bucket(bucket)
+				b, err := azclient(azfront+"/"+az.Account, policy).Bucket(bucket)
 				require.NoError(t, err)
 				return b
 			},
@@ -158,7 +190,7 @@ func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
 		{
 			name: "gs", proxy: gsproxy, direct: gsdirect,
 			open: func(t *testing.T, policy blob.RetryPolicy) blob.Bucket {
-				b, err := gsclient(gsproxy.URL(), policy).Bucket(bucket)
+				b, err := gsclient(gsfront, policy).Bucket(bucket)
 				require.NoError(t, err)
 				return b
 			},

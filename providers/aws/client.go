@@ -146,11 +146,7 @@ type Client struct {
 	conc         int
 	readConc     int   // Options.ReadConcurrency
 	readPartSize int64 // Options.ReadPartSize
-	// fastLink is the probe rate from which a read stays one stream
-	// (internal/pread); tests raise it to force parallel reads on
-	// loopback.
-	fastLink int64
-	now      func() time.Time
+	now          func() time.Time
 
 	// copyThreshold is the source size above which Copy uses
 	// UploadPartCopy; copyPartSize the part size it uses. Tests lower them.
@@ -212,7 +208,6 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		conc:          opts.Concurrency,
 		readConc:      opts.ReadConcurrency,
 		readPartSize:  opts.ReadPartSize,
-		fastLink:      fastLink,
 		escapeKeys:    opts.EscapeKeys,
 		verbatimKeys:  opts.VerbatimKeys,
 		now:           time.Now,

@@ -24,16 +24,13 @@ const (
 	DefaultReadConcurrency = pread.DefaultConcurrency
 )
 
-// fastLink is the probe rate from which a read stays one stream.
-const fastLink = pread.DefaultFastLink
-
 // readOptions are the client's parallel-read settings, with a read's own
 // bound (blob.ReaderOptions.Concurrency) when it sets one.
 func (c *Client) readOptions(conc int) pread.Options {
 	if conc <= 0 {
 		conc = c.readConc
 	}
-	return pread.Options{PartSize: c.readPartSize, Concurrency: conc, FastLink: c.fastLink}
+	return pread.Options{PartSize: c.readPartSize, Concurrency: conc}
 }
 
 // parallelReader is a read that may go parallel, with the first answer's

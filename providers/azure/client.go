@@ -106,8 +106,7 @@ type Client struct {
 	// userDelegation is true when signing needs a user delegation key (a
 	// token credential).
 	userDelegation bool
-	// read sizes parallel reads; tests raise its FastLink to force them
-	// on loopback.
+	// read sizes parallel reads (Options.ReadConcurrency, ReadPartSize).
 	read pread.Options
 }
 

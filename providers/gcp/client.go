@@ -87,8 +87,7 @@ type Client struct {
 	retry *retry.Retrier
 	// insecure is true for an http:// endpoint, so signed URLs use http.
 	insecure bool
-	// read sizes parallel reads; tests raise its FastLink to force them
-	// on loopback.
+	// read sizes parallel reads (Options.ReadConcurrency, ReadPartSize).
 	read pread.Options
 }
 

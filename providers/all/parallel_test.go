@@ -1,0 +1,178 @@
+package all_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/blobtest/faultproxy"
+	"github.com/anyblob/anyblob/blobtest/netsim"
+)
+
+// rangeOf is the byte range a GET asks for (the azblob SDK sends
+// x-ms-range), or "".
+func rangeOf(r *http.Request) string {
+	if v := r.Header.Get("x-ms-range"); v != "" {
+		return v
+	}
+	return r.Header.Get("Range")
+}
+
+// TestParallelReadsOnEveryCloud reads a 9 MiB object of MinIO, Azurite and
+// fake-gcs-server over a link that carries 16 MiB/s a connection (so the
+// probe of the first MiB finds one connection the limit), through the
+// fault proxy, with parts of 1 MiB, at most 3 at once. On every cloud:
+// the stream is whole and in order through Read, WriteTo and DownloadAt;
+// every part after the first answer is asked for once (with its own MD5
+// where the service sends one); ReaderOptions.Concurrency 1 keeps one
+// stream; a cut range resumes; a flipped byte fails the read by the whole
+// object's checksum; an object replaced mid-read fails it; Close mid-read
+// leaves no fetch running.
+func TestParallelReadsOnEveryCloud(t *testing.T) {
+	link := &netsim.Link{Rate: 16 << 20}
+	for _, fb := range faultyBackendsWith(t, "parallel", 1, reads{partSize: 1 << 20, conc: 3, link: link}) {
+		t.Run(fb.name, func(t *testing.T) {
+			ctx := context.Background()
+			p := fb.proxy
+			b := fb.open(t, fastRetry)
+			data := pattern(9<<20+12345, 5)
+			require.NoError(t, blob.WriteAll(ctx, fb.direct, "big", data, &blob.WriterOptions{PartSize: 5 << 20}))
+			isRange := func(r *http.Request) bool { return fb.isRead(r) && rangeOf(r) != "" }
+
+			var mu sync.Mutex
+			var asked []string
+			md5s := 0
+			p.OnRequest = func(r *http.Request) {
+				if isRange(r) {
+					mu.Lock()
+					asked = append(asked, rangeOf(r))
+					if r.Header.Get("x-ms-range-get-content-md5") == "true" {
+						md5s++
+					}
+					mu.Unlock()
+				}
+			}
+			defer func() { p.OnRequest = nil }()
+			takeAsked := func() []string {
+				mu.Lock()
+				defer mu.Unlock()
+				a := asked
+				asked, md5s = nil, 0
+				return a
+			}
+
+			got, err := blob.ReadAll(ctx, b, "big")
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(data, got), "whole and in order")
+			mu.Lock()
+			if fb.rangesChecked {
+				require.Equal(t, len(asked), md5s, "every range asks for its own MD5")
+			}
+			mu.Unlock()
+			ranges := takeAsked()
+			sort.Strings(ranges)
+			require.NotEmpty(t, ranges, "a far link: the read went parallel")
+			first := int64(len(data))
+			for _, a := range ranges {
+				var off int64
+				_, err := fmt.Sscanf(a, "bytes=%d-", &off)
+				require.NoError(t, err, a)
+				first = min(first, off)
+			}
+			require.GreaterOrEqual(t, first, int64(2<<20), "the probe's MiB came with the first answer")
+			require.Zero(t, first%(1<<20), "ranges start at a part boundary")
+			var want []string
+			for off := first; off < int64(len(data)); off += 1 << 20 {
+				want = append(want, fmt.Sprintf("bytes=%d-%d", off, min(off+1<<20, int64(len(data)))-1))
+			}
+			sort.Strings(want)
+			require.Equal(t, want, ranges, "every part after the first answer, once")
+
+			// Into a file: each part written where it belongs as it comes.
+			f, err := os.Create(filepath.Join(t.TempDir(), "big"))
+			require.NoError(t, err)
+			n, err := blob.DownloadAt(ctx, b, "big", f)
+			require.NoError(t, err)
+			require.Equal(t, int64(len(data)), n)
+			require.NoError(t, f.Close())
+			got, err = os.ReadFile(f.Name())
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(data, got), "DownloadAt: every byte where it belongs")
+			require.NotEmpty(t, takeAsked(), "DownloadAt went parallel")
+
+			// A read's own bound of 1 keeps one stream on a far link too.
+			r, err := b.NewReader(ctx, "big", &blob.ReaderOptions{Concurrency: 1})
+			require.NoError(t, err)
+			got, err = io.ReadAll(r)
+			require.NoError(t, err)
+			require.NoError(t, r.Close())
+			require.True(t, bytes.Equal(data, got))
+			require.Empty(t, takeAsked(), "ReaderOptions.Concurrency 1: one stream")
+
+			r, err = b.NewReader(ctx, "big", nil)
+			require.NoError(t, err)
+			var small bytes.Buffer
+			buf := make([]byte, 777)
+			for {
+				n, err := r.Read(buf)
+				small.Write(buf[:n])
+				if err == io.EOF {
+					break
+				}
+				require.NoError(t, err)
+			}
+			require.NoError(t, r.Close())
+			require.True(t, bytes.Equal(data, small.Bytes()), "through Read in small pieces")
+
+			p.Add(faultproxy.Rule{Kind: faultproxy.CutResponse, Match: isRange, Times: 2})
+			got, err = blob.ReadAll(ctx, b, "big")
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(data, got), "cut ranges resume")
+			require.Equal(t, 2, p.Struck()[faultproxy.CutResponse])
+			p.Clear()
+
+			p.Add(faultproxy.Rule{Kind: faultproxy.FlipByte, Match: isRange, Times: 1})
+			_, err = blob.ReadAll(ctx, b, "big")
+			require.ErrorIs(t, err, blob.ErrInternal, "a flipped byte in a range fails the read")
+			require.ErrorContains(t, err, "checksum mismatch")
+			p.Clear()
+
+			// Replaced while the first answer is being read: the ranges,
+			// pinned to its version, fail.
+			r, err = b.NewReader(ctx, "big", nil)
+			require.NoError(t, err)
+			_, err = io.ReadFull(r, make([]byte, 1000))
+			require.NoError(t, err)
+			require.NoError(t, blob.WriteAll(ctx, fb.direct, "big", pattern(len(data), 6), nil))
+			_, err = io.Copy(io.Discard, r)
+			r.Close()
+			require.Error(t, err, "no stitched read")
+
+			before := runtime.NumGoroutine()
+			for range 5 {
+				r, err := b.NewReader(ctx, "big", nil)
+				require.NoError(t, err)
+				_, err = io.ReadFull(r, make([]byte, 10))
+				require.NoError(t, err)
+				require.NoError(t, r.Close())
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			require.LessOrEqual(t, runtime.NumGoroutine(), before+2, "Close leaves no fetch running")
+		})
+	}
+}
