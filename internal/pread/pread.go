@@ -375,8 +375,11 @@ func (p *Reader) Read(b []byte) (int, error) {
 	}
 }
 
-// copyBufs are WriteTo's buffers for the first answer.
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+// copyBufs are WriteTo's buffers for the first answer: 32 KiB, as
+// io.Copy's, which stay in the cache (with 256 KiB, loopback GCS reads
+// into io.Discard ran at 2,400-2,900 MB/s against the storage client's
+// 3,100; with 32 KiB, 2,700-2,850 against 2,780-2,910; S3 unchanged).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // WriteTo hands the parts to w without copying them once more.
 func (p *Reader) WriteTo(w io.Writer) (int64, error) {
