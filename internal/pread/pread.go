@@ -173,6 +173,7 @@ type Reader struct {
 
 	cur  *part // the part being handed over
 	rest []byte
+	end  int64 // where the parts handed over so far end
 	err  error // sticky: io.EOF at the end
 }
 
@@ -523,6 +524,15 @@ func (p *Reader) next() bool {
 	}
 	pt, ok := <-p.order
 	if !ok {
+		if p.end < p.size {
+			// The parts stopped coming before the end: the read was
+			// canceled (never a short read that looks whole).
+			p.err = context.Cause(p.ctx)
+			if p.err == nil {
+				p.err = fmt.Errorf("parts ended at byte %d of %d: %w", p.end, p.size, io.ErrUnexpectedEOF)
+			}
+			return false
+		}
 		p.err = p.finish()
 		return false
 	}
@@ -531,7 +541,7 @@ func (p *Reader) next() bool {
 		p.err = pt.err
 		return false
 	}
-	p.cur, p.rest = pt, pt.buf
+	p.cur, p.rest, p.end = pt, pt.buf, pt.off+pt.n
 	return true
 }
 

@@ -393,3 +393,30 @@ func TestTargetThroughputChoosesTheParts(t *testing.T) {
 	require.Equal(t, 5, Options{Concurrency: 16, Start: 5}.withDefaults().Start)
 	require.Equal(t, 3, Options{Concurrency: 3}.withDefaults().Start, "Start at most Concurrency")
 }
+
+// A read whose context ends while the parts already fetched are whole,
+// and the rest not yet asked for, is never a short read that ends in
+// io.EOF (nor, checked, a checksum mismatch): it is the context's error.
+func TestACanceledReadIsNeverShortAndWhole(t *testing.T) {
+	for _, checked := range []bool{true, false} {
+		o := newObject(12 * mib)
+		ctx, cancel := context.WithCancel(context.Background())
+		ends := 0
+		f := &firstAnswer{r: bytes.NewReader(o.data), ends: &ends}
+		check := o.check()
+		if !checked {
+			check = nil
+		}
+		r := New(ctx, f, int64(len(o.data)), o.fetch, check, Options{PartSize: mib, Concurrency: 2, FastLink: 1 << 62})
+		head := make([]byte, 2*mib+1) // the first answer's share and a byte of the first part
+		_, err := io.ReadFull(r, head)
+		require.NoError(t, err)
+		time.Sleep(50 * time.Millisecond) // the parts out are fetched whole
+		cancel()
+		time.Sleep(50 * time.Millisecond) // and no more are asked for
+		rest, err := io.ReadAll(r)
+		require.ErrorIs(t, err, context.Canceled, "checked %v: read %d more bytes", checked, len(rest))
+		require.Less(t, len(head)+len(rest), len(o.data))
+		r.Close()
+	}
+}
