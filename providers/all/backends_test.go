@@ -22,6 +22,9 @@ import (
 type faulty struct {
 	name  string
 	proxy *faultproxy.Proxy
+	// link is the far link in front of proxy (faultyBackendsWith with
+	// reads.link), else nil.
+	link *netsim.Proxy
 	// open returns a bucket through the proxy with policy; direct one
 	// straight to the emulator.
 	open   func(t *testing.T, policy blob.RetryPolicy) blob.Bucket
@@ -80,6 +83,7 @@ func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
 type reads struct {
 	partSize int64
 	conc     int
+	target   int64 // Options.ReadTarget
 	link     *netsim.Link
 }
 
@@ -94,7 +98,9 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 		p.MinBody = 1024
 		return p
 	}
-	// front is the address clients reach p at: p, or a far link to it.
+	// front is the address clients reach p at: p, or a far link to it
+	// (recorded in links).
+	links := map[*faultproxy.Proxy]*netsim.Proxy{}
 	front := func(p *faultproxy.Proxy) string {
 		if rd.link == nil {
 			return p.URL()
@@ -102,6 +108,7 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 		n, err := netsim.New(strings.TrimPrefix(p.URL(), "http://"), *rd.link)
 		require.NoError(t, err)
 		t.Cleanup(func() { n.Close() })
+		links[p] = n
 		return "http://" + n.Addr()
 	}
 
@@ -109,7 +116,7 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 	creds := sigv4.StaticCredentials{AccessKeyID: mc.AccessKey, SecretAccessKey: mc.SecretKey}
 	s3client := func(endpoint string, policy blob.RetryPolicy) *aws.Client {
 		c, err := aws.New(ctx, aws.Options{Region: mc.Region, Endpoint: endpoint, UsePathStyle: true, Credentials: creds, Retry: policy,
-			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize})
+			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize, ReadTarget: rd.target})
 		require.NoError(t, err)
 		return c
 	}
@@ -123,7 +130,7 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 	az := emulator.Azurite(t, nil)
 	azclient := func(serviceURL string, policy blob.RetryPolicy) *azure.Client {
 		c, err := azure.New(ctx, azure.Options{ServiceURL: serviceURL, Account: az.Account, SharedKey: az.Key, Retry: policy,
-			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize})
+			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize, ReadTarget: rd.target})
 		require.NoError(t, err)
 		return c
 	}
@@ -137,7 +144,7 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 	gs := emulator.FakeGCS(t, bucket)
 	gsclient := func(endpoint string, policy blob.RetryPolicy) *gcp.Client {
 		c, err := gcp.New(ctx, gcp.Options{Endpoint: endpoint + "/storage/v1/", Anonymous: true, Retry: policy,
-			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize})
+			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize, ReadTarget: rd.target})
 		require.NoError(t, err)
 		t.Cleanup(func() { c.Close() })
 		return c
@@ -148,7 +155,7 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 	gsdirect, err := gsclient(gs.Endpoint, blob.RetryPolicy{}).Bucket(bucket)
 	require.NoError(t, err)
 
-	return []*faulty{
+	fbs := []*faulty{
 		{
 			name: "s3", proxy: s3proxy, direct: s3direct,
 			open: func(t *testing.T, policy blob.RetryPolicy) blob.Bucket {
@@ -210,4 +217,8 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 			failedWriteMayDelete: true,
 		},
 	}
+	for _, fb := range fbs {
+		fb.link = links[fb.proxy]
+	}
+	return fbs
 }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,6 +174,37 @@ func TestParallelReadsOnEveryCloud(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			require.LessOrEqual(t, runtime.NumGoroutine(), before+2, "Close leaves no fetch running")
+		})
+	}
+}
+
+// A read with Options.ReadTarget asks for as many parts at once as the
+// target over the rate one connection showed: on a 16 MiB/s-a-connection
+// link a 24 MiB/s target means 2 (3 if the probe saw TCP still ramping
+// up), where adapting would start with all 8 the bound allows. The far
+// link counts the connections the reads opened.
+func TestReadTargetOnEveryCloud(t *testing.T) {
+	link := &netsim.Link{Rate: 16 << 20}
+	for _, fb := range faultyBackendsWith(t, "target", 1, reads{partSize: 1 << 20, conc: 8, target: 24 << 20, link: link}) {
+		t.Run(fb.name, func(t *testing.T) {
+			ctx := context.Background()
+			b := fb.open(t, fastRetry)
+			data := pattern(12<<20, 9)
+			require.NoError(t, blob.WriteAll(ctx, fb.direct, "big", data, &blob.WriterOptions{PartSize: 5 << 20}))
+			var ranges atomic.Int32
+			fb.proxy.OnRequest = func(r *http.Request) {
+				if fb.isRead(r) && rangeOf(r) != "" {
+					ranges.Add(1)
+				}
+			}
+			defer func() { fb.proxy.OnRequest = nil }()
+			before := fb.link.Connections()
+			got, err := blob.ReadAll(ctx, b, "big")
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(data, got))
+			require.Equal(t, int32(10), ranges.Load(), "parallel: the 10 parts after the first answer's 2 MiB")
+			opened := fb.link.Connections() - before
+			require.LessOrEqual(t, opened, int64(1+3), "the first answer's connection and one per part at once")
 		})
 	}
 }

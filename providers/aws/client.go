@@ -78,6 +78,12 @@ type Options struct {
 	// DefaultReadPartSize. Objects smaller than two parts are read in one
 	// stream. A reader holds at most ReadConcurrency × ReadPartSize bytes.
 	ReadPartSize int64
+	// ReadTarget, when above 0, is the throughput in bytes per second a
+	// parallel read aims at instead of adapting, as the AWS CRT client's
+	// target throughput: as many parts at once as ReadTarget over the rate
+	// one connection showed over the read's first MiB, at least 2 and at
+	// most ReadConcurrency. 0 adapts (see ReadConcurrency).
+	ReadTarget int64
 	// EscapeKeys stores every key in an escaped form, for S3-compatible
 	// servers that keep objects as files (MinIO): they refuse keys with
 	// empty, "." or ".." path segments ("a//b", "../x") and cannot list both
@@ -146,6 +152,7 @@ type Client struct {
 	conc         int
 	readConc     int   // Options.ReadConcurrency
 	readPartSize int64 // Options.ReadPartSize
+	readTarget   int64 // Options.ReadTarget
 	now          func() time.Time
 
 	// copyThreshold is the source size above which Copy uses
@@ -208,6 +215,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		conc:          opts.Concurrency,
 		readConc:      opts.ReadConcurrency,
 		readPartSize:  opts.ReadPartSize,
+		readTarget:    opts.ReadTarget,
 		escapeKeys:    opts.EscapeKeys,
 		verbatimKeys:  opts.VerbatimKeys,
 		now:           time.Now,
@@ -260,6 +268,9 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		c.readPartSize = DefaultReadPartSize
 	case c.readPartSize < 1<<20:
 		return nil, fmt.Errorf("%w: ReadPartSize %d is under 1 MiB", ErrInvalidOptions, c.readPartSize)
+	}
+	if c.readTarget < 0 {
+		return nil, fmt.Errorf("%w: negative ReadTarget %d", ErrInvalidOptions, c.readTarget)
 	}
 	switch {
 	case c.partSize == 0:

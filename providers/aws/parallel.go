@@ -30,7 +30,7 @@ func (c *Client) readOptions(conc int) pread.Options {
 	if conc <= 0 {
 		conc = c.readConc
 	}
-	return pread.Options{PartSize: c.readPartSize, Concurrency: conc}
+	return pread.Options{PartSize: c.readPartSize, Concurrency: conc, Target: c.readTarget}
 }
 
 // parallelReader is a read that may go parallel, with the first answer's

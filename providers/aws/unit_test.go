@@ -150,6 +150,9 @@ func TestNewOptionErrors(t *testing.T) {
 		{"endpoint with user info", Options{Region: "r", Anonymous: true, Endpoint: "https://u:p@x"}, "endpoint"},
 		{"small part size", Options{Region: "r", Anonymous: true, PartSize: 1}, "PartSize"},
 		{"negative concurrency", Options{Region: "r", Anonymous: true, Concurrency: -1}, "Concurrency"},
+		{"negative read concurrency", Options{Region: "r", Anonymous: true, ReadConcurrency: -1}, "ReadConcurrency"},
+		{"small read part size", Options{Region: "r", Anonymous: true, ReadPartSize: 1000}, "ReadPartSize"},
+		{"negative read target", Options{Region: "r", Anonymous: true, ReadTarget: -1}, "ReadTarget"},
 		{"negative attempts", Options{Region: "r", Anonymous: true, Retry: RetryPolicy{MaxAttempts: -1}}, "MaxAttempts"},
 	}
 	for _, tt := range tests {

@@ -89,6 +89,12 @@ type Options struct {
 	// two parts are read in one stream. A reader holds at most
 	// ReadConcurrency × ReadPartSize bytes.
 	ReadPartSize int64
+	// ReadTarget, when above 0, is the throughput in bytes per second a
+	// parallel read aims at instead of adapting, as the AWS CRT client's
+	// target throughput: as many parts at once as ReadTarget over the rate
+	// one connection showed over the read's first MiB, at least 2 and at
+	// most ReadConcurrency. 0 adapts (see ReadConcurrency).
+	ReadTarget int64
 }
 
 // Client is an Azure Blob Storage account client: it holds the service
@@ -134,6 +140,8 @@ func newClient(opts Options) (*Client, error) {
 		return nil, blob.Errorf(blob.ErrInvalidArgument, "azblob: negative ReadConcurrency %d", opts.ReadConcurrency)
 	case opts.ReadPartSize != 0 && opts.ReadPartSize < 1<<20:
 		return nil, blob.Errorf(blob.ErrInvalidArgument, "azblob: ReadPartSize %d is under 1 MiB", opts.ReadPartSize)
+	case opts.ReadTarget < 0:
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "azblob: negative ReadTarget %d", opts.ReadTarget)
 	}
 	opts.ClientOptions = clientOptions(opts, rt)
 	c, err := newServiceClient(opts)
@@ -141,7 +149,7 @@ func newClient(opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.retry = rt
-	c.read = pread.Options{PartSize: opts.ReadPartSize, Concurrency: opts.ReadConcurrency}
+	c.read = pread.Options{PartSize: opts.ReadPartSize, Concurrency: opts.ReadConcurrency, Target: opts.ReadTarget}
 	return c, nil
 }
 

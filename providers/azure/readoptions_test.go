@@ -19,4 +19,7 @@ func TestReadOptionsAreChecked(t *testing.T) {
 	_, err = New(context.Background(), Options{ConnectionString: "UseDevelopmentStorage=true", ReadPartSize: 1000})
 	require.ErrorIs(t, err, blob.ErrInvalidArgument)
 	require.ErrorContains(t, err, "under 1 MiB")
+	_, err = New(context.Background(), Options{ConnectionString: "UseDevelopmentStorage=true", ReadTarget: -1})
+	require.ErrorIs(t, err, blob.ErrInvalidArgument)
+	require.ErrorContains(t, err, "ReadTarget")
 }

@@ -67,6 +67,12 @@ type Options struct {
 	// two parts are read in one stream. A reader holds at most
 	// ReadConcurrency × ReadPartSize bytes.
 	ReadPartSize int64
+	// ReadTarget, when above 0, is the throughput in bytes per second a
+	// parallel read aims at instead of adapting, as the AWS CRT client's
+	// target throughput: as many parts at once as ReadTarget over the rate
+	// one connection showed over the read's first MiB, at least 2 and at
+	// most ReadConcurrency. 0 adapts (see ReadConcurrency).
+	ReadTarget int64
 }
 
 // Read defaults (see NewRangeReader).
@@ -109,8 +115,10 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		return nil, blob.OpenError(Scheme, "", blob.Errorf(blob.ErrInvalidArgument, "gs: negative ReadConcurrency %d", opts.ReadConcurrency))
 	case opts.ReadPartSize != 0 && opts.ReadPartSize < 1<<20:
 		return nil, blob.OpenError(Scheme, "", blob.Errorf(blob.ErrInvalidArgument, "gs: ReadPartSize %d is under 1 MiB", opts.ReadPartSize))
+	case opts.ReadTarget < 0:
+		return nil, blob.OpenError(Scheme, "", blob.Errorf(blob.ErrInvalidArgument, "gs: negative ReadTarget %d", opts.ReadTarget))
 	}
-	c := &Client{opts: opts, retry: rt, read: pread.Options{PartSize: opts.ReadPartSize, Concurrency: opts.ReadConcurrency}}
+	c := &Client{opts: opts, retry: rt, read: pread.Options{PartSize: opts.ReadPartSize, Concurrency: opts.ReadConcurrency, Target: opts.ReadTarget}}
 	co, err := c.clientOptions(ctx)
 	if err != nil {
 		return nil, blob.OpenError(Scheme, "", err)
