@@ -40,6 +40,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/anyblob/anyblob/internal/adapt"
 )
 
 // ProbeBytes is how much of the first answer is timed.
@@ -88,9 +90,6 @@ const (
 	DefaultStart       = 12
 )
 
-// grows is how much faster a round must be than the one before for the
-// read to allow more parts: a sixth.
-const grows = 7.0 / 6
 
 func (o Options) withDefaults() Options {
 	if o.PartSize <= 0 {
@@ -161,13 +160,10 @@ type Reader struct {
 
 	// Adapting: tokens holds one token per part that may be out; a part
 	// takes one before its fetch and gives it back once handed over.
-	tokens     chan struct{}
-	allowed    int       // tokens in play: parts that may be out
-	settled    bool      // the rate stopped growing (or Target chose)
-	roundStart time.Time // when the timed half of the current round began
-	roundParts int       // parts handed over in the round
-	roundBytes int64     // bytes handed over in its timed half
-	lastRate   float64   // bytes per second of the round before
+	// rounds (internal/adapt) says when more may be out.
+	tokens  chan struct{}
+	allowed int // tokens in play: parts that may be out
+	rounds  *adapt.Rounds
 	wg         sync.WaitGroup
 	bufs       chan []byte // part buffers handed back, for the next parts
 
@@ -213,7 +209,10 @@ func (p *Reader) decide() {
 	p.bufs = make(chan []byte, p.o.Concurrency)
 	p.tokens = make(chan struct{}, p.o.Concurrency)
 	p.allow(p.start0(rate))
-	p.settled = p.o.Target > 0
+	p.rounds = adapt.New(p.allowed, p.o.Concurrency)
+	if p.o.Target > 0 {
+		p.rounds.Settle()
+	}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -276,35 +275,12 @@ func (p *Reader) allow(n int) {
 }
 
 // handedOver gives back the token of a part of n bytes the caller has
-// read. A round is twice as many parts as allowed: the first half lets
-// the parts asked for under the limit before drain, the second is timed,
-// and its rate, against the round before, allows more parts or settles.
+// read, and lets more parts out when the round says so.
 func (p *Reader) handedOver(n int64) {
 	p.tokens <- struct{}{}
-	if p.settled {
-		return
+	if more := p.rounds.Done(n); more > 0 {
+		p.allow(more)
 	}
-	p.roundParts++
-	if p.roundParts <= p.allowed {
-		// The first parts of a round were asked for under the limit
-		// before: the round's rate starts once they are through.
-		if p.roundParts == p.allowed {
-			p.roundStart = time.Now()
-		}
-		return
-	}
-	p.roundBytes += n
-	if p.roundParts < 2*p.allowed {
-		return
-	}
-	rate := float64(p.roundBytes) / max(time.Since(p.roundStart).Seconds(), 1e-9)
-	if rate >= p.lastRate*grows && p.allowed < p.o.Concurrency {
-		p.allow(max(2, p.allowed/2))
-	} else {
-		p.settled = true
-	}
-	p.lastRate = rate
-	p.roundParts, p.roundBytes = 0, 0
 }
 
 // readFirst reads from the first answer, up to limit once parallel; it
