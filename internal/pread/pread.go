@@ -90,7 +90,6 @@ const (
 	DefaultStart       = 12
 )
 
-
 func (o Options) withDefaults() Options {
 	if o.PartSize <= 0 {
 		o.PartSize = DefaultPartSize
@@ -164,8 +163,8 @@ type Reader struct {
 	tokens  chan struct{}
 	allowed int // tokens in play: parts that may be out
 	rounds  *adapt.Rounds
-	wg         sync.WaitGroup
-	bufs       chan []byte // part buffers handed back, for the next parts
+	wg      sync.WaitGroup
+	bufs    chan []byte // part buffers handed back, for the next parts
 
 	cur  *part // the part being handed over
 	rest []byte
