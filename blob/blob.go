@@ -201,7 +201,10 @@ type WriterOptions struct {
 	// their part-count limit.
 	PartSize int64
 	// Concurrency is how many parts are uploaded at once; 0 lets the backend
-	// choose. Memory held by a writer is at most about PartSize x Concurrency.
+	// choose (on S3 and Azure, 8, and for a source that is an io.ReaderAt
+	// and io.Seeker such as a file, whose parts are read as they are sent,
+	// up to 16 while the rate grows). Memory held by a writer is at most
+	// about PartSize x Concurrency.
 	Concurrency int
 	// BeforeWrite, when not nil, is called once before the request that
 	// creates the object (a single upload, or the start of a multipart one),

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/adapt"
 )
 
 // Target is one object being written, as the service sees it.
@@ -68,7 +69,18 @@ type Config struct {
 	// can send a digest of the whole object. A section of a ReaderAt is
 	// read once more for it.
 	Hash hash.Hash
+	// MaxSectionConcurrency, when above Concurrency, lets section parts
+	// (sent straight from a ReaderAt, with no buffer) grow from
+	// Concurrency in flight while the rate grows (internal/adapt), up to
+	// it: more connections, no more memory. Buffered parts stay at
+	// Concurrency, their memory bound.
+	MaxSectionConcurrency int
 }
+
+// DefaultMaxSectionConcurrency is the MaxSectionConcurrency drivers use
+// when the caller left the concurrency to them: as many section parts as a
+// parallel read's ranges (internal/pread), 16.
+const DefaultMaxSectionConcurrency = 16
 
 // CleanupTimeout bounds Session.Abort after a failed write.
 const CleanupTimeout = 30 * time.Second
@@ -102,9 +114,13 @@ type Writer struct {
 	allocated int // part buffers made
 
 	parts chan partMsg
-	free  chan []byte   // buffers run is done with
-	slots chan struct{} // section parts in flight, at most Concurrency
-	done  chan struct{}
+	free  chan []byte // buffers run is done with
+	// tokens holds one token per section part that may be in flight: a
+	// part takes one before it is sent and gives it back when done;
+	// rounds says when more may be (Config.MaxSectionConcurrency).
+	tokens chan struct{}
+	rounds *adapt.Rounds
+	done   chan struct{}
 
 	// set by run before done is closed
 	result     error // the write's outcome
@@ -129,9 +145,14 @@ func New(ctx context.Context, t Target, cfg Config) *Writer {
 		t: t, limits: l, plan: newPlan(size, l), conc: conc, cancel: cancel, hash: cfg.Hash,
 		parts: make(chan partMsg),
 		free:  make(chan []byte, conc+1),
-		slots: make(chan struct{}, conc),
 		done:  make(chan struct{}),
 	}
+	most := max(cfg.MaxSectionConcurrency, conc)
+	w.tokens = make(chan struct{}, most)
+	for range conc {
+		w.tokens <- struct{}{}
+	}
+	w.rounds = adapt.New(conc, most)
 	go w.run(ctx)
 	return w
 }
@@ -243,7 +264,7 @@ func (w *Writer) readSections(r io.Reader) (int64, bool, error) {
 			}
 		}
 		select {
-		case w.slots <- struct{}{}:
+		case <-w.tokens:
 		case <-w.done:
 			return total, true, w.result
 		}
@@ -258,15 +279,18 @@ func (w *Writer) readSections(r io.Reader) (int64, bool, error) {
 		w.written += n
 	}
 	// Every section sent: wait until none is in flight, so r is free.
-	for range cap(w.slots) {
+	// Settled first, so that no part lets more out meanwhile.
+	w.rounds.Settle()
+	all := w.rounds.Allowed()
+	for range all {
 		select {
-		case w.slots <- struct{}{}:
+		case <-w.tokens:
 		case <-w.done:
 			return total, true, w.result
 		}
 	}
-	for range cap(w.slots) {
-		<-w.slots
+	for range all {
+		w.tokens <- struct{}{}
 	}
 	_, err = sk.Seek(end, io.SeekStart)
 	return total, true, err
@@ -458,7 +482,7 @@ func (u *uploader) receive() partMsg {
 				if err != nil {
 					u.fail(err)
 					if m.section != nil {
-						<-u.w.slots
+						u.w.tokens <- struct{}{}
 					} else {
 						u.w.free <- m.data
 					}
@@ -504,7 +528,7 @@ func (u *uploader) sectionPart(num int, section *io.SectionReader) {
 	u.wg.Add(1)
 	go func() {
 		defer u.wg.Done()
-		defer func() { <-u.w.slots }()
+		defer u.w.sectionDone(section.Size())
 		var p Part
 		var err error
 		if ss, ok := u.session.(SectionSession); ok {
@@ -517,6 +541,15 @@ func (u *uploader) sectionPart(num int, section *io.SectionReader) {
 		}
 		u.record(num, p, err)
 	}()
+}
+
+// sectionDone gives back a finished section part's token (of n bytes),
+// and lets more section parts out when the round says so.
+func (w *Writer) sectionDone(n int64) {
+	w.tokens <- struct{}{}
+	for range w.rounds.Done(n) {
+		w.tokens <- struct{}{}
+	}
 }
 
 // record notes part num's outcome: the part, or the write's failure.

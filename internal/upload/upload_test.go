@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -30,6 +31,7 @@ type fakeTarget struct {
 	failErr   error // the failure
 	inFlight  atomic.Int32
 	maxFlight atomic.Int32
+	delay     time.Duration // each part's send takes this long
 }
 
 func (f *fakeTarget) Put(_ context.Context, data []byte) error {
@@ -54,6 +56,7 @@ func (f *fakeTarget) Part(ctx context.Context, num int, data []byte) (Part, erro
 			break
 		}
 	}
+	time.Sleep(f.delay)
 	if num == f.failPart {
 		return Part{}, f.failErr
 	}
@@ -342,4 +345,31 @@ func TestHashSeesTheObjectInOrder(t *testing.T) {
 			require.Equal(t, sum[:], h.Sum(nil), "the hash saw every byte once, in order, though parts went out of order")
 		})
 	}
+}
+
+// Section parts, which hold no buffer, grow from Concurrency while the
+// rate grows (each part here takes as long however many are in flight),
+// up to MaxSectionConcurrency; buffered parts stay at Concurrency, their
+// memory bound.
+func TestSectionPartsGrowWhileTheRateGrows(t *testing.T) {
+	limits := Limits{Service: "Test", MinPart: 1 << 10, MaxPart: 1 << 20, MaxParts: 10000, MaxObject: 64 << 20}
+	want := data(400 << 10) // 400 parts of 1 KiB
+	f := &fakeTarget{delay: 5 * time.Millisecond}
+	w := New(context.Background(), &sectionFake{fakeTarget: f}, Config{PartSize: 1 << 10, Concurrency: 2, MaxSectionConcurrency: 12, Limits: limits})
+	_, err := w.ReadFrom(bytes.NewReader(want))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.True(t, bytes.Equal(want, f.committed))
+	require.Equal(t, 12, w.rounds.Allowed(), "grew to MaxSectionConcurrency")
+	require.Greater(t, f.maxFlight.Load(), int32(2), "more than Concurrency went at once")
+	require.LessOrEqual(t, f.maxFlight.Load(), int32(12))
+
+	// The same through Write: buffers, so Concurrency holds.
+	f = &fakeTarget{delay: 5 * time.Millisecond}
+	w = New(context.Background(), f, Config{PartSize: 1 << 10, Concurrency: 2, MaxSectionConcurrency: 12, Limits: limits})
+	_, err = w.Write(want)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.True(t, bytes.Equal(want, f.committed))
+	require.LessOrEqual(t, f.maxFlight.Load(), int32(2), "buffered parts stay at Concurrency")
 }

@@ -153,7 +153,11 @@ type Client struct {
 	readConc     int   // Options.ReadConcurrency
 	readPartSize int64 // Options.ReadPartSize
 	readTarget   int64 // Options.ReadTarget
-	now          func() time.Time
+	// growWrites: Options.Concurrency was left at 0, so a write of a
+	// file or other io.ReaderAt may send more parts at once while the
+	// rate grows (upload.Config.MaxSectionConcurrency).
+	growWrites bool
+	now        func() time.Time
 
 	// copyThreshold is the source size above which Copy uses
 	// UploadPartCopy; copyPartSize the part size it uses. Tests lower them.
@@ -281,6 +285,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	switch {
 	case c.conc == 0:
 		c.conc = DefaultConcurrency
+		c.growWrites = true
 	case c.conc < 0:
 		return nil, fmt.Errorf("%w: negative Concurrency %d", ErrInvalidOptions, c.conc)
 	}

@@ -50,9 +50,12 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if size == 0 {
 		size = d.c.partSize
 	}
-	conc := opts.Concurrency
+	conc, most := opts.Concurrency, 0
 	if conc == 0 {
 		conc = d.c.conc
+		if d.c.growWrites {
+			most = upload.DefaultMaxSectionConcurrency
+		}
 	}
 	stored, err := d.writeKey(ctx, key, opts.IfNotExist || opts.IfMatch != "")
 	if err != nil {
@@ -79,7 +82,7 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if sum == blob.ChecksumCRC32C || sum == blob.ChecksumCRC64NVME {
 		t.full = checksum.New(sum)
 	}
-	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, Limits: limits, Hash: t.full})}, nil
+	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, MaxSectionConcurrency: most, Limits: limits, Hash: t.full})}, nil
 }
 
 // uploadWriter is the engine's Writer as a blob.Writer.

@@ -50,9 +50,9 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if part == 0 {
 		part = DefaultPartSize
 	}
-	conc := opts.Concurrency
+	conc, most := opts.Concurrency, 0
 	if conc == 0 {
-		conc = DefaultConcurrency
+		conc, most = DefaultConcurrency, upload.DefaultMaxSectionConcurrency
 	}
 	if opts.Checksum != "" && opts.Checksum != blob.ChecksumMD5 {
 		return nil, blob.Errorf(blob.ErrNotImplemented, "azblob: Azure stores an MD5 of a blob, not a %s (its CRC64 is checked per request and not kept)", opts.Checksum)
@@ -93,7 +93,7 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		e := azcore.ETag(opts.IfMatch)
 		t.cond = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &e}}
 	}
-	return &writer{Writer: upload.New(ctx, t, upload.Config{PartSize: part, Concurrency: conc, Limits: azureLimits, Hash: t.sum})}, nil
+	return &writer{Writer: upload.New(ctx, t, upload.Config{PartSize: part, Concurrency: conc, MaxSectionConcurrency: most, Limits: azureLimits, Hash: t.sum})}, nil
 }
 
 func nonEmpty(s, def string) *string {
