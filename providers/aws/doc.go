@@ -31,7 +31,10 @@
 // (IfNotExist, IfMatch) are sent as If-None-Match: * and If-Match on
 // PutObject and on CompleteMultipartUpload. Copies over 5 GiB, and every
 // copy with IfNotExist, are multipart uploads of UploadPartCopy parts.
-// Defaults: parts of 8 MiB, 8 at once (Options.PartSize, Concurrency).
+// Defaults: parts of 8 MiB, 8 at once (Options.PartSize, Concurrency);
+// with Concurrency left at 0, a file or other io.ReaderAt (whose parts are
+// read as they are sent, with no buffer) goes up to 16 at once while the
+// rate grows (internal/adapt).
 //
 // Reads: a full read of an object of two read parts or more times its
 // first MiB; on a link slower than 128 MiB/s a connection, the rest comes

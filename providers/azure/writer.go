@@ -34,7 +34,9 @@ var azureLimits = upload.Limits{Service: "Azure", MinPart: MinBlockSize, MaxPart
 // NewWriter starts a write through the shared upload engine
 // (internal/upload): an object that fits in one block is sent with one Put
 // Blob at Close; a larger one is staged as blocks while the caller writes,
-// at most Concurrency at once, then committed with Put Block List. Block
+// at most Concurrency at once (with Concurrency left at 0, 8, and for a
+// file or other io.ReaderAt, whose blocks are read as they are sent, up to
+// 16 while the rate grows), then committed with Put Block List. Block
 // sizes grow from PartSize so that a stream of unknown size up to
 // MaxBlobSize fits in 50,000 blocks. Every block and every single upload
 // carries its MD5 (transactional validation), which the service checks,
