@@ -376,7 +376,11 @@ func adaptive(t *testing.T, latency time.Duration, busy int) (allowed int, peak 
 // helping.
 func TestPartsInFlightGrowWhileTheRateGrows(t *testing.T) {
 	allowed, peak := adaptive(t, 10*time.Millisecond, 0)
-	require.Equal(t, 16, allowed, "grew to Concurrency")
+	// 4, 6, 9, 13, 16: each step wants a sixth more rate, and the
+	// parts' latency gives a third to a half more; a loaded machine's
+	// jitter may stop it a step early.
+	require.GreaterOrEqual(t, allowed, 13, "grew (to Concurrency, or a step short)")
+	require.LessOrEqual(t, allowed, 16)
 	require.LessOrEqual(t, peak, int32(16), "and never past it")
 	require.Greater(t, peak, int32(4), "more than it started with were out")
 

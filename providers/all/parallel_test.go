@@ -180,12 +180,13 @@ func TestParallelReadsOnEveryCloud(t *testing.T) {
 
 // A read with Options.ReadTarget asks for as many parts at once as the
 // target over the rate one connection showed: on a 16 MiB/s-a-connection
-// link a 24 MiB/s target means 2 (3 if the probe saw TCP still ramping
-// up), where adapting would start with all 8 the bound allows. The far
-// link counts the connections the reads opened.
+// link a 20 MiB/s target means 2 (up to 4 were the probe, on a loaded
+// machine, to see the link at a third of its rate), where adapting would
+// start with all 8 the bound allows. The far link counts the connections
+// the reads opened.
 func TestReadTargetOnEveryCloud(t *testing.T) {
 	link := &netsim.Link{Rate: 16 << 20}
-	for _, fb := range faultyBackendsWith(t, "target", 1, reads{partSize: 1 << 20, conc: 8, target: 24 << 20, link: link}) {
+	for _, fb := range faultyBackendsWith(t, "target", 1, reads{partSize: 1 << 20, conc: 8, target: 20 << 20, link: link}) {
 		t.Run(fb.name, func(t *testing.T) {
 			ctx := context.Background()
 			b := fb.open(t, fastRetry)
@@ -204,7 +205,7 @@ func TestReadTargetOnEveryCloud(t *testing.T) {
 			require.True(t, bytes.Equal(data, got))
 			require.Equal(t, int32(10), ranges.Load(), "parallel: the 10 parts after the first answer's 2 MiB")
 			opened := fb.link.Connections() - before
-			require.LessOrEqual(t, opened, int64(1+3), "the first answer's connection and one per part at once")
+			require.LessOrEqual(t, opened, int64(1+4), "the first answer's connection and one per part at once")
 		})
 	}
 }
