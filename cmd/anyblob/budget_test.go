@@ -85,12 +85,7 @@ func TestLargeFileAmongSmallOnesGoesParallel(t *testing.T) {
 		rp.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
+	minioEnv(t, s)
 	cl := &cli{t: t, bucket: "s3://budget?" + url.Values{"region": {s.Region}, "endpoint": {srv.URL}}.Encode()}
 
 	dir := t.TempDir()

@@ -15,6 +15,17 @@ import (
 	"github.com/anyblob/anyblob/providers/aws"
 )
 
+// minioEnv points the AWS chain of the command at MinIO s's keys only: a
+// home of its own, no metadata server, no session token, no profile.
+func minioEnv(t *testing.T, s *emulator.MinIOServer) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+}
+
 // TestOnMinIO runs the command against S3 (a local MinIO) by URL, and
 // fetches a presigned URL it prints with plain net/http.
 func TestOnMinIO(t *testing.T) {
@@ -23,12 +34,7 @@ func TestOnMinIO(t *testing.T) {
 		Credentials: sigv4.StaticCredentials{AccessKeyID: s.AccessKey, SecretAccessKey: s.SecretKey}})
 	require.NoError(t, err)
 	require.NoError(t, c.CreateBucket(context.Background(), "cli"))
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
+	minioEnv(t, s)
 	cl := &cli{t: t, bucket: "s3://cli?" + url.Values{"region": {s.Region}, "endpoint": {s.Endpoint}}.Encode()}
 
 	cl.ok("from the command line\n", "cp", "-content-type", "text/plain", "-", ":notes/today.txt")
