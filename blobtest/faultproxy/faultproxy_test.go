@@ -75,8 +75,8 @@ func TestEachKindBreaksTheExchangeAsNamed(t *testing.T) {
 	p.StallFor = 50 * time.Millisecond
 	// flipped is shared by every origin of the package; count from here
 	// (go test -count=N runs this again).
-	start := flipped.Load()
-	flippedPuts := func() int { return int(flipped.Load() - start) }
+	flippedBefore := flipped.Load()
+	flippedPuts := func() int { return int(flipped.Load() - flippedBefore) }
 
 	status, got, err := get(t, p.URL()+"/x")
 	require.NoError(t, err)
