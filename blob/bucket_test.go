@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -271,25 +273,32 @@ func TestClosedBucket(t *testing.T) {
 	require.Equal(t, []string{"close"}, d.calls)
 }
 
+// registryRuns numbers TestRegistry's runs: the registry is the process's
+// and has no Unregister, so each run (go test -count=N) registers its own
+// scheme.
+var registryRuns atomic.Int32
+
 func TestRegistry(t *testing.T) {
+	run := registryRuns.Add(1)
+	scheme, alias := fmt.Sprintf("regtest%d", run), fmt.Sprintf("rt%d", run)
 	opener := func(ctx context.Context, u *url.URL) (Bucket, error) {
-		return NewBucket("regtest", u.Host, &recorder{}), nil
+		return NewBucket(scheme, u.Host, &recorder{}), nil
 	}
-	Register(Provider{Name: "regtest", Scheme: "regtest", Aliases: []string{"rt"}, Open: opener})
-	require.Contains(t, Schemes(), "regtest")
-	require.Panics(t, func() { Register(Provider{Name: "x", Scheme: "regtest", Open: opener}) }, "a duplicate scheme panics")
-	require.Panics(t, func() { Register(Provider{Name: "rt", Scheme: "other", Open: opener}) }, "a duplicate name panics")
+	Register(Provider{Name: scheme, Scheme: scheme, Aliases: []string{alias}, Open: opener})
+	require.Contains(t, Schemes(), scheme)
+	require.Panics(t, func() { Register(Provider{Name: "x", Scheme: scheme, Open: opener}) }, "a duplicate scheme panics")
+	require.Panics(t, func() { Register(Provider{Name: alias, Scheme: "other", Open: opener}) }, "a duplicate name panics")
 	require.Panics(t, func() { Register(Provider{Name: "y", Scheme: "", Open: opener}) })
 	require.Panics(t, func() { Register(Provider{Name: "z", Scheme: "other"}) })
 
-	b, err := OpenBucket(context.Background(), "regtest://name")
+	b, err := OpenBucket(context.Background(), scheme+"://name")
 	require.NoError(t, err)
-	require.Equal(t, "regtest://name", b.(*bucket).String())
+	require.Equal(t, scheme+"://name", b.(*bucket).String())
 
 	_, err = OpenBucket(context.Background(), "nope://x")
 	requireOnlyKind(t, err, ErrInvalidArgument)
 	require.Contains(t, err.Error(), `"nope"`)
-	require.Contains(t, err.Error(), "regtest://")
+	require.Contains(t, err.Error(), scheme+"://")
 
 	_, err = OpenBucket(context.Background(), "no-scheme")
 	requireOnlyKind(t, err, ErrInvalidArgument)
