@@ -116,21 +116,7 @@ bucket URL, '?' begins the query: match one character with [?] ... or use
   tar c dir | anyblob cp --content-type application/x-tar - azblob://backups/dir.tar`,
 		Args: nArgs(2, -1, "a source and a destination"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			srcs, dst, err := sourcesAndDest(g, args, "")
-			if err != nil {
-				return err
-			}
-			return withBuckets(g, func(bs *buckets) error {
-				x, err := o.xfer(cmd, bs)
-				if err != nil {
-					return err
-				}
-				jobs, err := planCopy(cmd.Context(), bs, srcs, dst, &o)
-				if err != nil {
-					return err
-				}
-				return x.run(cmd.Context(), jobs)
-			})
+			return runCopies(cmd, g, &o, args, "", nil)
 		},
 	}
 	transferFlags(c, &o)
@@ -141,6 +127,32 @@ bucket URL, '?' begins the query: match one character with [?] ... or use
 // sourcesAndDest reads the addresses of cp and mv: every argument but the
 // last a source, the last the destination. Unless noStdio is "", standard
 // input or output is refused with that hint (mv cannot move a stream).
+// runCopies is cp's and mv's run: it reads the addresses (noStdio as
+// sourcesAndDest takes it), plans the copies and runs them; adjust, when
+// set, may refuse or change the jobs first (mv marks them moves).
+func runCopies(cmd *cobra.Command, g *globals, o *cpOptions, args []string, noStdio string, adjust func(bs *buckets, jobs []job) error) error {
+	srcs, dst, err := sourcesAndDest(g, args, noStdio)
+	if err != nil {
+		return err
+	}
+	return withBuckets(g, func(bs *buckets) error {
+		x, err := o.xfer(cmd, bs)
+		if err != nil {
+			return err
+		}
+		jobs, err := planCopy(cmd.Context(), bs, srcs, dst, o)
+		if err != nil {
+			return err
+		}
+		if adjust != nil {
+			if err := adjust(bs, jobs); err != nil {
+				return err
+			}
+		}
+		return x.run(cmd.Context(), jobs)
+	})
+}
+
 func sourcesAndDest(g *globals, args []string, noStdio string) ([]address, address, error) {
 	r := resolver{defaultBucket: g.bucket}
 	srcs := make([]address, 0, len(args)-1)

@@ -220,19 +220,7 @@ source whose destination exists is kept too.
   anyblob mv ':tmp/*.csv' gs://other-bucket/csv/`,
 		Args: nArgs(2, -1, "a source and a destination"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			srcs, dst, err := sourcesAndDest(g, args, "mv moves objects and files; use cp")
-			if err != nil {
-				return err
-			}
-			return withBuckets(g, func(bs *buckets) error {
-				x, err := o.xfer(cmd, bs)
-				if err != nil {
-					return err
-				}
-				jobs, err := planCopy(cmd.Context(), bs, srcs, dst, &o)
-				if err != nil {
-					return err
-				}
+			return runCopies(cmd, g, &o, args, "mv moves objects and files; use cp", func(bs *buckets, jobs []job) error {
 				for i := range jobs {
 					j := &jobs[i]
 					if j.src.kind == addrObject && j.dst.kind == addrObject && bs.id(j.src) == bs.id(j.dst) && j.src.key == j.dst.key {
@@ -240,7 +228,7 @@ source whose destination exists is kept too.
 					}
 					j.move = true
 				}
-				return x.run(cmd.Context(), jobs)
+				return nil
 			})
 		},
 	}
