@@ -84,7 +84,7 @@ func BenchmarkS3Far(b *testing.B) {
 			b.Fatal(err)
 		}
 		endpoint := "http://" + p.Addr()
-		ac, err := anyaws.New(ctx, anyaws.Options{Region: ep.Region, Endpoint: endpoint, UsePathStyle: true, VerbatimKeys: true, ReadConcurrency: *farConc, ReadPartSize: int64(*farPart),
+		ac, err := anyaws.New(ctx, anyaws.Options{Region: ep.Region, Endpoint: endpoint, UsePathStyle: true, ReadConcurrency: *farConc, ReadPartSize: int64(*farPart),
 			Concurrency: *farWConc, PartSize: int64(*farWPart),
 			Credentials: sigv4.StaticCredentials{AccessKeyID: ep.AccessKey, SecretAccessKey: ep.SecretKey}})
 		if err != nil {
@@ -94,12 +94,7 @@ func BenchmarkS3Far(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		mc, err := minio.New(p.Addr(), &minio.Options{Creds: miniocreds.NewStaticV4(ep.AccessKey, ep.SecretKey, ""), Region: ep.Region})
-		if err != nil {
-			b.Fatal(err)
-		}
-		sdk := s3.New(s3.Options{Region: ep.Region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-			Credentials: credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, "")})
+		mc, sdk := otherClients(b, ep, p.Addr())
 		down, up := manager.NewDownloader(sdk), manager.NewUploader(sdk)
 
 		gets := []struct {
@@ -160,6 +155,18 @@ func BenchmarkS3Far(b *testing.B) {
 	}
 }
 
+// otherClients are minio-go and aws-sdk-go-v2 clients of MinIO ep through
+// the simulated link at addr (host:port), each with its defaults.
+func otherClients(b *testing.B, ep *emulator.MinIOServer, addr string) (*minio.Client, *s3.Client) {
+	mc, err := minio.New(addr, &minio.Options{Creds: miniocreds.NewStaticV4(ep.AccessKey, ep.SecretKey, ""), Region: ep.Region})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sdk := s3.New(s3.Options{Region: ep.Region, BaseEndpoint: aws.String("http://" + addr), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, "")})
+	return mc, sdk
+}
+
 // discardAt is an io.WriterAt that keeps nothing.
 type discardAt struct{}
 
@@ -218,12 +225,7 @@ func BenchmarkS3FarSmall(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	mc, err := minio.New(p.Addr(), &minio.Options{Creds: miniocreds.NewStaticV4(ep.AccessKey, ep.SecretKey, ""), Region: ep.Region})
-	if err != nil {
-		b.Fatal(err)
-	}
-	sdk := s3.New(s3.Options{Region: ep.Region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, "")})
+	mc, sdk := otherClients(b, ep, p.Addr())
 	data := bytes.Repeat([]byte("0123456789abcdef"), smallSize/16)
 	def, verbatim := open(false), open(true)
 	for _, cl := range []struct {
