@@ -154,22 +154,25 @@ func TestCrossCloudCutLeavesNoS3Upload(t *testing.T) {
 		code, _, errOut := c.run("", "cp", src+"/big", at(u, "big"))
 		spy.Reset()
 		require.Equal(t, 1, code, errOut)
-		requireNoUploads(t, u)
+		requireNoUploads(t, u, "big")
 	}
 }
 
 // requireNoUploads checks that the S3 bucket u names has no unfinished
-// multipart upload of the key "big".
-func requireNoUploads(t *testing.T, u string) {
+// multipart upload of any of keys (one listing each: MinIO lists the
+// uploads of one key only).
+func requireNoUploads(t *testing.T, u string, keys ...string) {
 	pu, err := url.Parse(u)
 	require.NoError(t, err)
 	name, opts, err := aws.FromURL(pu, os.Getenv)
 	require.NoError(t, err)
 	client, err := aws.New(context.Background(), opts)
 	require.NoError(t, err)
-	uploads, err := client.ListMultipartUploads(context.Background(), name, "big") // MinIO lists the uploads of one key only
-	require.NoError(t, err)
-	require.Empty(t, uploads, "no multipart upload left behind")
+	for _, key := range keys {
+		uploads, err := client.ListMultipartUploads(context.Background(), name, key)
+		require.NoError(t, err)
+		require.Empty(t, uploads, "%s: no multipart upload left behind", key)
+	}
 }
 
 // TestPresignOnEveryCloud signs a GET URL on MinIO, Azurite and

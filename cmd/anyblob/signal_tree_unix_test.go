@@ -5,7 +5,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -113,15 +112,9 @@ func TestCtrlCAbortsARecursiveUploadToS3(t *testing.T) {
 	require.Contains(t, errOut, "canceled")
 	require.Less(t, requireWholeOrNothing(t, c, at(u, "up/"), src), 6)
 
-	pu, err := url.Parse(u)
-	require.NoError(t, err)
-	name, opts, err := aws.FromURL(pu, os.Getenv)
-	require.NoError(t, err)
-	client, err := aws.New(context.Background(), opts)
-	require.NoError(t, err)
-	for i := range 6 {
-		uploads, err := client.ListMultipartUploads(context.Background(), name, fmt.Sprintf("up/f%02d.bin", i))
-		require.NoError(t, err)
-		require.Empty(t, uploads, "no multipart upload left behind")
+	keys := make([]string, 6)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("up/f%02d.bin", i)
 	}
+	requireNoUploads(t, u, keys...)
 }
