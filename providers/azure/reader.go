@@ -96,12 +96,10 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		}
 	}
 	attrs := blob.ReaderAttrs{Size: size, ContentType: deref(resp.ContentType), ModTime: deref(resp.LastModified), ETag: etag(resp.ETag)}
-	body := d.checked(ctx, resp, o.RangeGetContentMD5 != nil && *o.RangeGetContentMD5 || whole, false)
+	body := d.checked(ctx, resp, o.RangeGetContentMD5 != nil && *o.RangeGetContentMD5 || whole)
 	// window fetches n bytes at off, pinned to the first answer's ETag and
-	// verified by their own MD5, hashed as they are read when inline (the
-	// parts of a parallel read, which already run side by side), else on
-	// a goroutine of their own.
-	window := func(ctx context.Context, off, n int64, inline bool) (io.ReadCloser, error) {
+	// verified by their own MD5.
+	window := func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
 		w := *o
 		w.Range = azblobblob.HTTPRange{Offset: off, Count: n}
 		w.RangeGetContentMD5 = to.Ptr(true)
@@ -113,7 +111,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		if err != nil {
 			return nil, err
 		}
-		return d.checked(ctx, r, true, inline), nil
+		return d.checked(ctx, r, true), nil
 	}
 	ro := d.c.read
 	if opts.Concurrency > 0 {
@@ -129,7 +127,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 			end = min(size, offset+length)
 		}
 		if next := offset + deref(resp.ContentLength); next < end && resp.ETag != nil {
-			body = &windows{cur: body, pos: next, end: end, fetch: func(off, n int64) (io.ReadCloser, error) { return window(ctx, off, n, false) }}
+			body = &windows{cur: body, pos: next, end: end, fetch: func(off, n int64) (io.ReadCloser, error) { return window(ctx, off, n) }}
 		}
 	}
 	return &reader{body: body, resp: &resp, attrs: attrs}, nil
@@ -142,7 +140,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 // against the blob's Content-MD5 (wholeMD5) when it has one. A read that
 // stays one stream is first, checked as it checks itself.
 func (d *driver) parallel(ctx context.Context, first io.ReadCloser, size int64,
-	window func(ctx context.Context, off, n int64, inline bool) (io.ReadCloser, error), wholeMD5 []byte, ro pread.Options) *pread.Reader {
+	window func(ctx context.Context, off, n int64) (io.ReadCloser, error), wholeMD5 []byte, ro pread.Options) *pread.Reader {
 	var check *pread.Check
 	if len(wholeMD5) == md5.Size {
 		check = &pread.Check{Hash: md5.New(), Verify: func(got []byte) error { return md5Mismatch(wholeMD5, got) }}
@@ -150,13 +148,13 @@ func (d *driver) parallel(ctx context.Context, first io.ReadCloser, size int64,
 	fetch := func(ctx context.Context, off int64, buf []byte) error {
 		end := off + int64(len(buf))
 		n := min(end-off, maxRangeMD5)
-		cur, err := window(ctx, off, n, true)
+		cur, err := window(ctx, off, n)
 		if err != nil {
 			return err
 		}
 		var body io.ReadCloser = cur
 		if off+n < end {
-			body = &windows{cur: cur, pos: off + n, end: end, fetch: func(off, n int64) (io.ReadCloser, error) { return window(ctx, off, n, true) }}
+			body = &windows{cur: cur, pos: off + n, end: end, fetch: func(off, n int64) (io.ReadCloser, error) { return window(ctx, off, n) }}
 		}
 		defer body.Close()
 		_, err = io.ReadFull(body, buf)
@@ -178,9 +176,8 @@ func md5Mismatch(want, got []byte) error {
 // checked is resp's body, resumed when cut short, and verified against the
 // Content-MD5 that came with it when it applies: the whole blob's for a
 // full read, the range's when the request asked for it (ownMD5); a plain
-// range read's Content-MD5, if any, is not its own. inline hashes as the
-// caller reads instead of on a goroutine (see md5Checked).
-func (d *driver) checked(ctx context.Context, resp azblobblob.DownloadStreamResponse, ownMD5, inline bool) io.ReadCloser {
+// range read's Content-MD5, if any, is not its own.
+func (d *driver) checked(ctx context.Context, resp azblobblob.DownloadStreamResponse, ownMD5 bool) io.ReadCloser {
 	// The SDK's retry reader resumes a body cut short from the byte it
 	// reached, pinned to the blob's ETag with If-Match: a blob replaced
 	// meanwhile fails the read instead of being stitched together. The
@@ -195,7 +192,7 @@ func (d *driver) checked(ctx context.Context, resp azblobblob.DownloadStreamResp
 		},
 	})
 	if ownMD5 && len(resp.ContentMD5) == md5.Size {
-		body = &md5Checked{rc: body, want: resp.ContentMD5, h: md5.New(), inline: inline}
+		body = &md5Checked{rc: body, want: resp.ContentMD5, h: md5.New()}
 	}
 	return body
 }
@@ -241,90 +238,32 @@ func (w *windows) Read(p []byte) (int, error) {
 
 func (w *windows) Close() error { return w.cur.Close() }
 
-// md5Checked verifies a whole blob against the Content-MD5 the service
-// sent for it: at the end of the body, a mismatch fails the read with
-// ErrInternal instead of io.EOF. The bytes before the end have been handed
-// over already; a caller that must not act on bad data reads to the end
-// (ReadAll, Download) before using it.
+// md5Checked verifies a whole blob or a range against the Content-MD5 the
+// service sent for it: at the end of the body, a mismatch fails the read
+// with ErrInternal instead of io.EOF. The bytes before the end have been
+// handed over already; a caller that must not act on bad data reads to the
+// end (ReadAll, Download) before using it.
 //
-// The hashing runs on a goroutine of its own, fed with copies of what the
-// caller reads, so that on a machine with more than one core MD5 (a few
-// hundred MB/s a core) overlaps the transfer instead of adding to it. At
-// most md5Depth pieces wait for it.
+// It hashes in Read, as the caller reads. A hasher on a goroutine of its
+// own would overlap MD5 with the copy out of the socket, but it costs a
+// copy of every piece and a third busy thread: measured on two cores with
+// the server beside it (bench/, BenchmarkAzureDownload), it was a fifth
+// slower than hashing inline, and the kernel goes on receiving into the
+// socket's buffer while Read hashes anyway.
 type md5Checked struct {
 	rc   io.ReadCloser
 	want []byte
 	h    hash.Hash
 	err  error
-	// inline hashes in Read, without copies or a goroutine.
-	inline bool
-
-	work  chan []byte   // pieces to hash, in order
-	free  chan []byte   // buffers the hasher is done with
-	done  chan struct{} // closed when the hasher has hashed everything sent
-	ended bool          // work is closed
-}
-
-// md5Depth is how many pieces may wait for the hasher.
-const md5Depth = 4
-
-func (m *md5Checked) start() {
-	m.work = make(chan []byte, md5Depth)
-	m.free = make(chan []byte, md5Depth+1)
-	m.done = make(chan struct{})
-	go func() {
-		defer close(m.done)
-		for b := range m.work {
-			m.h.Write(b)
-			select {
-			case m.free <- b:
-			default:
-			}
-		}
-	}()
-}
-
-// feed hands a copy of b to the hasher.
-func (m *md5Checked) feed(b []byte) {
-	var buf []byte
-	select {
-	case buf = <-m.free:
-	default:
-	}
-	if cap(buf) < len(b) {
-		buf = make([]byte, len(b), max(len(b), 64<<10))
-	}
-	buf = buf[:len(b)]
-	copy(buf, b)
-	m.work <- buf
-}
-
-// finish waits for the hasher; it is idempotent.
-func (m *md5Checked) finish() {
-	if m.work == nil || m.ended {
-		return
-	}
-	m.ended = true
-	close(m.work)
-	<-m.done
 }
 
 func (m *md5Checked) Read(p []byte) (int, error) {
 	if m.err != nil {
 		return 0, m.err
 	}
-	if m.work == nil && !m.inline {
-		m.start()
-	}
 	n, err := m.rc.Read(p)
-	switch {
-	case n > 0 && m.inline:
-		m.h.Write(p[:n])
-	case n > 0:
-		m.feed(p[:n])
-	}
+	m.h.Write(p[:n])
 	if err == io.EOF {
-		m.finish()
 		if m.err = md5Mismatch(m.want, m.h.Sum(nil)); m.err != nil {
 			return n, m.err
 		}
@@ -332,11 +271,7 @@ func (m *md5Checked) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Close stops the hasher and closes the body.
-func (m *md5Checked) Close() error {
-	m.finish()
-	return m.rc.Close()
-}
+func (m *md5Checked) Close() error { return m.rc.Close() }
 
 type reader struct {
 	body  io.ReadCloser // nil for an empty read
