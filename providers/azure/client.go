@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
@@ -114,6 +115,9 @@ type Client struct {
 	userDelegation bool
 	// read sizes parallel reads (Options.ReadConcurrency, ReadPartSize).
 	read pread.Options
+	// blockMD5 is set once the service has refused a block's CRC64
+	// (Azurite in strict mode): later blocks carry their MD5 instead.
+	blockMD5 atomic.Bool
 }
 
 // New returns a Client for opts. It does not contact the service. Errors

@@ -34,10 +34,12 @@
 //
 // # Integrity
 //
-// On write, every block and every single upload carries its MD5
-// (transactional validation), and so does the block list of a commit (the
-// SDK sends none; a pipeline step adds it): the service refuses a body
-// that arrived changed, and the request is sent again. The writer also
+// On write, every block carries its CRC64 (x-ms-content-crc64; its MD5
+// on a server that refuses CRC64, as Azurite does in strict mode), every
+// single upload its MD5 (transactional validation), and so does the block
+// list of a commit (the SDK sends none; a pipeline step adds it): the
+// service refuses a body that arrived changed, and the request is sent
+// again. The writer also
 // computes the whole blob's MD5 as the caller writes and stores it with
 // the blob (x-ms-blob-content-md5).
 //
