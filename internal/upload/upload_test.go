@@ -147,6 +147,48 @@ func TestSmallReadFromStaysSmall(t *testing.T) {
 	require.Equal(t, data(100), f.put)
 }
 
+// TestSeekableSmallSourceIsReadIntoItsSize proves that a file smaller than
+// a part is read into one buffer of its size (and a byte to see the end),
+// not grown to it by doubling, and that a source that grows after its size
+// was taken is still read whole.
+func TestSeekableSmallSourceIsReadIntoItsSize(t *testing.T) {
+	for _, n := range []int{0, 1, 64 << 10, 1<<20 - 1} {
+		f := &fakeTarget{}
+		w := New(context.Background(), f, Config{PartSize: 1 << 20, Limits: testLimits})
+		_, err := w.ReadFrom(bytes.NewReader(data(n)))
+		require.NoError(t, err)
+		require.Equal(t, n, len(w.buf))
+		require.Equal(t, n+1, cap(w.buf), "%d bytes: one buffer of the size", n)
+		require.NoError(t, w.Close())
+		require.Equal(t, data(n), f.put)
+	}
+
+	f := &fakeTarget{}
+	w := New(context.Background(), f, Config{PartSize: 1 << 20, Limits: testLimits})
+	src := &growing{Reader: bytes.NewReader(data(1000)), more: data(5000)[1000:]}
+	_, err := w.ReadFrom(src)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.Equal(t, data(5000), f.put, "the bytes after the size taken are read too")
+}
+
+// growing is a bytes.Reader that has more to give after its end, as a file
+// written to while it is read.
+type growing struct {
+	*bytes.Reader
+	more []byte
+}
+
+func (g *growing) Read(p []byte) (int, error) {
+	n, err := g.Reader.Read(p)
+	if err == io.EOF && len(g.more) > 0 {
+		n = copy(p, g.more)
+		g.more = g.more[n:]
+		return n, nil
+	}
+	return n, err
+}
+
 func TestFailedPartIsTheResult(t *testing.T) {
 	boom := errors.New("part 2 refused")
 	f := &fakeTarget{failPart: 2, failErr: boom}
@@ -218,6 +260,9 @@ func TestPlan(t *testing.T) {
 			}
 			require.GreaterOrEqual(t, total, l.MaxObject, "%s base %d: every part holds the largest object", name, base)
 			require.Equal(t, base, p.size(0))
+			if p.step < l.MaxParts {
+				require.Less(t, capacity(base, p.step+1, l), l.MaxObject, "%s base %d: the step is the largest that holds the largest object", name, base)
+			}
 			if name == "S3" {
 				// S3 has room to spare: parts grow only for large streams.
 				// Azure's 190 TiB in 50,000 blocks needs nearly every block
