@@ -13,7 +13,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
 	"github.com/anyblob/anyblob/blob"
-	"github.com/anyblob/anyblob/blobtest/netsim"
 	"github.com/anyblob/anyblob/conformance/emulator"
 	"github.com/anyblob/anyblob/providers/azure"
 )
@@ -51,10 +50,7 @@ func BenchmarkAzureFar(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, l := range farLinks {
-		p, err := netsim.New(u.Host, l.link)
-		if err != nil {
-			b.Fatal(err)
-		}
+		p := startLink(b, u.Host, l.link)
 		conn := strings.Replace(srv.ConnectionString, u.Host, p.Addr(), 1)
 		bkt, err := azure.OpenBucket(ctx, "far", azure.Options{ConnectionString: conn})
 		if err != nil {

@@ -46,10 +46,8 @@ var farLinks = []struct {
 // (blobtest/netsim in front of MinIO): anyblob, minio-go and
 // aws-sdk-go-v2's manager (Downloader, Uploader), each with its own
 // defaults, as a user would run them. MB/s is from b.SetBytes; peak-MiB
-// is the heap's peak above its start, the simulator's own queues included
-// (it runs in the benchmark's process): about one bandwidth-delay product
-// per connection, 0.8 MiB at 40 MiB/s and 20 ms, so 16 parallel ranges
-// add some 13 MiB to the reader's 64.
+// is the heap's peak above its start: the client's alone, since the
+// simulated link runs in a process of its own (startLink).
 //
 //	cd bench && go test -run '^$' -bench BenchmarkS3Far -benchtime 1x -timeout 30m [-far.size 134217728]
 func BenchmarkS3Far(b *testing.B) {
@@ -79,10 +77,7 @@ func BenchmarkS3Far(b *testing.B) {
 	}
 	target := strings.TrimPrefix(ep.Endpoint, "http://")
 	for _, l := range farLinks {
-		p, err := netsim.New(target, l.link)
-		if err != nil {
-			b.Fatal(err)
-		}
+		p := startLink(b, target, l.link)
 		endpoint := "http://" + p.Addr()
 		ac, err := anyaws.New(ctx, anyaws.Options{Region: ep.Region, Endpoint: endpoint, UsePathStyle: true, ReadConcurrency: *farConc, ReadPartSize: int64(*farPart),
 			Concurrency: *farWConc, PartSize: int64(*farWPart),
@@ -197,11 +192,7 @@ func BenchmarkS3FarSmall(b *testing.B) {
 	b.Setenv("HOME", b.TempDir())
 	ep := emulator.MinIO(b)
 	ctx := context.Background()
-	p, err := netsim.New(strings.TrimPrefix(ep.Endpoint, "http://"), farLinks[0].link)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close()
+	p := startLink(b, strings.TrimPrefix(ep.Endpoint, "http://"), farLinks[0].link)
 	endpoint := "http://" + p.Addr()
 	creds := sigv4.StaticCredentials{AccessKeyID: ep.AccessKey, SecretAccessKey: ep.SecretKey}
 	const bucket = "farsmall"

@@ -12,7 +12,6 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/anyblob/anyblob/blob"
-	"github.com/anyblob/anyblob/blobtest/netsim"
 	"github.com/anyblob/anyblob/conformance/emulator"
 	"github.com/anyblob/anyblob/providers/gcp"
 )
@@ -30,12 +29,9 @@ func BenchmarkGCSFar(b *testing.B) {
 	size := int64(*farSize)
 	data := bytes.Repeat([]byte("anyblob far link"), int(size/16))
 	for _, l := range farLinks {
-		p, err := netsim.New("", l.link)
-		if err != nil {
-			b.Fatal(err)
-		}
+		p := startLink(b, "", l.link)
 		srv := emulator.FakeGCSBehind(b, p.Addr(), "far")
-		p.SetTarget(srv.Host)
+		p.SetTarget(b, srv.Host)
 		// The object to read, in one request straight to the server.
 		direct, err := storage.NewClient(ctx, option.WithEndpoint(srv.Endpoint+"/storage/v1/"), option.WithoutAuthentication())
 		if err != nil {
