@@ -77,8 +77,11 @@ type Options struct {
 	FastLink int64
 }
 
-// Defaults of Options: ranges of 4 MiB, 12 at first and up to 16 (64 MiB
-// at most per reader) while the rate keeps growing. 12 reach the
+// Defaults of Options: ranges of 4 MiB, 12 at first and up to 15 while the
+// rate keeps growing: 60 MiB of parts, so that with its connections and
+// copy buffers (about 1 MiB) a reader stays under 64 MiB (16 parts peaked
+// at 65.2 MiB in BenchmarkS3Far, 512 MiB at 40 MiB/s and 20 ms, with
+// the link in a process of its own). 12 reach the
 // 40 MiB/s-per-connection, 20 ms link of the benchmarks at about five
 // times one stream; starting at 8 cost 128 MiB reads a fifth of their
 // rate in the rounds spent growing (bench BenchmarkS3Far: 153 against
@@ -86,7 +89,7 @@ type Options struct {
 // rounds only add.
 const (
 	DefaultPartSize    = 4 << 20
-	DefaultConcurrency = 16
+	DefaultConcurrency = 15
 	DefaultStart       = 12
 )
 

@@ -39,7 +39,7 @@
 // Reads: a full read of an object of two read parts or more times its
 // first MiB; on a link slower than 128 MiB/s a connection, the rest comes
 // as ranges over several connections at once (12 at first, growing while
-// the rate grows up to Options.ReadConcurrency, 16, of ReadPartSize,
+// the rate grows up to Options.ReadConcurrency, 15, of ReadPartSize,
 // 4 MiB), pinned to the first answer's ETag, handed
 // over in order and checked against the whole object's checksum, so that
 // one far connection's cap does not cap the read; on loopback it stays

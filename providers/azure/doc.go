@@ -57,7 +57,7 @@
 // A full read of a blob of two parts or more (Options.ReadPartSize, 4 MiB)
 // goes parallel when one connection is the limit, with the engine every
 // provider shares: its first MiB is timed and, below 128 MiB/s, the rest
-// is fetched as ranges over up to Options.ReadConcurrency (16, adapting
+// is fetched as ranges over up to Options.ReadConcurrency (15, adapting
 // to the rate) connections at
 // once, each a verified 4 MiB window pinned to the first answer's ETag,
 // and handed over in order; the whole stream is then also checked against

@@ -154,7 +154,7 @@ var (
 // defaultHTTPClient is the transport of every Client made without one, so
 // connections are pooled across clients. It is the SDK's default but for
 // the pool, which keeps up to 64 idle connections per host instead of 10
-// (parallel reads fetch up to 16 parts at once and writers stage 8 blocks each,
+// (parallel reads fetch up to 15 parts at once and writers stage 8 blocks each,
 // and a part that found no idle connection would pay a new handshake),
 // HTTP/1.1 (the service speaks it, and on HTTP/2 every part would
 // share one connection, which is what parallel parts are there to avoid) and no transparent

@@ -46,7 +46,7 @@
 // A full read of an object of two parts or more (Options.ReadPartSize, 4
 // MiB) goes parallel when one connection is the limit, with the engine
 // every provider shares: its first MiB is timed and, below 128 MiB/s, the
-// rest is fetched as ranges over up to Options.ReadConcurrency (16,
+// rest is fetched as ranges over up to Options.ReadConcurrency (15,
 // adapting to the rate) connections
 // at once, pinned to the first answer's generation and handed over in
 // order; the whole stream is then checked against the object's CRC32C by
