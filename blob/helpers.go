@@ -169,9 +169,12 @@ func Download(ctx context.Context, b Bucket, key string, w io.Writer) error {
 // each part is written as soon as it arrives, from the goroutine that
 // fetched it, so w must take WriteAt calls in parallel on ranges that do
 // not overlap, as io.WriterAt allows and *os.File does; other reads write
-// in order. The object's checks cover every byte, but bytes are written
-// before the check at the end: on an error, w holds a partial or damaged
-// object, and the caller discards it. A failure of w is a *Error whose
+// in order. Where the object's checksum is a CRC (S3's CRC32C or
+// CRC64NVME, GCS's CRC32C) each part is also checked where it lands and
+// the parts' sums are joined, so no part waits for a slower one before
+// it; Azure's MD5 is hashed in order. The object's checks cover every
+// byte, but bytes are written before the check at the end: on an error, w
+// holds a partial or damaged object, and the caller discards it. A failure of w is a *Error whose
 // cause is w's error; the read's own errors are returned as Download
 // returns them.
 func DownloadAt(ctx context.Context, b Bucket, key string, w io.WriterAt) (int64, error) {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/anyblob/anyblob/blob"
 )
 
 var errMismatch = errors.New("checksum mismatch")
@@ -332,6 +334,92 @@ func TestWriteAtToWritesEachPartWhereItBelongsAsItComes(t *testing.T) {
 		require.Empty(t, o.asked)
 		require.Equal(t, 1, *ends)
 		r.Close()
+	})
+}
+
+// TestWriteAtToChecksPartsWhereTheyLand proves that with a check whose
+// sums combine (a CRC), WriteAtTo holds no part behind a slow one: the
+// first part waits until a part seven places after it is written, which
+// with three parts in flight only happens when written parts give their
+// place back at once (the ordered join waits 5 s and fails). The check
+// still covers every byte, wherever the bad one is, and a read with no
+// check lands parts the same way.
+func TestWriteAtToChecksPartsWhereTheyLand(t *testing.T) {
+	combining := func(o *object) *Check {
+		c := o.check()
+		c.Algorithm = blob.ChecksumCRC32C
+		return c
+	}
+	slow := func(o *object, w *at, wait int64) (Fetch, *bool) {
+		later := w.seen(wait)
+		waited := false
+		return func(ctx context.Context, off int64, buf []byte) error {
+			if off == 2*mib {
+				select {
+				case <-later:
+					waited = true
+				case <-time.After(5 * time.Second):
+				}
+			}
+			return o.fetch(ctx, off, buf)
+		}, &waited
+	}
+	for name, check := range map[string]func(*object) *Check{"CRC32C": combining, "no check": func(*object) *Check { return nil }} {
+		t.Run(name, func(t *testing.T) {
+			o := newObject(12*mib + 999)
+			w := newAt(len(o.data))
+			fetch, waited := slow(o, w, 9*mib)
+			ends := 0
+			f := &firstAnswer{r: bytes.NewReader(o.data), ends: &ends}
+			r := New(context.Background(), f, int64(len(o.data)), fetch, check(o), Options{PartSize: mib, Concurrency: 3, FastLink: 1 << 62})
+			n, err := r.WriteAtTo(w)
+			require.NoError(t, err)
+			require.Equal(t, int64(len(o.data)), n)
+			require.True(t, bytes.Equal(o.data, w.buf), "every byte where it belongs")
+			require.True(t, *waited, "seven parts were written while the first was out")
+			require.LessOrEqual(t, o.peak.Load(), int32(3), "never more parts out than allowed")
+			require.NoError(t, r.Close())
+		})
+	}
+	for _, bad := range []int64{100, 2*mib + 5, 7*mib + 1, 12*mib + 998} {
+		o := newObject(12*mib + 999)
+		data := o.data
+		if bad < mib {
+			data = bytes.Clone(o.data) // in the probe
+			data[bad] ^= 1
+		} else {
+			o.flipAt = bad
+		}
+		w := newAt(len(o.data))
+		fetch, _ := slow(o, w, 5*mib)
+		ends := 0
+		f := &firstAnswer{r: bytes.NewReader(data), ends: &ends}
+		r := New(context.Background(), f, int64(len(o.data)), fetch, combining(o), Options{PartSize: mib, Concurrency: 3, FastLink: 1 << 62})
+		_, err := r.WriteAtTo(w)
+		require.ErrorIs(t, err, errMismatch, "a flipped byte at %d", bad)
+		require.NoError(t, r.Close())
+	}
+	t.Run("a failed part fails it", func(t *testing.T) {
+		o := newObject(12*mib + 999)
+		o.failAt = 6 * mib
+		ends := 0
+		f := &firstAnswer{r: bytes.NewReader(o.data), ends: &ends}
+		r := New(context.Background(), f, int64(len(o.data)), o.fetch, combining(o), Options{PartSize: mib, Concurrency: 3, FastLink: 1 << 62})
+		_, err := r.WriteAtTo(newAt(len(o.data)))
+		require.ErrorContains(t, err, "the range failed")
+		require.NoError(t, r.Close())
+	})
+	t.Run("a canceled read is never short and whole", func(t *testing.T) {
+		o := newObject(12*mib + 999)
+		o.block = make(chan struct{})
+		ctx, cancel := context.WithCancel(context.Background())
+		ends := 0
+		f := &firstAnswer{r: bytes.NewReader(o.data), ends: &ends}
+		r := New(ctx, f, int64(len(o.data)), o.fetch, combining(o), Options{PartSize: mib, Concurrency: 3, FastLink: 1 << 62})
+		time.AfterFunc(50*time.Millisecond, cancel)
+		_, err := r.WriteAtTo(newAt(len(o.data)))
+		require.ErrorIs(t, err, context.Canceled)
+		require.NoError(t, r.Close())
 	})
 }
 

@@ -150,6 +150,19 @@ func TestParallelReadsOnEveryCloud(t *testing.T) {
 			require.ErrorContains(t, err, "checksum mismatch")
 			p.Clear()
 
+			// The same into a file, whose parts are checked where they
+			// land (S3 and GCS join their CRCs; Azure hashes in order).
+			flips := p.Struck()[faultproxy.FlipByte]
+			p.Add(faultproxy.Rule{Kind: faultproxy.FlipByte, Match: isRange, Times: 1})
+			f, err = os.Create(filepath.Join(t.TempDir(), "flipped"))
+			require.NoError(t, err)
+			_, err = blob.DownloadAt(ctx, b, "big", f)
+			require.NoError(t, f.Close())
+			require.ErrorIs(t, err, blob.ErrInternal, "DownloadAt: a flipped byte in a range fails the read")
+			require.ErrorContains(t, err, "checksum mismatch")
+			require.Equal(t, 1, p.Struck()[faultproxy.FlipByte]-flips)
+			p.Clear()
+
 			// Replaced while the first answer is being read: the ranges,
 			// pinned to its version, fail.
 			r, err = b.NewReader(ctx, "big", nil)

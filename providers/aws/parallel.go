@@ -50,7 +50,7 @@ func (d *driver) parallelize(ctx context.Context, key string, r *reader, enc *bl
 	var check *pread.Check
 	if r.crc != nil {
 		alg, want := r.alg, r.want
-		check = &pread.Check{Hash: checksum.New(alg), Verify: func(sum []byte) error {
+		check = &pread.Check{Hash: checksum.New(alg), Algorithm: alg, Verify: func(sum []byte) error {
 			if got := checksum.Base64(sum); got != want {
 				return blob.Errorf(blob.ErrInternal, "s3: checksum mismatch: object %s is %s, read data has %s", alg, want, got)
 			}

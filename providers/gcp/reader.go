@@ -87,7 +87,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 // pinned to r's generation, the whole stream checked against r's CRC32C.
 func (d *driver) parallel(ctx context.Context, obj *storage.ObjectHandle, r *storage.Reader, ro pread.Options) *pread.Reader {
 	want := binary.BigEndian.AppendUint32(nil, r.Attrs.CRC32C)
-	check := &pread.Check{Hash: crc32.New(crc32.MakeTable(crc32.Castagnoli)), Verify: func(got []byte) error {
+	check := &pread.Check{Hash: crc32.New(crc32.MakeTable(crc32.Castagnoli)), Algorithm: blob.ChecksumCRC32C, Verify: func(got []byte) error {
 		if !bytes.Equal(got, want) {
 			return blob.Errorf(blob.ErrInternal, "gs: checksum mismatch: object CRC32C is %s, read data has %s",
 				base64.StdEncoding.EncodeToString(want), base64.StdEncoding.EncodeToString(got))
