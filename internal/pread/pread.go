@@ -135,10 +135,16 @@ type Fetch func(ctx context.Context, off int64, buf []byte) error
 // it lands, in any order, and joins the parts' sums in order, so that no
 // part's bytes wait for the parts before it. Hash must then be a fresh
 // hash of that algorithm.
+//
+// Stream set means the driver's first answer is not checked by itself:
+// Check then also covers a read that stays one stream. Left false, such
+// a read is checked by the driver's own check of its first answer, and
+// Check only sees the probe's bytes, a second time.
 type Check struct {
 	Hash      hash.Hash
 	Verify    func(sum []byte) error
 	Algorithm blob.ChecksumAlgorithm
+	Stream    bool
 }
 
 // part is one range, fetched into buf.
@@ -213,7 +219,9 @@ func (p *Reader) decide() {
 	partSize := p.o.PartSize
 	boundary := (p.pos/partSize + 1) * partSize
 	if fast || boundary >= p.size {
-		p.check = nil // one stream, checked by the driver at its end
+		if p.check != nil && !p.check.Stream {
+			p.check = nil // one stream, checked by the driver at its end
+		}
 		return
 	}
 	p.limit = boundary
@@ -586,7 +594,7 @@ func (p *Reader) next() bool {
 		p.cur = nil
 	}
 	if p.order == nil {
-		p.err = io.EOF // one stream: the first answer was all of it
+		p.err = p.finish() // one stream: the first answer was all of it
 		return false
 	}
 	pt, ok := <-p.order

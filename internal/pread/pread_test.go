@@ -154,6 +154,44 @@ func TestAFastFirstAnswerKeepsTheRead(t *testing.T) {
 	require.True(t, f.closed)
 }
 
+// TestAStreamCheckCoversAOneStreamRead proves that a Check marked Stream
+// also judges a read that stays one stream (the driver then checks no
+// first answer itself): a flipped byte past the probe fails it, through
+// Read, WriteTo and WriteAtTo, and good bytes pass.
+func TestAStreamCheckCoversAOneStreamRead(t *testing.T) {
+	for _, how := range []string{"Read", "WriteTo", "WriteAtTo"} {
+		for _, bad := range []int{-1, 100, 3*mib + 7, 5*mib - 1} {
+			o := newObject(5 * mib)
+			data := o.data
+			if bad >= 0 {
+				data = bytes.Clone(o.data)
+				data[bad] ^= 1
+			}
+			ends := 0
+			f := &firstAnswer{r: bytes.NewReader(data), ends: &ends}
+			c := o.check()
+			c.Stream = true
+			r := New(context.Background(), f, int64(len(o.data)), o.fetch, c, Options{PartSize: mib, Concurrency: 3, FastLink: 1})
+			var err error
+			switch how {
+			case "Read":
+				_, err = io.ReadAll(r)
+			case "WriteTo":
+				_, err = r.WriteTo(io.Discard)
+			case "WriteAtTo":
+				_, err = r.WriteAtTo(newAt(len(o.data)))
+			}
+			if bad < 0 {
+				require.NoError(t, err, how)
+			} else {
+				require.ErrorIs(t, err, errMismatch, "%s: a flipped byte at %d", how, bad)
+			}
+			require.Empty(t, o.asked, "one stream")
+			require.NoError(t, r.Close())
+		}
+	}
+}
+
 func TestTheCheckCoversEveryByteOfAParallelRead(t *testing.T) {
 	t.Run("a mib's byte", func(t *testing.T) {
 		o := newObject(6 * mib)

@@ -96,7 +96,14 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		}
 	}
 	attrs := blob.ReaderAttrs{Size: size, ContentType: deref(resp.ContentType), ModTime: deref(resp.LastModified), ETag: etag(resp.ETag)}
-	body := d.checked(ctx, resp, o.RangeGetContentMD5 != nil && *o.RangeGetContentMD5 || whole)
+	ro := d.c.read
+	if opts.Concurrency > 0 {
+		ro.Concurrency = opts.Concurrency
+	}
+	// A full read that may go parallel is checked by internal/pread as one
+	// stream or in parts, so its first answer is not hashed twice.
+	par := whole && resp.ETag != nil && ro.Worth(size)
+	body := d.checked(ctx, resp, (o.RangeGetContentMD5 != nil && *o.RangeGetContentMD5 || whole) && !par)
 	// window fetches n bytes at off, pinned to the first answer's ETag and
 	// verified by their own MD5.
 	window := func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
@@ -113,11 +120,7 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 		}
 		return d.checked(ctx, r, true), nil
 	}
-	ro := d.c.read
-	if opts.Concurrency > 0 {
-		ro.Concurrency = opts.Concurrency
-	}
-	if whole && resp.ETag != nil && ro.Worth(size) {
+	if par {
 		p := d.parallel(ctx, body, size, window, resp.ContentMD5, ro)
 		return &parallelReader{reader: &reader{body: p, resp: &resp, attrs: attrs}, p: p}, nil
 	}
@@ -137,13 +140,14 @@ func (d *driver) NewRangeReader(ctx context.Context, key string, offset, length 
 // parallel (internal/pread) when one connection is the limit, fetching
 // parts as ranges of at most 4 MiB windows, each verified by its own MD5
 // and pinned to the first answer's ETag; the whole stream is then checked
-// against the blob's Content-MD5 (wholeMD5) when it has one. A read that
-// stays one stream is first, checked as it checks itself.
+// against the blob's Content-MD5 (wholeMD5) when it has one, whether the
+// read goes parallel or stays the one stream first (which the caller has
+// not wrapped in a check of its own).
 func (d *driver) parallel(ctx context.Context, first io.ReadCloser, size int64,
 	window func(ctx context.Context, off, n int64) (io.ReadCloser, error), wholeMD5 []byte, ro pread.Options) *pread.Reader {
 	var check *pread.Check
 	if len(wholeMD5) == md5.Size {
-		check = &pread.Check{Hash: md5.New(), Verify: func(got []byte) error { return md5Mismatch(wholeMD5, got) }}
+		check = &pread.Check{Hash: md5.New(), Stream: true, Verify: func(got []byte) error { return md5Mismatch(wholeMD5, got) }}
 	}
 	fetch := func(ctx context.Context, off int64, buf []byte) error {
 		end := off + int64(len(buf))
