@@ -184,7 +184,8 @@ func measureSize(b *testing.B, size int64, op func() error) {
 // BenchmarkS3FarSmall writes 2,000 objects of 4 KiB from 16 goroutines
 // through the simulated 40 MiB/s, 20 ms link: anyblob with the default
 // options (MinIO's object+folder check before each write), anyblob with
-// verbatim_keys, minio-go and aws-sdk-go-v2. 16 / RTT is 800 ops/s.
+// verbatim_keys, minio-go and aws-sdk-go-v2; then each reads the
+// attributes of what it wrote (/HEAD). 16 / RTT is 800 ops/s.
 //
 //	cd bench && go test -run '^$' -bench BenchmarkS3FarSmall -benchtime 1x
 func BenchmarkS3FarSmall(b *testing.B) {
@@ -222,47 +223,60 @@ func BenchmarkS3FarSmall(b *testing.B) {
 	for _, cl := range []struct {
 		name  string
 		write func(key string) error
+		head  func(key string) error // nil: as the client before
 	}{
-		{"anyblob", func(k string) error { return blob.WriteAll(ctx, def, k, data, nil) }},
-		{"anyblob-verbatim_keys", func(k string) error { return blob.WriteAll(ctx, verbatim, k, data, nil) }},
+		{"anyblob", func(k string) error { return blob.WriteAll(ctx, def, k, data, nil) },
+			func(k string) error { _, err := def.Attributes(ctx, k); return err }},
+		{"anyblob-verbatim_keys", func(k string) error { return blob.WriteAll(ctx, verbatim, k, data, nil) }, nil},
 		{"minio-go", func(k string) error {
 			_, err := mc.PutObject(ctx, bucket, k, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{})
 			return err
-		}},
+		}, func(k string) error { _, err := mc.StatObject(ctx, bucket, k, minio.StatObjectOptions{}); return err }},
 		{"aws-sdk-go-v2", func(k string) error {
 			_, err := sdk.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: bytes.NewReader(data)})
 			return err
+		}, func(k string) error {
+			_, err := sdk.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)})
+			return err
 		}},
 	} {
-		b.Run(cl.name, func(b *testing.B) {
-			var elapsed time.Duration
-			for b.Loop() {
-				start := time.Now()
-				keys := make(chan string)
-				errs := make(chan error, smallWorkers)
-				for range smallWorkers {
-					go func() {
-						var first error
-						for k := range keys {
-							if err := cl.write(k); err != nil && first == nil {
-								first = err
-							}
-						}
-						errs <- first
-					}()
-				}
-				for i := range smallCount {
-					keys <- fmt.Sprintf("%s/obj-%05d", cl.name, i)
-				}
-				close(keys)
-				for range smallWorkers {
-					if err := <-errs; err != nil {
-						b.Fatal(err)
+		key := func(i int) string { return fmt.Sprintf("%s/obj-%05d", cl.name, i) }
+		b.Run(cl.name, func(b *testing.B) { smallOps(b, key, cl.write) })
+		if cl.head != nil {
+			b.Run(cl.name+"/HEAD", func(b *testing.B) { smallOps(b, key, cl.head) })
+		}
+	}
+}
+
+// smallOps runs op on smallCount keys from smallWorkers goroutines, b.N
+// times, and reports the operations a second.
+func smallOps(b *testing.B, key func(int) string, op func(string) error) {
+	var elapsed time.Duration
+	for b.Loop() {
+		start := time.Now()
+		keys := make(chan string)
+		errs := make(chan error, smallWorkers)
+		for range smallWorkers {
+			go func() {
+				var first error
+				for k := range keys {
+					if err := op(k); err != nil && first == nil {
+						first = err
 					}
 				}
-				elapsed += time.Since(start)
+				errs <- first
+			}()
+		}
+		for i := range smallCount {
+			keys <- key(i)
+		}
+		close(keys)
+		for range smallWorkers {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(smallCount*b.N)/elapsed.Seconds(), "ops/s")
-		})
+		}
+		elapsed += time.Since(start)
 	}
+	b.ReportMetric(float64(smallCount*b.N)/elapsed.Seconds(), "ops/s")
 }

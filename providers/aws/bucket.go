@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -69,6 +70,7 @@ type driver struct {
 	esc      bool         // Options.EscapeKeys
 	folders  folderCache  // names known to be folders, not objects
 	listings listingCache // per folder, its subfolders that hold objects
+	heads    flights      // checkFolders' HEADs of folder names, shared while in flight
 }
 
 // folderTTL is how long checkFolders trusts that a name is a folder and
@@ -342,7 +344,8 @@ func (d *driver) wrote(key string, err error) error {
 // checkFolders is writeKey's test of key against the objects around it,
 // from two caches, each trusted for folderTTL. A parent found to be no
 // object is remembered (folderCache), so that a tree of new keys costs
-// one HEAD per folder, not one per key and folder. Whether objects exist
+// one HEAD per folder, not one per key and folder, and writes that ask
+// about one name at once share one HEAD (flights). Whether objects exist
 // under "dir/name/" is read from the listing of its folder "dir/" (one
 // page of ListObjectsV2 with delimiter "/": its subfolders), shared by
 // the writes into that folder, those in flight at once included
@@ -379,12 +382,23 @@ func (d *driver) checkFolders(ctx context.Context, p *profile, key string) (err 
 	errs := make(chan error, len(parents)+1)
 	for _, parent := range parents {
 		go func() {
-			_, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: parent})
-			switch {
-			case err == nil:
+			// Shared with the writes checking parent at the same time;
+			// errObjectFolder: parent is an object.
+			err := d.heads.do(ctx, parent, func(ctx context.Context) error {
+				_, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: parent})
+				switch {
+				case err == nil:
+					return errObjectFolder
+				case kind(err) == blob.ErrNotFound:
+					// Known before the flight ends, so that no write
+					// starting after it asks again.
+					d.folders.add([]string{parent})
+					return nil
+				}
+				return err
+			})
+			if err == errObjectFolder {
 				err = blob.Errorf(blob.ErrInvalidArgument, "s3: %s cannot store %q while the object %q exists: it keeps objects as files, and an object cannot also be a folder there; refused before any data was sent (escape_keys=true stores both)", d.c.serverName(p), key, parent)
-			case kind(err) == blob.ErrNotFound:
-				err = nil
 			}
 			errs <- err
 		}()
@@ -401,6 +415,10 @@ func (d *driver) checkFolders(ctx context.Context, p *profile, key string) (err 
 	}
 	return nil
 }
+
+// errObjectFolder is a folder name's HEAD in checkFolders finding an
+// object, before it is told in the words of the key being written.
+var errObjectFolder = errors.New("the folder's name is an object")
 
 // checkUnder refuses key when objects exist under it, but its folder
 // marker "key/": when its folder's listing shows "key/" (or has more

@@ -178,6 +178,7 @@ type Client struct {
 	// once (knownProfile is asked on every request).
 	server   atomic.Pointer[string]
 	detected atomic.Pointer[profile]
+	probes   flights // the profile's HEAD of a bucket, shared while in flight
 }
 
 // noteServer records which server answered, once.

@@ -24,6 +24,7 @@ import (
 type folderSetup struct {
 	rec         *wireLog
 	ours, other blob.Bucket
+	bucket      string
 }
 
 func newFolderSetup(t *testing.T, m *emulator.MinIOServer) *folderSetup {
@@ -34,7 +35,7 @@ func newFolderSetup(t *testing.T, m *emulator.MinIOServer) *folderSetup {
 	other, err := newClient(t, minioOptions(m)).Bucket(name)
 	require.NoError(t, err)
 	rec.take()
-	return &folderSetup{rec: rec, ours: ours, other: other}
+	return &folderSetup{rec: rec, ours: ours, other: other, bucket: name}
 }
 
 // wireCount is the requests of a run, by what they are.
@@ -76,39 +77,51 @@ func TestFolderCheck(t *testing.T) {
 
 // testFolderOneListing: 50 new keys written into one folder by 8
 // goroutines at once cost 50 PutObjects, one shared listing of the
-// folder (two if folderTTL ran out), no listing per key, and a HEAD of
-// the parent folder per goroutine at most (plus the one that learns the
-// server's profile).
+// folder (two if folderTTL ran out), no listing per key, and one HEAD
+// of the parent folder, shared by the writers that asked at once. A
+// fresh client that does not know the server yet asks for its profile
+// once too, however many writers start together.
 func testFolderOneListing(t *testing.T, m *emulator.MinIOServer) {
 	ctx := context.Background()
 	s := newFolderSetup(t, m)
 	const writers, n = 8, 50
-	keys := make(chan string)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range keys {
-				errs <- blob.WriteAll(ctx, s.ours, k, []byte(k), nil)
-			}
-		}()
+	write := func(b blob.Bucket, folder string) {
+		keys := make(chan string)
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for range writers {
+			wg.Go(func() {
+				for k := range keys {
+					errs <- blob.WriteAll(ctx, b, k, []byte(k), nil)
+				}
+			})
+		}
+		for i := range n {
+			keys <- fmt.Sprintf("%s/k-%02d", folder, i)
+		}
+		close(keys)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
 	}
-	for i := range n {
-		keys <- fmt.Sprintf("w/k-%02d", i)
-	}
-	close(keys)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
+	write(s.ours, "w")
 	c := s.rec.count()
 	require.Equal(t, n, c.puts)
 	require.LessOrEqual(t, c.folderLists, 2, "one listing of w/ per folderTTL, shared")
 	require.Zero(t, c.keyLists, "no listing per key")
-	require.LessOrEqual(t, c.heads, writers+1, "HEADs of w, and the profile's")
+	require.Equal(t, 1, c.heads, "one HEAD of w, shared")
+	require.Empty(t, c.other)
+
+	opts := minioOptions(m)
+	opts.Endpoint = s.rec.URL() // 127.0.0.1 names no server: the profile is asked for
+	fresh, err := newClient(t, opts).Bucket(s.bucket)
+	require.NoError(t, err)
+	write(fresh, "v")
+	c = s.rec.count()
+	require.Equal(t, n, c.puts)
+	require.Equal(t, 2, c.heads, "one HEAD of the bucket for the profile, one of v, each shared")
 	require.Empty(t, c.other)
 }
 

@@ -157,12 +157,16 @@ func (c *Client) knownProfile() *profile {
 }
 
 // profileFor returns the profile in use, asking the server once (a HEAD of
-// bucket, whose own outcome does not matter) when nothing named it yet.
+// bucket, whose own outcome does not matter) when nothing named it yet;
+// callers that ask meanwhile wait for that answer instead of asking too.
 func (c *Client) profileFor(ctx context.Context, bucket string) (*profile, error) {
 	if p := c.knownProfile(); p != nil {
 		return p, nil
 	}
-	_, _, _ = c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: bucket})
+	_ = c.probes.do(ctx, bucket, func(ctx context.Context) error {
+		_, _, _ = c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: bucket})
+		return nil
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
