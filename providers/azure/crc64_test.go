@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -26,26 +25,6 @@ type blockPut struct {
 	status     int
 }
 
-// blockRecorder is a transport that records every Put Block.
-type blockRecorder struct {
-	mu   sync.Mutex
-	puts []blockPut
-}
-
-func (br *blockRecorder) Do(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultClient.Do(r)
-	if r.Method == http.MethodPut && r.URL.Query().Get("comp") == "block" {
-		p := blockPut{crc64: header(r.Header, "x-ms-content-crc64"), md5: header(r.Header, "Content-MD5")}
-		if err == nil {
-			p.status = resp.StatusCode
-		}
-		br.mu.Lock()
-		br.puts = append(br.puts, p)
-		br.mu.Unlock()
-	}
-	return resp, err
-}
-
 // header is h's value for name in any case: the SDK sets some headers in
 // a form that is not canonical, which Header.Get does not find.
 func header(h http.Header, name string) string {
@@ -57,19 +36,11 @@ func header(h http.Header, name string) string {
 	return ""
 }
 
-func (br *blockRecorder) take() []blockPut {
-	br.mu.Lock()
-	defer br.mu.Unlock()
-	p := br.puts
-	br.puts = nil
-	return p
-}
-
-// recordedBucket opens a container on srv through a blockRecorder, with
-// its azblob client for reference requests.
-func recordedBucket(t *testing.T, srv *emulator.AzuriteServer) (blob.Bucket, *blockRecorder, *service.Client) {
+// recordedBucket opens a container on srv through a counter, with its
+// azblob client for reference requests.
+func recordedBucket(t *testing.T, srv *emulator.AzuriteServer) (blob.Bucket, *counter, *service.Client) {
 	ctx := context.Background()
-	rec := &blockRecorder{}
+	rec := &counter{}
 	co := &service.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: rec}}
 	c, err := azure.New(ctx, azure.Options{ConnectionString: srv.ConnectionString, ClientOptions: co})
 	require.NoError(t, err)
@@ -95,13 +66,13 @@ func TestBlocksCarryTheirCRC64(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, data, got)
 
-	puts := rec.take()
+	puts := rec.takeBlocks()
 	require.Len(t, puts, 3, "%v", puts)
 	_, err = sc.NewContainerClient("crc").NewBlockBlobClient("reference").StageBlock(ctx, "cmVm",
 		streaming.NopCloser(bytes.NewReader(block)),
 		&blockblob.StageBlockOptions{TransactionalValidation: azblobblob.TransferValidationTypeComputeCRC64()})
 	require.NoError(t, err)
-	ref := rec.take()
+	ref := rec.takeBlocks()
 	require.Len(t, ref, 1)
 	require.NotEmpty(t, ref[0].crc64)
 	for _, p := range puts {
@@ -124,7 +95,7 @@ func TestStrictAzuriteGetsBlockMD5s(t *testing.T) {
 	require.Equal(t, data, got)
 
 	var refused, withMD5 int
-	for _, p := range rec.take() {
+	for _, p := range rec.takeBlocks() {
 		switch {
 		case p.crc64 != "":
 			require.Equal(t, http.StatusInternalServerError, p.status, "strict Azurite refuses CRC64")
@@ -140,7 +111,7 @@ func TestStrictAzuriteGetsBlockMD5s(t *testing.T) {
 	require.True(t, refused >= 1 && refused <= opts.Concurrency, "at most the blocks in flight are refused (%d)", refused)
 
 	require.NoError(t, blob.WriteAll(ctx, b, "second", data, opts))
-	for _, p := range rec.take() {
+	for _, p := range rec.takeBlocks() {
 		require.Empty(t, p.crc64, "the Client remembers that the server refuses CRC64")
 		require.NotEmpty(t, p.md5)
 	}

@@ -17,14 +17,14 @@ import (
 )
 
 // counter records the comp= parameter and the conditional headers of every
-// request.
+// request, and the checksums of every Put Block with its answer's status.
 type counter struct {
-	mu   sync.Mutex
-	reqs []string
+	mu     sync.Mutex
+	reqs   []string
+	blocks []blockPut
 }
 
 func (c *counter) Do(r *http.Request) (*http.Response, error) {
-	c.mu.Lock()
 	desc := r.Method + " comp=" + r.URL.Query().Get("comp")
 	if v := r.Header.Get("If-None-Match"); v != "" {
 		desc += " If-None-Match:" + v
@@ -32,9 +32,27 @@ func (c *counter) Do(r *http.Request) (*http.Response, error) {
 	if v := r.Header.Get("If-Match"); v != "" {
 		desc += " If-Match"
 	}
+	resp, err := http.DefaultClient.Do(r)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.reqs = append(c.reqs, desc)
-	c.mu.Unlock()
-	return http.DefaultClient.Do(r)
+	if r.Method == http.MethodPut && r.URL.Query().Get("comp") == "block" {
+		p := blockPut{crc64: header(r.Header, "x-ms-content-crc64"), md5: header(r.Header, "Content-MD5")}
+		if err == nil {
+			p.status = resp.StatusCode
+		}
+		c.blocks = append(c.blocks, p)
+	}
+	return resp, err
+}
+
+// takeBlocks returns the Put Blocks recorded since the last call.
+func (c *counter) takeBlocks() []blockPut {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.blocks
+	c.blocks = nil
+	return b
 }
 
 func (c *counter) take() []string {
