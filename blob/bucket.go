@@ -634,6 +634,13 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }
 func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 	rf, ok := w.w.(io.ReaderFrom)
 	if !ok {
+		if s, isSource := r.(interface {
+			writeTo(io.Writer) (int64, bool, error)
+		}); isSource {
+			if n, ok, err := s.writeTo(struct{ io.Writer }{w}); ok {
+				return n, err
+			}
+		}
 		buf := copyBufs.Get().(*[]byte)
 		defer copyBufs.Put(buf)
 		return io.CopyBuffer(struct{ io.Writer }{w}, r, *buf)

@@ -137,6 +137,39 @@ func (s sourceReaderAt) Seek(offset int64, whence int) (int64, error) {
 	return n, err
 }
 
+// writeTo hands what is left of the source to w through the source's own
+// WriteTo, when it has one (a bytes.Reader makes one Write of it, with no
+// copy through a buffer); ok is false when it has none. An error that is
+// not w's is the source's. Upload's writer uses it for a driver that
+// takes no io.ReaderFrom; the source itself shows no WriteTo, which io.Copy
+// would prefer to a driver's ReadFrom (and its sections).
+func (s sourceReader) writeTo(w io.Writer) (n int64, ok bool, err error) {
+	wt, ok := s.r.(io.WriterTo)
+	if !ok {
+		return 0, false, nil
+	}
+	dw := &destWriter{w: w}
+	n, err = wt.WriteTo(dw)
+	if err != nil && !dw.failed {
+		err = sourceError{err}
+	}
+	return n, true, err
+}
+
+// destWriter records whether its writer failed.
+type destWriter struct {
+	w      io.Writer
+	failed bool
+}
+
+func (d *destWriter) Write(p []byte) (int, error) {
+	n, err := d.w.Write(p)
+	if err != nil || n < len(p) {
+		d.failed = true
+	}
+	return n, err
+}
+
 func (s sourceReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if err != nil && err != io.EOF {

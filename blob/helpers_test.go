@@ -1,6 +1,7 @@
 package blob_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -71,6 +72,75 @@ func TestUploadOfAFailingSourceLeavesNothing(t *testing.T) {
 
 	err = blob.Upload(ctx, b, "k", iotest.ErrReader(context.DeadlineExceeded), nil)
 	require.ErrorIs(t, err, blob.ErrCanceled, "a context error from the source is ErrCanceled")
+}
+
+// sizing records the size of every Write its writers get; fail makes
+// them fail.
+type sizing struct {
+	blob.Driver
+	sizes *[]int
+	fail  error
+}
+
+func (s sizing) NewWriter(ctx context.Context, key string, o *blob.WriterOptions) (blob.Writer, error) {
+	w, err := s.Driver.NewWriter(ctx, key, o)
+	if err != nil {
+		return nil, err
+	}
+	return sizingWriter{w, s}, nil
+}
+
+type sizingWriter struct {
+	blob.Writer
+	s sizing
+}
+
+func (w sizingWriter) Write(p []byte) (int, error) {
+	*w.s.sizes = append(*w.s.sizes, len(p))
+	if w.s.fail != nil {
+		return 0, w.s.fail
+	}
+	return w.Writer.Write(p)
+}
+
+// failingWriterTo writes part of itself, then fails, as a source that is
+// an io.WriterTo.
+type failingWriterTo struct{ err error }
+
+func (f failingWriterTo) Read([]byte) (int, error) { return 0, f.err }
+func (f failingWriterTo) WriteTo(w io.Writer) (int64, error) {
+	n, _ := w.Write([]byte("partial"))
+	return int64(n), f.err
+}
+
+// TestUploadHandsAWriterToSourceOver proves that Upload gives a driver
+// without io.ReaderFrom a source's own WriteTo (a bytes.Reader: one Write
+// of all of it, no copy through a buffer), and still tells the source's
+// failures from the bucket's.
+func TestUploadHandsAWriterToSourceOver(t *testing.T) {
+	ctx := context.Background()
+	var sizes []int
+	b := blob.Wrap(newMem(t), func(d blob.Driver) blob.Driver { return sizing{Driver: d, sizes: &sizes} })
+	data := bytes.Repeat([]byte("writer to "), 300_000) // 3 MB: more than a copy buffer
+	require.NoError(t, blob.Upload(ctx, b, "k", bytes.NewReader(data), nil))
+	require.Equal(t, []int{len(data)}, sizes, "one Write of the whole source")
+	got, err := blob.ReadAll(ctx, b, "k")
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(data, got))
+
+	boom := errors.New("disk on fire")
+	err = blob.Upload(ctx, b, "broken", failingWriterTo{boom}, nil)
+	require.ErrorIs(t, err, boom)
+	require.Contains(t, err.Error(), "reading the source")
+	ok, err := blob.Exists(ctx, b, "broken")
+	require.NoError(t, err)
+	require.False(t, ok, "a failed upload leaves nothing visible")
+
+	full := errors.New("bucket full")
+	failing := blob.Wrap(newMem(t), func(d blob.Driver) blob.Driver { return sizing{Driver: d, sizes: &sizes, fail: full} })
+	err = blob.Upload(ctx, failing, "k", bytes.NewReader(data), nil)
+	require.ErrorIs(t, err, full)
+	require.NotContains(t, err.Error(), "reading the source", "the bucket's failure is not the source's")
 }
 
 func TestDownload(t *testing.T) {
