@@ -207,9 +207,9 @@ func Download(ctx context.Context, b Bucket, key string, w io.Writer) error {
 // the parts' sums are joined, so no part waits for a slower one before
 // it; Azure's MD5 is hashed in order. The object's checks cover every
 // byte, but bytes are written before the check at the end: on an error, w
-// holds a partial or damaged object, and the caller discards it. A failure of w is a *Error whose
-// cause is w's error; the read's own errors are returned as Download
-// returns them.
+// holds a partial or damaged object, and the caller discards it. A
+// failure of w is a *Error whose cause is w's error; the read's own
+// errors are returned as Download returns them.
 func DownloadAt(ctx context.Context, b Bucket, key string, w io.WriterAt) (int64, error) {
 	r, err := b.NewReader(ctx, key, nil)
 	if err != nil {
