@@ -78,6 +78,15 @@
 // Close. Nothing is visible before Close; Abort or a canceled context
 // cancels the upload.
 //
+// A write is one stream, unlike S3's parts and Azure's blocks: a resumable
+// upload takes its chunks in order, the storage library has no parallel
+// upload (its transfermanager only downloads), and a parallel composite
+// upload (what gcloud does for large files) would leave a composite
+// object, with no MD5, a component count, and temporary objects to delete
+// when it fails. Over a far link a write therefore runs at one
+// connection's rate, as the library's own Writer does (bench
+// BenchmarkGCSFar).
+//
 // # Signed URLs
 //
 // SignedURL signs V4 URLs with the service account key of Options.SignerKey
