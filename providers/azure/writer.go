@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"hash"
-	"hash/crc64"
 	"io"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -16,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/checksum"
 	"github.com/anyblob/anyblob/internal/upload"
 )
 
@@ -208,36 +208,30 @@ func (t *target) PartFrom(ctx context.Context, num int, section *io.SectionReade
 	})
 }
 
-// crc64Table is Azure's CRC64 (polynomial 0x9A6C9329AC4BC9B5, in the
-// reversed form hash/crc64 takes), which x-ms-content-crc64 carries as
-// 8 little-endian bytes.
-var crc64Table = crc64.MakeTable(0x9A6C9329AC4BC9B5)
-
 // stage puts block num, whose bytes body returns from the start each time
 // it is called, with the check the service makes of it before it keeps
-// it: the block's CRC64 (x-ms-content-crc64), which costs less than half
-// of what an MD5 does, so that a block is hashed once cheaply besides the
-// blob's own MD5 (a third of the client's CPU on a fast link went to a
-// second MD5). A server that refuses CRC64 (Azurite in its default
-// strict mode answers FeatureNotSupported) gets the block again with its
-// MD5, and so does every later block of the Client.
+// it: the block's CRC64 (x-ms-content-crc64: CRC-64/NVME, the checksum S3
+// calls CRC64NVME, sent as 8 little-endian bytes), which costs less than
+// half of what an MD5 does, so that a block is hashed once cheaply
+// besides the blob's own MD5 (a third of the client's CPU on a fast link
+// went to a second MD5). A server that refuses CRC64 (Azurite in its
+// default strict mode answers FeatureNotSupported) gets the block again
+// with its MD5, and so does every later block of the Client.
 func (t *target) stage(ctx context.Context, num int, body func() io.ReadSeekCloser) (upload.Part, error) {
 	id := blockID(num)
 	for {
 		useMD5 := t.c.blockMD5.Load()
-		var check azblobblob.TransferValidationType
+		alg := blob.ChecksumCRC64NVME
 		if useMD5 {
-			h := md5.New()
-			if _, err := io.Copy(h, body()); err != nil {
-				return upload.Part{}, err
-			}
-			check = azblobblob.TransferValidationTypeMD5(h.Sum(nil))
-		} else {
-			h := crc64.New(crc64Table)
-			if _, err := io.Copy(h, body()); err != nil {
-				return upload.Part{}, err
-			}
-			check = azblobblob.TransferValidationTypeCRC64(h.Sum64())
+			alg = blob.ChecksumMD5
+		}
+		h := checksum.New(alg)
+		if _, err := io.Copy(h, body()); err != nil {
+			return upload.Part{}, err
+		}
+		var check azblobblob.TransferValidationType = azblobblob.TransferValidationTypeMD5(h.Sum(nil))
+		if !useMD5 {
+			check = azblobblob.TransferValidationTypeCRC64(h.(hash.Hash64).Sum64())
 		}
 		_, err := t.bb.StageBlock(ctx, id, body(), &blockblob.StageBlockOptions{
 			TransactionalValidation: check,
