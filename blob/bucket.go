@@ -535,7 +535,11 @@ func (r *reader) WriteAtTo(w io.WriterAt) (int64, error) {
 	if !ok {
 		return r.WriteTo(io.NewOffsetWriter(w, r.off+r.n))
 	}
-	n, err := wa.WriteAtTo(ctxWriterAt{r.ctx, w})
+	var cw io.WriterAt = ctxWriterAt{r.ctx, w}
+	if ra, ok := w.(io.ReaderAt); ok {
+		cw = ctxReadWriterAt{ctxWriterAt{r.ctx, w}, ra} // see DownloadAt
+	}
+	n, err := wa.WriteAtTo(cw)
 	r.n += n
 	if err != nil {
 		err = r.b.err(r.ctx, err, OpRead, r.key)
@@ -554,6 +558,19 @@ func (c ctxWriterAt) WriteAt(p []byte, off int64) (int, error) {
 		return 0, err
 	}
 	return c.w.WriteAt(p, off)
+}
+
+// ctxReadWriterAt is a ctxWriterAt that reads back what was written.
+type ctxReadWriterAt struct {
+	ctxWriterAt
+	r io.ReaderAt
+}
+
+func (c ctxReadWriterAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
 }
 
 // ctxWriter passes writes on in pieces of at most ctxChunk bytes, and

@@ -205,10 +205,12 @@ func Download(ctx context.Context, b Bucket, key string, w io.Writer) error {
 // in order. Where the object's checksum is a CRC (S3's CRC32C or
 // CRC64NVME, GCS's CRC32C) each part is also checked where it lands and
 // the parts' sums are joined, so no part waits for a slower one before
-// it; Azure's MD5 is hashed in order. The object's checks cover every
-// byte, but bytes are written before the check at the end: on an error, w
-// holds a partial or damaged object, and the caller discards it. A
-// failure of w is a *Error whose cause is w's error; the read's own
+// it; Azure's MD5 is hashed in order, from what w reads back when it is
+// also an io.ReaderAt (a file), else by holding parts until the ones
+// before them are hashed. The object's checks cover every byte, but bytes
+// are written before the check at the end: on an error, w holds a partial
+// or damaged object, and the caller discards it. A failure of w (to write
+// or to read back) is a *Error whose cause is w's error; the read's own
 // errors are returned as Download returns them.
 func DownloadAt(ctx context.Context, b Bucket, key string, w io.WriterAt) (int64, error) {
 	r, err := b.NewReader(ctx, key, nil)
@@ -218,7 +220,14 @@ func DownloadAt(ctx context.Context, b Bucket, key string, w io.WriterAt) (int64
 	defer r.Close()
 	var n int64
 	if wa, ok := r.(WriterAtTo); ok {
-		n, err = wa.WriteAtTo(sinkWriterAt{w})
+		var sink io.WriterAt = sinkWriterAt{w}
+		if ra, ok := w.(io.ReaderAt); ok {
+			// A file reads back what was written: a read checked by
+			// MD5 (Azure) checks the bytes there instead of holding
+			// parts in memory until the ones before them are hashed.
+			sink = sinkReadWriterAt{sinkWriterAt{w}, ra}
+		}
+		n, err = wa.WriteAtTo(sink)
 	} else {
 		n, err = io.Copy(sinkWriter{io.NewOffsetWriter(w, 0)}, r)
 	}
@@ -238,6 +247,21 @@ type sinkWriterAt struct{ w io.WriterAt }
 func (s sinkWriterAt) WriteAt(p []byte, off int64) (int, error) {
 	n, err := s.w.WriteAt(p, off)
 	if err != nil {
+		err = sourceError{err}
+	}
+	return n, err
+}
+
+// sinkReadWriterAt is a sinkWriterAt that also reads back, marking its
+// read errors as the destination's too.
+type sinkReadWriterAt struct {
+	sinkWriterAt
+	r io.ReaderAt
+}
+
+func (s sinkReadWriterAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := s.r.ReadAt(p, off)
+	if err != nil && err != io.EOF {
 		err = sourceError{err}
 	}
 	return n, err

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -205,6 +208,83 @@ func TestDownloadAt(t *testing.T) {
 	require.Equal(t, int64(5), n)
 	require.Equal(t, "bytes", string(rest.b[5:]), "from object offset 5 on")
 	require.NoError(t, r.Close())
+}
+
+// backDriver's readers write with WriteAtTo, as a parallel read does, and
+// read back what they wrote when the destination lets them (a check that
+// hashes in order does).
+type backDriver struct {
+	blob.Driver
+	readBack *bool
+}
+
+func (d backDriver) NewRangeReader(ctx context.Context, key string, off, n int64, o *blob.ReaderOptions) (blob.Reader, error) {
+	r, err := d.Driver.NewRangeReader(ctx, key, off, n, o)
+	if err != nil {
+		return nil, err
+	}
+	return backReader{r, d.readBack}, nil
+}
+
+type backReader struct {
+	blob.Reader
+	readBack *bool
+}
+
+func (r backReader) WriteAtTo(w io.WriterAt) (int64, error) {
+	data, err := io.ReadAll(r.Reader)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.WriteAt(data, 0); err != nil {
+		return 0, err
+	}
+	ra, ok := w.(io.ReaderAt)
+	*r.readBack = ok
+	if ok {
+		back := make([]byte, len(data))
+		if _, err := ra.ReadAt(back, 0); err != nil {
+			return 0, fmt.Errorf("reading back: %w", err)
+		}
+		if !bytes.Equal(back, data) {
+			return 0, errors.New("read back other bytes")
+		}
+	}
+	return int64(len(data)), nil
+}
+
+// unreadable is a bufAt whose read back fails.
+type unreadable struct{ bufAt }
+
+func (*unreadable) ReadAt([]byte, int64) (int, error) { return 0, errSink }
+
+// TestDownloadAtLetsTheReadReadBack proves that DownloadAt hands the
+// driver's WriteAtTo a destination it can read back from when the caller's
+// is an io.ReaderAt (a file), through every wrapper on the way, and not
+// otherwise; a failed read back is the destination's failure.
+func TestDownloadAtLetsTheReadReadBack(t *testing.T) {
+	ctx := context.Background()
+	var readBack bool
+	b := blob.Wrap(newMem(t), func(d blob.Driver) blob.Driver { return backDriver{d, &readBack} })
+	put(t, b, "k", "some bytes")
+
+	f, err := os.Create(filepath.Join(t.TempDir(), "k"))
+	require.NoError(t, err)
+	defer f.Close()
+	n, err := blob.DownloadAt(ctx, b, "k", f)
+	require.NoError(t, err)
+	require.Equal(t, int64(10), n)
+	require.True(t, readBack, "a file can be read back")
+
+	var w bufAt
+	_, err = blob.DownloadAt(ctx, b, "k", &w)
+	require.NoError(t, err)
+	require.False(t, readBack, "a plain io.WriterAt cannot")
+	require.Equal(t, "some bytes", string(w.b))
+
+	_, err = blob.DownloadAt(ctx, b, "k", &unreadable{})
+	require.ErrorIs(t, err, errSink)
+	require.ErrorContains(t, err, "writing the destination")
 }
 
 type failingWriter struct{}

@@ -137,7 +137,18 @@ func (r *reporter) reader(rd io.Reader) io.Reader { return countReader{rd, r} }
 func (r *reporter) writer(w io.Writer) io.Writer { return countWriter{w, r} }
 
 // at counts what is written to w at offsets, from any goroutine.
-func (r *reporter) at(w io.WriterAt) io.WriterAt { return countAt{w, r} }
+func (r *reporter) at(w io.WriterAt) io.WriterAt {
+	if ra, ok := w.(io.ReaderAt); ok {
+		return countReadAt{countAt{w, r}, ra} // a file: a check may read back what was written
+	}
+	return countAt{w, r}
+}
+
+// countReadAt is a countAt that reads back what was written.
+type countReadAt struct {
+	countAt
+	io.ReaderAt
+}
 
 type countAt struct {
 	w   io.WriterAt

@@ -175,9 +175,13 @@ type Reader struct {
 
 	wat   io.WriterAt // WriteAtTo's destination, which parts are written to as they come
 	order chan *part  // parts in offset order, fetched or on their way
-	// landed, for a WriteAtTo whose check combines (or that has none),
-	// takes the parts as they are written, in any order, instead of order.
+	// landed, for a WriteAtTo whose check combines, reads back, or that
+	// has none, takes the parts as they are written, in any order, instead
+	// of order.
 	landed chan *part
+	// back is wat as an io.ReaderAt, when a check that does not combine
+	// hashes what was written by reading it back, in order.
+	back io.ReaderAt
 
 	// Adapting: tokens holds one token per part that may be out; a part
 	// takes one before its fetch and gives it back once handed over.
@@ -226,7 +230,7 @@ func (p *Reader) decide() {
 	}
 	p.limit = boundary
 	p.order = make(chan *part, p.o.Concurrency)
-	if p.wat != nil && (p.check == nil || checksum.Combinable(p.check.Algorithm)) {
+	if p.wat != nil && (p.check == nil || checksum.Combinable(p.check.Algorithm) || p.back != nil) {
 		p.landed = make(chan *part, p.o.Concurrency)
 	}
 	// A free list, not a sync.Pool: a pool drops its buffers at every GC,
@@ -271,7 +275,7 @@ func (p *Reader) decide() {
 				if p.landed != nil {
 					// Written: checked here, and the buffer free for
 					// the next part at once.
-					if pt.err == nil && p.check != nil {
+					if pt.err == nil && p.check != nil && p.back == nil {
 						pt.sum = checksum.Sum(p.check.Algorithm, pt.buf)
 					}
 					pt.buf = nil
@@ -462,10 +466,13 @@ func (p *Reader) WriteTo(w io.Writer) (int64, error) {
 // io.WriterAt allows). With a check whose sums combine (Check.Algorithm)
 // or none, each part is checked where it lands and its buffer and place
 // go to the next part at once: no part waits for the parts before it.
-// Another check (MD5) sees every byte in order, so a part's buffer waits
-// until the parts before it are hashed. WriteAtTo returns only when every
-// part is written, with the check's error, or the first failure. It
-// returns the bytes written.
+// Another check (MD5) sees every byte in order: when w is also an
+// io.ReaderAt that reads back what was written (a file), parts go as
+// freely and the check reads the written bytes back in order (which also
+// checks that they landed whole); otherwise a part's buffer waits until
+// the parts before it are hashed. WriteAtTo returns only when every part
+// is written, with the check's error, or the first failure. It returns
+// the bytes written.
 //
 // Called after some bytes were read, or once parts are already out, it
 // writes the rest in order at its offsets.
@@ -480,6 +487,9 @@ func (p *Reader) WriteAtTo(w io.WriterAt) (int64, error) {
 		return p.WriteTo(io.NewOffsetWriter(w, p.offset()))
 	}
 	p.wat = w
+	if ra, ok := w.(io.ReaderAt); ok && p.check != nil && !checksum.Combinable(p.check.Algorithm) {
+		p.back = ra
+	}
 	var total int64
 	if p.first != nil {
 		bp := copyBufs.Get().(*[]byte)
@@ -519,16 +529,18 @@ func (p *Reader) WriteAtTo(w io.WriterAt) (int64, error) {
 	return total, p.err
 }
 
-// joinLanded takes WriteAtTo's parts as they land, written and hashed by
-// their own goroutines, gives each one's token back at once, and joins
-// their sums in offset order (a map holds the sums of parts ahead of a
-// slow one; no bytes wait). It ends with the check's verdict, io.EOF, or
-// the first failure.
+// joinLanded takes WriteAtTo's parts as they land, written (and hashed,
+// for a check that combines) by their own goroutines, gives each one's
+// token back at once, and joins their sums in offset order, or hashes
+// their bytes read back from the destination in order (a map holds the
+// parts ahead of a slow one, without their bytes). It ends with the
+// check's verdict, io.EOF, or the first failure.
 func (p *Reader) joinLanded() (int64, error) {
 	var sum []byte
-	if p.check != nil {
+	if p.check != nil && p.back == nil {
 		sum = p.check.Hash.Sum(nil) // the first answer's, hashed in order
 	}
+	var scratch []byte
 	ahead := map[int64]*part{}
 	var total int64
 	p.end = p.limit
@@ -549,7 +561,16 @@ func (p *Reader) joinLanded() (int64, error) {
 		ahead[pt.off] = pt
 		for q := ahead[p.end]; q != nil; q = ahead[p.end] {
 			delete(ahead, p.end)
-			if sum != nil {
+			switch {
+			case p.back != nil:
+				if scratch == nil {
+					scratch = make([]byte, 256<<10)
+				}
+				if err := p.hashBack(q.off, q.n, scratch); err != nil {
+					p.err = err
+					return total, err
+				}
+			case sum != nil:
 				sum = checksum.Combine(p.check.Algorithm, sum, q.sum, q.n)
 			}
 			p.end += q.n
@@ -558,11 +579,33 @@ func (p *Reader) joinLanded() (int64, error) {
 	p.err = io.EOF
 	if c := p.check; c != nil {
 		p.check = nil
+		if p.back != nil {
+			sum = c.Hash.Sum(nil)
+		}
 		if err := c.Verify(sum); err != nil {
 			p.err = err
 		}
 	}
 	return total, p.err
+}
+
+// hashBack feeds the check n bytes at off read back from the destination,
+// through scratch.
+func (p *Reader) hashBack(off, n int64, scratch []byte) error {
+	for n > 0 {
+		b := scratch[:min(n, int64(len(scratch)))]
+		m, err := p.back.ReadAt(b, off)
+		if m < len(b) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("reading back the %d bytes written at %d: %w", len(b), off, err)
+		}
+		p.check.Hash.Write(b)
+		off += int64(len(b))
+		n -= int64(len(b))
+	}
+	return nil
 }
 
 // offset is the object offset of the next byte Read would return.

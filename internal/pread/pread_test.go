@@ -461,6 +461,86 @@ func TestWriteAtToChecksPartsWhereTheyLand(t *testing.T) {
 	})
 }
 
+// readable is an at that reads back what was written, as a file does;
+// flipAt, when not -1, is a byte it reads back changed, failAt an offset
+// whose read fails.
+type readable struct {
+	*at
+	flipAt, failAt int64
+}
+
+func (r *readable) ReadAt(b []byte, off int64) (int, error) {
+	if off == r.failAt {
+		return 0, errors.New("disk gone")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := copy(b, r.buf[off:])
+	if r.flipAt >= off && r.flipAt < off+int64(n) {
+		b[r.flipAt-off] ^= 1
+	}
+	return n, nil
+}
+
+// TestWriteAtToReadsBackForAnOrderedCheck proves that with a check that
+// does not combine (MD5) and a destination that reads back what was
+// written, WriteAtTo holds no part behind a slow one either (as in
+// TestWriteAtToChecksPartsWhereTheyLand), and checks every byte by
+// reading it back in order: a byte flipped on the way, a byte the
+// destination gives back changed, and a failed read back all fail it.
+func TestWriteAtToReadsBackForAnOrderedCheck(t *testing.T) {
+	run := func(o *object, w *readable, data []byte, fetch Fetch) (int64, error) {
+		ends := 0
+		f := &firstAnswer{r: bytes.NewReader(data), ends: &ends}
+		r := New(context.Background(), f, int64(len(o.data)), fetch, o.check(), Options{PartSize: mib, Concurrency: 3, FastLink: 1 << 62})
+		defer r.Close()
+		return r.WriteAtTo(w)
+	}
+	o := newObject(12*mib + 999)
+	w := &readable{at: newAt(len(o.data)), flipAt: -1, failAt: -1}
+	later := w.seen(9 * mib)
+	waited := false
+	slow := func(ctx context.Context, off int64, buf []byte) error {
+		if off == 2*mib {
+			select {
+			case <-later:
+				waited = true
+			case <-time.After(5 * time.Second):
+			}
+		}
+		return o.fetch(ctx, off, buf)
+	}
+	n, err := run(o, w, o.data, slow)
+	require.NoError(t, err)
+	require.Equal(t, int64(len(o.data)), n)
+	require.True(t, bytes.Equal(o.data, w.buf))
+	require.True(t, waited, "seven parts were written while the first was out")
+
+	for name, bad := range map[string]func(o *object, w *readable){
+		"flipped on the way":   func(o *object, _ *readable) { o.flipAt = 7*mib + 1 },
+		"read back changed":    func(_ *object, w *readable) { w.flipAt = 5*mib + 3 },
+		"the first answer's":   func(_ *object, w *readable) { w.flipAt = 100 },
+		"the last byte's back": func(o *object, w *readable) { w.flipAt = int64(len(o.data) - 1) },
+	} {
+		o := newObject(12*mib + 999)
+		w := &readable{at: newAt(len(o.data)), flipAt: -1, failAt: -1}
+		bad(o, w)
+		_, err := run(o, w, o.data, o.fetch)
+		if name == "the first answer's" {
+			// The first answer is hashed as it is read, not read back.
+			require.NoError(t, err, name)
+			continue
+		}
+		require.ErrorIs(t, err, errMismatch, name)
+	}
+
+	o = newObject(12*mib + 999)
+	w = &readable{at: newAt(len(o.data)), flipAt: -1, failAt: 4 * mib}
+	_, err = run(o, w, o.data, o.fetch)
+	require.ErrorContains(t, err, "disk gone")
+	require.ErrorContains(t, err, "reading back")
+}
+
 // adaptive reads an object of 400 parts of 64 KiB whose fetches take
 // latency each, at most busy of them served at once (0: any number), and
 // returns the parts the read allowed at the end and the most fetched at
