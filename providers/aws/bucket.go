@@ -385,6 +385,9 @@ func (d *driver) checkFolders(ctx context.Context, p *profile, key string) (err 
 			// Shared with the writes checking parent at the same time;
 			// errObjectFolder: parent is an object.
 			err := d.heads.do(ctx, parent, func(ctx context.Context) error {
+				if d.folders.known(parent) {
+					return nil // learned by a flight that ended after this write looked
+				}
 				_, _, err := d.c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: d.name, Key: parent})
 				switch {
 				case err == nil:

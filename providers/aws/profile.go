@@ -164,7 +164,9 @@ func (c *Client) profileFor(ctx context.Context, bucket string) (*profile, error
 		return p, nil
 	}
 	_ = c.probes.do(ctx, bucket, func(ctx context.Context) error {
-		_, _, _ = c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: bucket})
+		if c.knownProfile() == nil { // else learned by a flight that ended after this call looked
+			_, _, _ = c.doRead(ctx, &Request{Method: http.MethodHead, Bucket: bucket})
+		}
 		return nil
 	})
 	if err := ctx.Err(); err != nil {
