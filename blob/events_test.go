@@ -94,6 +94,17 @@ func TestLogTo(t *testing.T) {
 	_, _ = b.Attributes(context.Background(), "secret/key")
 	require.Contains(t, out.String(), `"key":"secret/key"`)
 
+	// A chain's choice of source is debug, a re-sign after clock skew a
+	// warning; both say what happened in their detail.
+	out.Reset()
+	lo := blob.LogTo(l, nil)
+	lo.Event(context.Background(), blob.Event{Kind: blob.EventCredentialsSource, Detail: "aws: environment: used"})
+	lo.Event(context.Background(), blob.Event{Kind: blob.EventClockSkew, Detail: "the server's clock is 1h0m0s ahead"})
+	lines = strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 2)
+	require.Contains(t, lines[0], `"level":"DEBUG","msg":"blob credentials_source","detail":"aws: environment: used"`)
+	require.Contains(t, lines[1], `"level":"WARN","msg":"blob clock_skew","detail":"the server's clock is 1h0m0s ahead"`)
+
 	// Above debug, only the warning is written.
 	out.Reset()
 	l = slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))

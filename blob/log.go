@@ -23,10 +23,12 @@ type LogOptions struct {
 // bucket, bytes, duration, and for a failure its sentinel as error.type
 // and its message); each retry at debug, or at warn when the cause is
 // throttling ("blob retry": attempt, delay, cause); a re-sign after clock
-// skew at warn; a credential refresh at debug; a credential chain's choice
-// of source at info. A credential chain picks its source on the first
-// operation, so its choice is logged there; to hear it earlier, pass
-// OpenBucket a context from WithEvents(ctx, LogTo(l, nil).Event).
+// skew at warn; a credential refresh and a credential chain's choice of
+// source at debug. The AWS and Azure chains pick their source on the
+// first operation, so their choice is logged there; the GCP chain picks
+// it when the bucket is opened, so to hear it (or any chain's choice
+// earlier), pass OpenBucket a context from WithEvents(ctx, LogTo(l,
+// nil).Event).
 //
 // Nothing logged carries a secret: errors are *Error, whose messages are
 // redacted (RedactURLSecrets) and never quote credentials; events name
@@ -84,8 +86,6 @@ func (lo *logObserver) Event(ctx context.Context, e Event) {
 		}
 	case EventClockSkew:
 		level = slog.LevelWarn
-	case EventCredentialsSource:
-		level = slog.LevelInfo
 	}
 	if !lo.l.Enabled(ctx, level) {
 		return

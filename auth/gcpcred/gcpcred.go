@@ -45,6 +45,7 @@ import (
 	"golang.org/x/oauth2/google"
 
 	"github.com/anyblob/anyblob/auth"
+	"github.com/anyblob/anyblob/internal/events"
 )
 
 // DefaultScope is the scope asked for when Options.Scopes is empty.
@@ -83,7 +84,20 @@ var allowed = map[string]google.CredentialsType{
 // every source it considered. Errors: a bad GOOGLE_APPLICATION_CREDENTIALS
 // or well-known file (the error names the file and the problem, never its
 // secrets), or *auth.NoCredentialsError when no source applies.
+//
+// When ctx has listeners (blob.WithEvents), the credentials found are told
+// to them as a blob.EventCredentialsSource event whose detail is the
+// report: a bucket opened with such a context logs the choice through
+// blob.LogTo.
 func Find(ctx context.Context, opts *Options) (*google.Credentials, auth.Report, error) {
+	creds, rep, err := find(ctx, opts)
+	if err == nil {
+		events.Notify(ctx, events.Event{Kind: events.CredentialsSource, Detail: rep.String()})
+	}
+	return creds, rep, err
+}
+
+func find(ctx context.Context, opts *Options) (*google.Credentials, auth.Report, error) {
 	if opts == nil {
 		opts = &Options{}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/anyblob/anyblob/auth"
 	"github.com/anyblob/anyblob/auth/gcpcred"
+	"github.com/anyblob/anyblob/internal/events"
 	"github.com/anyblob/anyblob/internal/gcpfake"
 )
 
@@ -117,4 +118,29 @@ func TestBadFiles(t *testing.T) {
 	_, rep, err := gcpcred.Find(context.Background(), nil)
 	require.ErrorIs(t, err, os.ErrNotExist, "a set but missing file is an error, not a reason to go on")
 	require.Len(t, rep.Attempts, 1)
+}
+
+// TestSourceChoiceIsAnEvent: Find tells a context's listeners which source
+// it picked and why the others were passed over, without the token; a
+// failed search tells nothing (its error says it all).
+func TestSourceChoiceIsAnEvent(t *testing.T) {
+	isolate(t)
+	md := gcpfake.NewMetadata(t, "md-token-SECRET")
+	t.Setenv("GCE_METADATA_HOST", md.Host)
+	var heard []events.Event
+	ctx := events.With(context.Background(), func(_ context.Context, e events.Event) { heard = append(heard, e) })
+	creds, _, err := gcpcred.Find(ctx, nil)
+	require.NoError(t, err)
+	_, err = creds.TokenSource.Token()
+	require.NoError(t, err)
+	require.Len(t, heard, 1)
+	require.Equal(t, events.CredentialsSource, heard[0].Kind)
+	require.Contains(t, heard[0].Detail, "metadata server: used")
+	require.Contains(t, heard[0].Detail, "GOOGLE_APPLICATION_CREDENTIALS: skipped (not set)")
+	require.NotContains(t, heard[0].Detail, "SECRET")
+
+	heard = nil
+	_, _, err = gcpcred.Find(ctx, &gcpcred.Options{DisableMetadata: true})
+	require.Error(t, err)
+	require.Empty(t, heard)
 }

@@ -37,6 +37,11 @@ type Options struct {
 	Anonymous bool
 	// Credentials are used when set; nil means the GCP chain of
 	// auth/gcpcred (Application Default Credentials), unless Anonymous.
+	// The chain's choice is told to the listeners of New's context, and
+	// each new token to those of the call that fetched it (or of the next
+	// call that listens): blob.EventCredentialsSource and
+	// blob.EventCredentialsRefresh, which blob.LogTo logs. Credentials
+	// given in ClientOptions replace these and are not watched.
 	Credentials *google.Credentials
 	// AllowInsecureCredentials lets credentials go to an http:// endpoint.
 	// Without it, an http endpoint with credentials is ErrInvalidArgument:
@@ -95,6 +100,9 @@ type Client struct {
 	insecure bool
 	// read sizes parallel reads (Options.ReadConcurrency, ReadPartSize).
 	read pread.Options
+	// tokens watches the credentials' tokens for refreshes, to tell them
+	// as events; nil without credentials.
+	tokens *tokenWatch
 }
 
 // New returns a Client for opts. It does not contact the service unless
@@ -153,18 +161,22 @@ func (c *Client) clientOptions(ctx context.Context) ([]option.ClientOption, erro
 	case c.insecure && !opts.AllowInsecureCredentials:
 		return nil, blob.Errorf(blob.ErrInvalidArgument, "gs: endpoint %q is http: credentials are only sent over https (set Anonymous, or AllowInsecureCredentials for a test server)", opts.Endpoint)
 	default:
-		creds := opts.Credentials
+		creds, source := opts.Credentials, "Options.Credentials"
 		if creds == nil {
 			// AWS workload identity federation takes its AWS keys and
 			// region from anyblob's AWS chain (profiles, roles, web
 			// identity, containers, IMDSv2), not only the variables and
 			// metadata URLs the oauth2 library reads.
-			found, _, err := gcpcred.Find(ctx, &gcpcred.Options{Scopes: []string{storage.ScopeFullControl}, AWS: &gcpcred.AWSSupplier{}})
+			found, rep, err := gcpcred.Find(ctx, &gcpcred.Options{Scopes: []string{storage.ScopeFullControl}, AWS: &gcpcred.AWSSupplier{}})
 			if err != nil {
 				return nil, &blob.Error{Kind: blob.ErrUnauthenticated, Err: err}
 			}
-			creds = found
+			creds, source = found, "the chosen source"
+			if a, ok := rep.Used(); ok {
+				source = a.Source
+			}
 		}
+		creds, c.tokens = watchTokens(creds, source)
 		co = append(co, option.WithCredentials(creds))
 	}
 	return append(co, opts.ClientOptions...), nil
@@ -224,6 +236,7 @@ func (c *Client) shouldRetry(ctx context.Context) storage.RetryOption {
 
 // retrying is shouldRetry, with a count of the retries it allowed.
 func (c *Client) retrying(ctx context.Context) (storage.RetryOption, *atomic.Int32) {
+	c.tokens.check(ctx) // every call of the driver comes here first
 	var failures, retried atomic.Int32
 	return storage.WithErrorFunc(func(err error) bool {
 		if (storage.ShouldRetry(err) || checksumMismatch(err)) && c.retry.Again(ctx, int(failures.Add(1)), err) == nil {
