@@ -27,7 +27,10 @@ import (
 // source side of a copy, must give it again (ReaderOptions.Encryption,
 // CopyOptions.SourceEncryption). A read without it, or with another key,
 // fails with ErrPermissionDenied saying so (the services answer 400, 403
-// or 409). Azure's Copy Blob takes no customer key (ErrNotImplemented:
+// or 409). Attributes takes no key, so on S3 and Azure it fails the same
+// way for such an object; a Reader opened with the key has its size,
+// content type, time and ETag (Reader.Attrs). GCS gives an object's
+// attributes without its key. Azure's Copy Blob takes no customer key (ErrNotImplemented:
 // read and write instead). Memory and directory buckets ignore Encryption
 // but check it as every backend does.
 //

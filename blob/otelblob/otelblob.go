@@ -13,7 +13,8 @@
 // or "anyblob.sign", with the attributes anyblob.operation,
 // anyblob.provider ("s3", "azblob", "gs", "file", "mem"), anyblob.bucket,
 // cloud.provider ("aws", "azure", "gcp" where it applies), anyblob.key
-// (only with Options.Keys: keys can be sensitive) and, at the end,
+// (only with Options.Keys: keys can be sensitive), on S3 also
+// aws.s3.bucket and (with Options.Keys) aws.s3.key, and, at the end,
 // anyblob.bytes (read or written). A failed operation sets the span's
 // status to Error with the error's message (redacted: no signature or
 // token of a URL, no credential) and error.type to the sentinel's name
@@ -37,15 +38,20 @@
 //   - anyblob.client.retries (counter, {retry}): requests sent again,
 //     error.type being the cause's.
 //
-// OpenTelemetry has no semantic conventions for object storage clients;
-// the names follow its naming rules, and error.type, cloud.provider and
-// network.io.direction are its own attributes.
+// OpenTelemetry has no semantic conventions for object storage clients
+// beyond AWS S3's aws.s3.bucket and aws.s3.key; the other names follow its
+// naming rules, and error.type, cloud.provider and network.io.direction
+// are its own attributes.
 //
 // # Cost
 //
 // With no SDK set (the API's no-op providers) the observer does no work
-// beyond asking whether its instruments and span record: no attributes
-// are built, nothing is allocated for them. A bucket without the observer
+// beyond starting the API's non-recording span and asking whether it and
+// the instruments record: no attributes are built and no instrument is
+// called. The API's span costs about 200 ns and three small allocations
+// per operation (BenchmarkObserver, on an in-memory bucket), which is lost
+// in the time of any request to a server (bench: BenchmarkS3 and
+// BenchmarkS3Small, "anyblob-otel-noop"). A bucket without the observer
 // pays nothing at all.
 package otelblob
 
@@ -148,8 +154,9 @@ func spanName(op string) string {
 	return "anyblob." + strings.ReplaceAll(op, " ", "_")
 }
 
-// clientKind is the spans' kind, made once.
-var clientKind = trace.WithSpanKind(trace.SpanKindClient)
+// startOptions are the spans' options (their kind), made once: a slice
+// built per call would be an allocation per operation.
+var startOptions = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
 
 // cloudProviders are cloud.provider's values by scheme.
 var cloudProviders = map[string]string{"s3": "aws", "azblob": "azure", "gs": "gcp"}
@@ -160,7 +167,7 @@ type opKey struct{}
 // span does not record and the instruments are disabled) it hands back
 // the caller's context and no end, so the operation costs no more.
 func (o *observer) Start(ctx context.Context, op blob.Operation) (context.Context, func(blob.Outcome)) {
-	sctx, span := o.tracer.Start(ctx, spanName(op.Op), clientKind)
+	sctx, span := o.tracer.Start(ctx, spanName(op.Op), startOptions...)
 	if !span.IsRecording() && !o.duration.Enabled(ctx) && !o.io.Enabled(ctx) && !o.errors.Enabled(ctx) && !o.retries.Enabled(ctx) {
 		span.End()
 		return ctx, nil
@@ -175,8 +182,15 @@ func (o *observer) Start(ctx context.Context, op blob.Operation) (context.Contex
 		if cp, ok := cloudProviders[op.Provider]; ok {
 			attrs = append(attrs, attribute.String("cloud.provider", cp))
 		}
+		s3 := op.Provider == "s3"
+		if s3 {
+			attrs = append(attrs, attribute.String("aws.s3.bucket", op.Bucket))
+		}
 		if o.keys && op.Key != "" {
 			attrs = append(attrs, attribute.String("anyblob.key", op.Key))
+			if s3 {
+				attrs = append(attrs, attribute.String("aws.s3.key", op.Key))
+			}
 		}
 		span.SetAttributes(attrs...)
 	}

@@ -2,6 +2,10 @@ package all_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"net/http"
 	"strings"
 	"testing"
@@ -142,9 +146,11 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 	require.NoError(t, err)
 
 	gs := emulator.FakeGCS(t, bucket)
+	signer := gsSignerKey(t)
 	gsclient := func(endpoint string, policy blob.RetryPolicy) *gcp.Client {
 		c, err := gcp.New(ctx, gcp.Options{Endpoint: endpoint + "/storage/v1/", Anonymous: true, Retry: policy,
-			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize, ReadTarget: rd.target})
+			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize, ReadTarget: rd.target,
+			SignerEmail: "all@anyblob-test.iam.gserviceaccount.com", SignerKey: signer})
 		require.NoError(t, err)
 		t.Cleanup(func() { c.Close() })
 		return c
@@ -221,4 +227,12 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 		fb.link = links[fb.proxy]
 	}
 	return fbs
+}
+
+// gsSignerKey is a PEM RSA key for signing URLs on fake-gcs-server, which
+// has no service account of its own (and checks no signature).
+func gsSignerKey(t *testing.T) []byte {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
 }

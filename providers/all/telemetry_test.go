@@ -56,12 +56,14 @@ func TestTelemetryOnEveryCloud(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, b.Copy(ctx, "t/copy", "t/obj", nil))
 			require.NoError(t, b.Delete(ctx, "t/copy"))
+			signed, err := b.SignedURL(ctx, "t/obj", nil)
+			require.NoError(t, err)
 
 			spans := map[string]sdktrace.ReadOnlySpan{}
 			for _, s := range exp.GetSpans().Snapshots() {
 				spans[s.Name()] = s
 			}
-			for _, name := range []string{"anyblob.write", "anyblob.read", "anyblob.attributes", "anyblob.list", "anyblob.copy", "anyblob.delete"} {
+			for _, name := range []string{"anyblob.write", "anyblob.read", "anyblob.attributes", "anyblob.list", "anyblob.copy", "anyblob.delete", "anyblob.sign"} {
 				require.Contains(t, spans, name)
 			}
 			attrs := func(kv []attribute.KeyValue) map[string]attribute.Value {
@@ -80,6 +82,22 @@ func TestTelemetryOnEveryCloud(t *testing.T) {
 			require.Equal(t, "t/obj", ra["anyblob.key"].AsString())
 			require.Equal(t, int64(len(data)), ra["anyblob.bytes"].AsInt64())
 			require.Equal(t, codes.Unset, read.Status().Code)
+			if fb.name == "s3" {
+				require.Equal(t, "telemetry", ra["aws.s3.bucket"].AsString(), "S3's own semantic conventions")
+				require.Equal(t, "t/obj", ra["aws.s3.key"].AsString())
+			} else {
+				require.NotContains(t, ra, "aws.s3.bucket")
+			}
+			sign := spans["anyblob.sign"]
+			require.Equal(t, codes.Unset, sign.Status().Code)
+			require.Equal(t, "t/obj", attrs(sign.Attributes())["anyblob.key"].AsString())
+			u, err := url.Parse(signed)
+			require.NoError(t, err)
+			for _, s := range exp.GetSpans().Snapshots() {
+				for _, a := range s.Attributes() {
+					require.NotContains(t, a.Value.Emit(), u.RawQuery, "no span holds the signed URL's query")
+				}
+			}
 			var retried bool
 			for _, e := range read.Events() {
 				if e.Name == "retry" {
@@ -111,7 +129,21 @@ func TestTelemetryOnEveryCloud(t *testing.T) {
 				op, _ := dp.Attributes.Value("anyblob.operation")
 				ops[op.AsString()] += dp.Count
 			}
-			require.Equal(t, map[string]uint64{"write": 1, "read": 1, "attributes": 1, "list": 1, "copy": 1, "delete": 1}, ops)
+			require.Equal(t, map[string]uint64{"write": 1, "read": 1, "attributes": 1, "list": 1, "copy": 1, "delete": 1, "sign": 1}, ops)
+			// Each point is one operation, provider and outcome: error.type
+			// names the failure, and only failures have it.
+			for _, dp := range hist.DataPoints {
+				op, _ := dp.Attributes.Value("anyblob.operation")
+				provider, _ := dp.Attributes.Value("anyblob.provider")
+				require.Equal(t, fb.name, provider.AsString())
+				kind, failed := dp.Attributes.Value("error.type")
+				if op.AsString() == "attributes" {
+					require.True(t, failed)
+					require.Equal(t, "not_found", kind.AsString())
+				} else {
+					require.False(t, failed, "%s succeeded", op.AsString())
+				}
+			}
 			sum := func(name string, want map[string]string) int64 {
 				var n int64
 				for _, dp := range metrics[name].(metricdata.Sum[int64]).DataPoints {

@@ -260,10 +260,15 @@ func TestClockSkew(t *testing.T) {
 		require.NoError(t, err)
 		var heard []blob.Event
 		ectx := blob.WithEvents(ctx, func(_ context.Context, e blob.Event) { heard = append(heard, e) })
-		require.NoError(t, blob.WriteAll(ectx, sb, "skewed", []byte("ok"), nil), "offset %v", off)
+		var logs bytes.Buffer
+		logged := blob.Observe(sb, blob.LogTo(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), nil))
+		require.NoError(t, blob.WriteAll(ectx, logged, "skewed", []byte("ok"), nil), "offset %v", off)
 		require.NotEmpty(t, heard, "the re-sign is announced")
 		require.Equal(t, blob.EventClockSkew, heard[0].Kind)
 		require.Contains(t, heard[0].Detail, "off ours")
+		require.Contains(t, logs.String(), `level=WARN msg="blob clock_skew" op=write provider=s3`, "and logged as a warning")
+		require.Contains(t, logs.String(), "off ours")
+		require.NotContains(t, logs.String(), ep.SecretKey)
 		got, err := blob.ReadAll(ctx, sb, "skewed")
 		require.NoError(t, err)
 		require.Equal(t, "ok", string(got))

@@ -93,7 +93,7 @@ func customerKeyError(err error, gave bool) error {
 			what = "the service refused the request without saying why, as it does for an object encrypted with a customer key (SSE-C)"
 		}
 		return &blob.Error{Kind: blob.ErrPermissionDenied, Code: d.Code, Status: d.Status, RequestID: d.RequestID,
-			Err: blob.Errorf(blob.ErrPermissionDenied, "s3: %s: give the key in ReaderOptions.Encryption (or CopyOptions.SourceEncryption); the service answered: %v", what, err)}
+			Err: blob.Errorf(blob.ErrPermissionDenied, "s3: %s: give the key in ReaderOptions.Encryption or CopyOptions.SourceEncryption (Attributes takes no key; a Reader's Attrs has the size, type, time and ETag); the service answered: %v", what, err)}
 	case gave && e.Status == http.StatusForbidden:
 		return &blob.Error{Kind: blob.ErrPermissionDenied, Code: d.Code, Status: d.Status, RequestID: d.RequestID,
 			Err: blob.Errorf(blob.ErrPermissionDenied, "s3: the customer key given is not the object's (or the object is not encrypted with one): %v", err)}

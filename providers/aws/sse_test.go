@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/anyblob/anyblob/auth/sigv4"
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/telemetrytest"
 )
 
 // TestServerSideEncryptionOnMinIO writes with SSE-S3, SSE-KMS (MinIO's
@@ -23,11 +27,15 @@ func TestServerSideEncryptionOnMinIO(t *testing.T) {
 	testEnv(t)
 	ctx := context.Background()
 	endpoint, hc := tlsMinIO(t)
+	rec := &recorder{base: hc.Transport}
 	c := newClient(t, Options{
-		Region: "us-east-1", Endpoint: endpoint, HTTPClient: hc, UsePathStyle: true,
+		Region: "us-east-1", Endpoint: endpoint, HTTPClient: &http.Client{Transport: rec}, UsePathStyle: true,
 		Credentials: sigv4.StaticCredentials{AccessKeyID: "tls-user", SecretAccessKey: "tls-secret-key"},
 	})
 	b, _ := newBucket(t, c)
+	// Everything below is logged and traced, keys included, and no
+	// customer key may reach either.
+	b, recorded := telemetrytest.Capture(t, b)
 
 	require.NoError(t, blob.WriteAll(ctx, b, "sse-s3", []byte("service"), &blob.WriterOptions{Encryption: &blob.Encryption{ServiceManaged: true}}))
 	a, err := b.Attributes(ctx, "sse-s3")
@@ -40,6 +48,15 @@ func TestServerSideEncryptionOnMinIO(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "kms", a.Encryption.Kind)
 	require.Contains(t, a.Encryption.KMSKey, testKMSKey)
+	var put *http.Request
+	for _, r := range rec.seen {
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/sse-kms") {
+			put = r
+		}
+	}
+	require.NotNil(t, put, "the SSE-KMS write went through the recorder")
+	require.Equal(t, base64.StdEncoding.EncodeToString([]byte(`{"tenant":"42"}`)), put.Header.Get("X-Amz-Server-Side-Encryption-Context"),
+		"the encryption context goes as S3 documents it: base64 of its JSON")
 	got, err := blob.ReadAll(ctx, b, "sse-kms")
 	require.NoError(t, err)
 	require.Equal(t, "kms", string(got))
@@ -92,6 +109,12 @@ func TestServerSideEncryptionOnMinIO(t *testing.T) {
 	require.Contains(t, fmt.Sprintf("%v %+v %#v %s", cust, cust, cust, cust), "redacted")
 	for _, s := range secrets {
 		require.NotContains(t, fmt.Sprintf("%v %+v %#v %s", cust, cust, cust, cust), s)
+	}
+	out := recorded()
+	require.Contains(t, out, `"msg":"blob op","op":"read"`, "the reads were logged")
+	require.Contains(t, out, "permission_denied", "with the failures")
+	for _, s := range append(secrets, hex.EncodeToString(key), hex.EncodeToString(other)) {
+		require.NotContains(t, out, s, "no customer key in logs or spans")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/conformance/emulator"
+	"github.com/anyblob/anyblob/internal/telemetrytest"
 	"github.com/anyblob/anyblob/providers/azure"
 )
 
@@ -72,6 +74,9 @@ func TestEncryptionOnAzurite(t *testing.T) {
 	require.NoError(t, c.CreateContainer(ctx, "enc"))
 	b, err := c.Bucket("enc")
 	require.NoError(t, err)
+	// Everything below is logged and traced, keys included, and no
+	// customer key may reach either.
+	b, recorded := telemetrytest.Capture(t, b)
 
 	key := bytes.Repeat([]byte{0x42}, 32)
 	sum := sha256.Sum256(key)
@@ -114,6 +119,13 @@ func TestEncryptionOnAzurite(t *testing.T) {
 	require.ErrorIs(t, err, blob.ErrNotImplemented)
 	err = blob.WriteAll(ctx, b, "short", []byte("x"), &blob.WriterOptions{Encryption: &blob.Encryption{CustomerKey: []byte("short")}})
 	require.ErrorIs(t, err, blob.ErrInvalidArgument)
+
+	out := recorded()
+	require.Contains(t, out, `"msg":"blob op","op":"read"`, "the reads were logged")
+	require.Contains(t, out, "not_implemented", "with the failures")
+	for _, s := range []string{base64.StdEncoding.EncodeToString(key), hex.EncodeToString(key), string(key)} {
+		require.NotContains(t, out, s, "no customer key in logs or spans")
+	}
 }
 
 func must64(t *testing.T, s string) []byte {

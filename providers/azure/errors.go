@@ -83,6 +83,9 @@ func errorDetail(err error) blob.ErrorDetail {
 		if d.Message == "" {
 			d.Message = http.StatusText(re.StatusCode)
 		}
+		if a, ok := advice[re.ErrorCode]; ok {
+			d.Message += " (" + a + ")"
+		}
 		if strings.HasPrefix(d.Message, authFailedMessage) {
 			// A signature or key the service could not verify, whatever
 			// code it came with (Azurite says AuthorizationFailure).
@@ -98,6 +101,14 @@ func errorDetail(err error) blob.ErrorDetail {
 		return blob.ErrorDetail{Kind: k}
 	}
 	return blob.ErrorDetail{}
+}
+
+// advice says what to do about an answer whose message (Azure's reason
+// phrase, which a proxy may have replaced by the standard one) does not.
+var advice = map[string]string{
+	"BlobUsesCustomerSpecifiedEncryption": "the blob is encrypted with a customer-provided key: give it in " +
+		"ReaderOptions.Encryption or CopyOptions.SourceEncryption; Attributes takes no key, a Reader's Attrs has the size, type, time and ETag",
+	"BlobDoesNotUseCustomerSpecifiedEncryption": "the blob is not encrypted with a customer-provided key: read it without one",
 }
 
 // authFailedMessage starts the service's message for a request whose

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/conformance/emulator"
+	"github.com/anyblob/anyblob/internal/telemetrytest"
 	"github.com/anyblob/anyblob/providers/gcp"
 )
 
@@ -89,6 +91,9 @@ func TestEncryptionOnFakeGCS(t *testing.T) {
 	defer c.Close()
 	b, err := c.Bucket("enc")
 	require.NoError(t, err)
+	// Everything below is logged and traced, keys included, and no
+	// customer key may reach either.
+	b, recorded := telemetrytest.Capture(t, b)
 
 	key := bytes.Repeat([]byte{0x33}, 32)
 	sum := sha256.Sum256(key)
@@ -121,4 +126,11 @@ func TestEncryptionOnFakeGCS(t *testing.T) {
 		require.ErrorIs(t, err, blob.ErrNotImplemented, "%v", e)
 	}
 	require.Empty(t, w.take(), "refused before any request")
+
+	out := recorded()
+	require.Contains(t, out, `"msg":"blob op","op":"read"`, "the reads were logged")
+	require.Contains(t, out, "permission_denied", "with the failures")
+	for _, s := range []string{base64.StdEncoding.EncodeToString(key), hex.EncodeToString(key), string(key)} {
+		require.NotContains(t, out, s, "no customer key in logs or spans")
+	}
 }
