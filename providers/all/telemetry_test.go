@@ -50,6 +50,10 @@ func TestTelemetryOnEveryCloud(t *testing.T) {
 			got, err := blob.ReadAll(ctx, b, "t/obj")
 			require.NoError(t, err)
 			require.Equal(t, data, got)
+			fb.proxy.Add(faultproxy.Rule{Kind: faultproxy.Status500, Match: fb.isRead, Times: 1})
+			got, err = blob.ReadAll(ctx, b, "t/obj")
+			require.NoError(t, err)
+			require.Equal(t, data, got)
 			_, err = b.Attributes(ctx, "t/missing")
 			require.ErrorIs(t, err, blob.ErrNotFound)
 			_, err = b.List(ctx, &blob.ListOptions{Prefix: "t/"})
@@ -98,17 +102,23 @@ func TestTelemetryOnEveryCloud(t *testing.T) {
 					require.NotContains(t, a.Value.Emit(), u.RawQuery, "no span holds the signed URL's query")
 				}
 			}
-			var retried bool
-			for _, e := range read.Events() {
-				if e.Name == "retry" {
-					ea := attrs(e.Attributes)
-					require.Equal(t, int64(1), ea["anyblob.retry.attempt"].AsInt64())
-					require.Equal(t, "throttled", ea["error.type"].AsString(), "a 503 is the service asking to slow down")
-					require.GreaterOrEqual(t, ea["anyblob.retry.delay"].AsFloat64(), 0.0)
-					retried = true
+			// Each read's span records its retry, with its cause.
+			causes := map[string]int{}
+			for _, s := range exp.GetSpans().Snapshots() {
+				if s.Name() != "anyblob.read" {
+					continue
+				}
+				for _, e := range s.Events() {
+					if e.Name == "retry" {
+						ea := attrs(e.Attributes)
+						require.Equal(t, int64(1), ea["anyblob.retry.attempt"].AsInt64())
+						require.GreaterOrEqual(t, ea["anyblob.retry.delay"].AsFloat64(), 0.0)
+						require.NotEmpty(t, ea["exception.message"].AsString())
+						causes[ea["error.type"].AsString()]++
+					}
 				}
 			}
-			require.True(t, retried, "the read's span records its retry: %v", read.Events())
+			require.Equal(t, map[string]int{"throttled": 1, "internal_error": 1}, causes, "a 503 is the service asking to slow down, a 500 its own failure")
 			miss := spans["anyblob.attributes"]
 			require.Equal(t, codes.Error, miss.Status().Code)
 			require.Equal(t, "not_found", attrs(miss.Attributes())["error.type"].AsString())
@@ -129,7 +139,7 @@ func TestTelemetryOnEveryCloud(t *testing.T) {
 				op, _ := dp.Attributes.Value("anyblob.operation")
 				ops[op.AsString()] += dp.Count
 			}
-			require.Equal(t, map[string]uint64{"write": 1, "read": 1, "attributes": 1, "list": 1, "copy": 1, "delete": 1, "sign": 1}, ops)
+			require.Equal(t, map[string]uint64{"write": 1, "read": 2, "attributes": 1, "list": 1, "copy": 1, "delete": 1, "sign": 1}, ops)
 			// Each point is one operation, provider and outcome: error.type
 			// names the failure, and only failures have it.
 			for _, dp := range hist.DataPoints {
@@ -160,8 +170,9 @@ func TestTelemetryOnEveryCloud(t *testing.T) {
 				return n
 			}
 			require.Equal(t, int64(1), sum("anyblob.client.retries", map[string]string{"anyblob.operation": "read", "error.type": "throttled"}))
+			require.Equal(t, int64(1), sum("anyblob.client.retries", map[string]string{"anyblob.operation": "read", "error.type": "internal_error"}))
 			require.Equal(t, int64(1), sum("anyblob.client.errors", map[string]string{"anyblob.operation": "attributes", "error.type": "not_found"}))
-			require.Equal(t, int64(len(data)), sum("anyblob.client.io", map[string]string{"network.io.direction": "receive"}))
+			require.Equal(t, int64(2*len(data)), sum("anyblob.client.io", map[string]string{"network.io.direction": "receive"}))
 			require.Equal(t, int64(len(data)), sum("anyblob.client.io", map[string]string{"network.io.direction": "transmit"}))
 
 			out := logs.String()
