@@ -20,7 +20,8 @@ import (
 // anyblob, the storage client's Reader (one stream), its transfermanager
 // (ranges in parallel into a buffer) with its defaults and with 12
 // workers, and the storage client's Writer, each through the simulated
-// links. Each link has its own server, told the proxy's address, so that
+// links; anyblob writes both as one stream (its default) and composed
+// (compose_writes, parts in parallel). Each link has its own server, told the proxy's address, so that
 // a resumable upload's chunks go through the link too.
 //
 //	cd bench && go test -run '^$' -bench BenchmarkGCSFar -benchtime 1x -timeout 30m [-far.size N]
@@ -49,6 +50,10 @@ func BenchmarkGCSFar(b *testing.B) {
 
 		endpoint := "http://" + p.Addr() + "/storage/v1/"
 		bkt, err := gcp.OpenBucket(ctx, "far", gcp.Options{Endpoint: endpoint, Anonymous: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		composed, err := gcp.OpenBucket(ctx, "far", gcp.Options{Endpoint: endpoint, Anonymous: true, ComposeWrites: true})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -95,6 +100,7 @@ func BenchmarkGCSFar(b *testing.B) {
 		run("GET/transfermanager", tm())
 		run("GET/transfermanager-12", tm(transfermanager.WithWorkers(12)))
 		run("PUT/anyblob", func() error { return blob.Upload(ctx, bkt, "up", bytes.NewReader(data), nil) })
+		run("PUT/anyblob-compose_writes", func() error { return blob.Upload(ctx, composed, "up", bytes.NewReader(data), nil) })
 		run("PUT/storage-Writer", func() error {
 			w := sc.Bucket("far").Object("up").NewWriter(ctx)
 			if _, err := io.Copy(w, bytes.NewReader(data)); err != nil {
@@ -104,6 +110,7 @@ func BenchmarkGCSFar(b *testing.B) {
 			return w.Close()
 		})
 		bkt.Close()
+		composed.Close()
 		sc.Close()
 		p.Close()
 	}

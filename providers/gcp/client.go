@@ -72,6 +72,32 @@ type Options struct {
 	// two parts are read in one stream. A reader holds at most
 	// ReadConcurrency × ReadPartSize bytes.
 	ReadPartSize int64
+	// ComposeWrites sends a large write as parts in parallel, composed
+	// into the object at Close, as gcloud's parallel composite uploads
+	// do: over a far link each connection carries a share, where one
+	// resumable upload runs at one connection's rate. It applies to
+	// unconditional writes larger than one part (WriterOptions.PartSize,
+	// DefaultComposePartSize when 0), DefaultWriteConcurrency parts at
+	// once (WriterOptions.Concurrency), without a customer-supplied key
+	// or an MD5 checksum; any other write is one stream. What it costs:
+	// the object is a composite (GCS keeps a CRC32C and a component
+	// count, no MD5, so Attributes.MD5 is nil); while the write runs, its
+	// parts are objects under ComposePrefix that other clients can list
+	// (they are deleted when the write ends, however it ends, but a
+	// process that dies mid-write leaves them: a lifecycle rule that
+	// deletes that prefix's objects after a day cleans up, as GCS
+	// suggests for gcloud's); the parts and composes are operations on
+	// the bucket, billed as such, and a bucket with a retention policy or
+	// a storage class with a minimum duration charges for the parts.
+	// Each part declares its CRC32C and is checked as stored, and the
+	// object's CRC32C is checked against what was written, so integrity
+	// is as for one stream. URL parameter: compose_writes=true.
+	ComposeWrites bool
+	// ComposePrefix is where composed writes keep their parts while they
+	// run, each write under a random name of its own; "" means
+	// DefaultComposePrefix. Writes through a blob.Prefixed view still put
+	// their parts here, at the bucket's root.
+	ComposePrefix string
 	// ReadTarget, when above 0, is the throughput in bytes per second a
 	// parallel read aims at instead of adapting, as the AWS CRT client's
 	// target throughput: as many parts at once as ReadTarget over the rate

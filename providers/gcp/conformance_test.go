@@ -17,11 +17,14 @@ import (
 var bucketSeq atomic.Int64
 
 // harness runs the suite on one fake-gcs-server, a new bucket per check.
-func harness(t *testing.T) conformance.Harness {
+func harness(t *testing.T) conformance.Harness { return harnessWith(t, false) }
+
+// harnessWith is harness, with composed writes when compose is true.
+func harnessWith(t *testing.T, compose bool) conformance.Harness {
 	srv := emulator.FakeGCS(t)
 	c, err := gcp.New(context.Background(), gcp.Options{
 		Endpoint: srv.Endpoint, Anonymous: true, Project: "test-project",
-		SignerEmail: testSignerEmail, SignerKey: testKeyPEM(t),
+		SignerEmail: testSignerEmail, SignerKey: testKeyPEM(t), ComposeWrites: compose,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
@@ -44,4 +47,10 @@ func TestConformance(t *testing.T) {
 
 func TestConformancePrefixed(t *testing.T) {
 	conformance.Run(t, conformance.Prefixed(harness(t), "pre/fix/"))
+}
+
+// TestConformanceComposed runs the suite with composed writes: its large
+// writes go in parts composed at Close, and must keep every guarantee.
+func TestConformanceComposed(t *testing.T) {
+	conformance.Run(t, harnessWith(t, true))
 }

@@ -5,7 +5,7 @@
 //
 // Importing the package registers the gs scheme with blob.Register:
 //
-//	gs://BUCKET?project=PROJECT&endpoint=URL&anonymous=true
+//	gs://BUCKET?project=PROJECT&endpoint=URL&anonymous=true&compose_writes=true
 //
 // With blob.OpenFromEnv, CLOUD_PROVIDER=gcp (aliases gcs, gs) opens the
 // same bucket. STORAGE_EMULATOR_HOST, when set, is read once, by the URL
@@ -78,14 +78,21 @@
 // Close. Nothing is visible before Close; Abort or a canceled context
 // cancels the upload.
 //
-// A write is one stream, unlike S3's parts and Azure's blocks: a resumable
-// upload takes its chunks in order, the storage library has no parallel
-// upload (its transfermanager only downloads), and a parallel composite
-// upload (what gcloud does for large files) would leave a composite
-// object, with no MD5, a component count, and temporary objects to delete
-// when it fails. Over a far link a write therefore runs at one
-// connection's rate, as the library's own Writer does (bench
-// BenchmarkGCSFar).
+// By default a write is one stream, unlike S3's parts and Azure's blocks:
+// a resumable upload takes its chunks in order, and the storage library
+// has no parallel upload over the JSON API (its transfermanager only
+// downloads; its Writer's ParallelUploadConfig is gRPC-only and marked
+// experimental). Over a far link such a write runs at one connection's
+// rate, as the library's own Writer does. Options.ComposeWrites
+// (compose_writes=true) sends an unconditional write larger than one part
+// as parts in parallel, each a temporary object checked by its CRC32C,
+// composed into the object at Close and then deleted: gcloud's parallel
+// composite upload, with what it costs (a composite object with no MD5,
+// parts visible under a prefix while the write runs; see the option). On
+// the simulated 40 MiB/s, 20 ms link with fake-gcs-server (bench
+// BenchmarkGCSFar, 128 MiB) it wrote at 75.9 MB/s against 18.7 for one
+// stream and 20.3 for the library's Writer; at 10 MiB/s and 80 ms, 32.5
+// against 7.2 and 7.7.
 //
 // # Signed URLs
 //

@@ -55,8 +55,10 @@ func openURL(ctx context.Context, u *url.URL) (blob.Bucket, error) {
 // FromURL turns a gs:// URL and the environment (read only through getenv,
 // and only here) into a bucket name and Options:
 //
-//	gs://BUCKET?project=P&endpoint=URL&anonymous=true&signer_key_file=PATH
+//	gs://BUCKET?project=P&endpoint=URL&anonymous=true&signer_key_file=PATH&compose_writes=true
 //
+// compose_writes=true sets Options.ComposeWrites (large writes as parts
+// in parallel, composed at Close).
 // signer_key_file names a service account's JSON key file whose
 // client_email and private_key sign URLs locally (Options.SignerEmail and
 // SignerKey), for SignedURL with an emulator or with credentials that
@@ -75,7 +77,7 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 	if err != nil {
 		return "", opts, err
 	}
-	err = urlopt.Params(u, append([]string{"project", "endpoint", "anonymous", "signer_key_file"}, urlopt.RetryParams...), func(k, v string) error {
+	err = urlopt.Params(u, append([]string{"project", "endpoint", "anonymous", "signer_key_file", "compose_writes"}, urlopt.RetryParams...), func(k, v string) error {
 		if ok, err := urlopt.Retry(u.Scheme, k, v, &opts.Retry); ok {
 			return err
 		}
@@ -87,6 +89,10 @@ func FromURL(u *url.URL, getenv func(string) string) (string, Options, error) {
 		case "anonymous":
 			b, err := urlopt.Bool(u.Scheme, k, v)
 			opts.Anonymous = b
+			return err
+		case "compose_writes":
+			b, err := urlopt.Bool(u.Scheme, k, v)
+			opts.ComposeWrites = b
 			return err
 		case "signer_key_file":
 			email, key, err := signerKeyFile(v)

@@ -66,6 +66,8 @@ func TestFromURL(t *testing.T) {
 		{url: "gs://b", env: map[string]string{"GOOGLE_CLOUD_PROJECT": "env-p"}, want: Options{Project: "env-p"}},
 		{url: "gs://b?anonymous=true", want: Options{Anonymous: true}},
 		{url: "gs://b?anonymous=maybe", err: "not a boolean"},
+		{url: "gs://b?compose_writes=true", want: Options{ComposeWrites: true}},
+		{url: "gs://b?compose_writes=2", err: "not a boolean"},
 		{url: "gs://b?region=x", err: `unknown URL parameter "region"`},
 		{url: "gs:///", err: "names no bucket"},
 		{url: "gs://b/some/path", err: "has a path"},

@@ -29,8 +29,13 @@ import (
 // finalized (fake-gcs-server does not). Full reads verify the stored
 // CRC32C (see NewRangeReader).
 //
+// With Options.ComposeWrites, an unconditional write larger than one part
+// is sent as parts composed at Close (see Options.ComposeWrites).
+//
 // BeforeWrite reaches the *storage.Writer before any data is sent; when a
-// single request is sent again, it reaches the fresh Writer too.
+// single request is sent again, it reaches the fresh Writer too. A
+// composed write's hook reaches, instead, the *storage.ObjectAttrs its
+// compose gives the object, before the first part is sent.
 func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
 	if len(opts.Tags) > 0 {
 		return nil, blob.Errorf(blob.ErrNotImplemented, "gs: GCS objects have no tags; use Metadata (or bucket labels) instead")
@@ -58,6 +63,10 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		obj = obj.If(storage.Conditions{GenerationMatch: g})
 	}
 	wctx, cancel := context.WithCancel(ctx)
+	// A composed write calls BeforeWrite once it knows which request
+	// comes first: the one-request Writer, or the compose's attributes.
+	composed := d.composes(opts)
+	hookOpen := !composed
 	open := func() (*storage.Writer, error) {
 		w := obj.NewWriter(wctx)
 		w.ChunkSize = DefaultPartSize
@@ -77,8 +86,10 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		if opts.Encryption != nil {
 			w.KMSKeyName = opts.Encryption.KMSKey
 		}
-		if err := blob.CallHook(opts.BeforeWrite, blob.NativeAs(w)); err != nil {
-			return nil, err
+		if hookOpen {
+			if err := blob.CallHook(opts.BeforeWrite, blob.NativeAs(w)); err != nil {
+				return nil, err
+			}
 		}
 		return w, nil
 	}
@@ -88,9 +99,16 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		return nil, err
 	}
 	gw := &writer{w: w, open: open, ctx: wctx, cancel: cancel, retry: d.c.retry,
-		crc: crc32.New(crc32.MakeTable(crc32.Castagnoli)), retried: retried, plain: plain, conditional: conditional}
+		crc: crc32.New(castagnoli), retried: retried, plain: plain, conditional: conditional}
 	if opts.Checksum == blob.ChecksumMD5 {
 		gw.md5 = md5.New()
+	}
+	if composed {
+		beforeOne := func() error {
+			hookOpen = true // a Writer opened again for a resend is hooked too
+			return blob.CallHook(opts.BeforeWrite, blob.NativeAs(gw.w))
+		}
+		return d.composedWriter(ctx, key, opts, gw, beforeOne), nil
 	}
 	return gw, nil
 }
@@ -218,15 +236,23 @@ func (w *writer) verifyStored() error {
 	if a == nil || a.Size == w.n && a.CRC32C == w.crc.Sum32() && (w.md5 == nil || a.MD5 == nil || bytes.Equal(a.MD5, w.md5.Sum(nil))) {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), time.Minute)
+	return deleteWrong(w.ctx, w.plain, a, w.n, w.crc.Sum32())
+}
+
+// deleteWrong deletes generation a of obj, which holds something other
+// than the size bytes with CRC32C crc that were written, and returns the
+// write's ErrInternal, saying so and whether the delete worked. The
+// delete runs even when ctx has ended, for at most a minute.
+func deleteWrong(ctx context.Context, obj *storage.ObjectHandle, a *storage.ObjectAttrs, size int64, crc uint32) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	derr := w.plain.If(storage.Conditions{GenerationMatch: a.Generation}).Delete(ctx)
+	derr := obj.If(storage.Conditions{GenerationMatch: a.Generation}).Delete(ctx)
 	outcome := "it was deleted"
 	if derr != nil {
 		outcome = "deleting it failed: " + derr.Error()
 	}
 	return blob.Errorf(blob.ErrInternal, "gs: the service stored %d bytes with CRC32C %08x, not the %d bytes with CRC32C %08x written; %s",
-		a.Size, a.CRC32C, w.n, w.crc.Sum32(), outcome)
+		a.Size, a.CRC32C, size, crc, outcome)
 }
 
 // send sends the whole object in one request, declaring its CRC32C (and

@@ -1,0 +1,365 @@
+package gcp
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"maps"
+	"sync"
+
+	"cloud.google.com/go/storage"
+
+	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/checksum"
+	"github.com/anyblob/anyblob/internal/upload"
+)
+
+// Composed writes (Options.ComposeWrites): defaults and limits.
+const (
+	// DefaultComposePrefix is where a composed write keeps its parts
+	// while it runs (Options.ComposePrefix).
+	DefaultComposePrefix = ".anyblob-compose/"
+	// DefaultComposePartSize is the part size of a composed write when
+	// WriterOptions.PartSize is 0.
+	DefaultComposePartSize = 8 << 20
+	// DefaultWriteConcurrency is how many parts of a composed write are
+	// sent at once when WriterOptions.Concurrency is 0 (growing to
+	// upload.DefaultMaxSectionConcurrency for a file or other io.ReaderAt
+	// while the rate grows).
+	DefaultWriteConcurrency = 8
+	// maxComposeSources is the most objects one compose request takes.
+	maxComposeSources = 32
+)
+
+// MaxComposedSize is the largest object a composed write takes: 1 TiB.
+// A composite object has at most 1,024 components, and the parts of a
+// write grow from the part size (doubling every so many parts) so that a
+// stream of unknown size up to this fits; planning for GCS's full 5 TiB
+// would make the parts double at almost every part, and a write of a few
+// hundred MiB would go in a handful of unequal parts instead of many. A
+// larger object is ErrInvalidArgument before its excess is sent: write it
+// without ComposeWrites.
+const MaxComposedSize = 1 << 40
+
+// composeLimits are a composed write's limits, for the upload engine.
+var composeLimits = upload.Limits{Service: "GCS (composed writes)", MinPart: 256 << 10, MaxPart: 5 << 30, MaxParts: 1024, MaxObject: MaxComposedSize}
+
+// composes reports whether a write with opts is composed: the client
+// asks for it, and the write sets nothing a compose cannot keep. A
+// conditional write is one stream, since its condition must hold at the
+// moment the object appears, which only the final request can check, and
+// not every server checks it on compose (fake-gcs-server does not); a
+// customer-supplied key would have to travel with every part and compose;
+// and a composite object has no MD5 for WriterOptions.Checksum MD5.
+func (d *driver) composes(opts *blob.WriterOptions) bool {
+	return d.c.opts.ComposeWrites && !opts.IfNotExist && opts.IfMatch == "" &&
+		(opts.Encryption == nil || opts.Encryption.CustomerKey == nil) && opts.Checksum != blob.ChecksumMD5
+}
+
+// composedWriter starts a composed write of key: through the shared upload
+// engine (internal/upload), an object that fits in one part is sent as
+// the one-stream writer sends it (one request, its CRC32C declared);
+// a larger one is sent as parts, each a temporary object under
+// Options.ComposePrefix, several at once, and composed into key at
+// Close. one is the one-stream writer, configured, whose Close sends a
+// small object; beforeOne calls BeforeWrite on its storage.Writer.
+func (d *driver) composedWriter(ctx context.Context, key string, opts *blob.WriterOptions, one *writer, beforeOne func() error) blob.Writer {
+	part := opts.PartSize
+	if part == 0 {
+		part = DefaultComposePartSize
+	}
+	conc, most := opts.Concurrency, 0
+	if conc == 0 {
+		conc, most = DefaultWriteConcurrency, upload.DefaultMaxSectionConcurrency
+	}
+	t := &composeTarget{d: d, key: key, opts: opts, one: one, beforeOne: beforeOne}
+	return &composeWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: part, Concurrency: conc, MaxSectionConcurrency: most,
+		Limits: composeLimits, Hash: one.crc}), one: one}
+}
+
+// composeWriter is the engine's Writer as a blob.Writer.
+type composeWriter struct {
+	*upload.Writer
+	one *writer
+}
+
+// Close commits, and releases the one-stream writer whichever way the
+// write went.
+func (w *composeWriter) Close() error {
+	defer w.one.cancel()
+	return w.Writer.Close()
+}
+
+// Abort discards the write, and releases the one-stream writer.
+func (w *composeWriter) Abort(reason error) error {
+	defer w.one.cancel()
+	return w.Writer.Abort(reason)
+}
+
+func (w *composeWriter) As(any) bool { return false }
+
+// composeTarget is one object as the upload engine's Target.
+type composeTarget struct {
+	d         *driver
+	key       string
+	opts      *blob.WriterOptions
+	one       *writer // its crc is the engine's Hash: every byte, in order
+	beforeOne func() error
+	// attrs are the object's attributes for the final compose, set up
+	// by Start (and BeforeWrite).
+	attrs storage.ObjectAttrs
+}
+
+// Put implements upload.Target: the one-stream writer's single request.
+func (t *composeTarget) Put(_ context.Context, data []byte) error {
+	if err := t.beforeOne(); err != nil {
+		t.one.cancel()
+		return err
+	}
+	t.one.buf, t.one.n = data, int64(len(data))
+	return t.one.Close()
+}
+
+// Start implements upload.Target: the object's attributes are set up and
+// shown to BeforeWrite (as *storage.ObjectAttrs), and the parts go under
+// a prefix of their own, named by 16 random hex digits.
+func (t *composeTarget) Start(ctx context.Context) (upload.Session, error) {
+	t.one.cancel() // its storage.Writer was never written to
+	opts := t.opts
+	t.attrs = storage.ObjectAttrs{
+		ContentType:        opts.ContentType,
+		ContentEncoding:    opts.ContentEncoding,
+		ContentDisposition: opts.ContentDisposition,
+		ContentLanguage:    opts.ContentLanguage,
+		CacheControl:       opts.CacheControl,
+		Metadata:           maps.Clone(opts.Metadata),
+		StorageClass:       opts.StorageClass,
+	}
+	if t.attrs.ContentType == "" {
+		t.attrs.ContentType = "application/octet-stream"
+	}
+	if e := opts.Encryption; e != nil {
+		t.attrs.KMSKeyName = e.KMSKey
+	}
+	if err := blob.CallHook(opts.BeforeWrite, blob.NativeAs(&t.attrs)); err != nil {
+		return nil, err
+	}
+	var r [8]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return nil, err
+	}
+	prefix := t.d.c.opts.ComposePrefix
+	if prefix == "" {
+		prefix = DefaultComposePrefix
+	}
+	return &composeSession{t: t, base: prefix + hex.EncodeToString(r[:]) + "/", parts: map[int]composed{}}, nil
+}
+
+// composed is one object a composed write made: a part or an
+// intermediate composite.
+type composed struct {
+	name string
+	crc  uint32
+	size int64
+}
+
+// composeSession is one composed write's parts.
+type composeSession struct {
+	t    *composeTarget
+	base string
+
+	mu    sync.Mutex
+	parts map[int]composed
+	made  []string // every temporary object that may exist, for cleanup
+}
+
+// Part implements upload.Session: data as the temporary object of part num.
+func (s *composeSession) Part(ctx context.Context, num int, data []byte) (upload.Part, error) {
+	return s.put(ctx, num, crc32.Checksum(data, castagnoli), int64(len(data)), func() io.Reader { return bytes.NewReader(data) })
+}
+
+// PartFrom implements upload.SectionSession: the section is read once for
+// its CRC32C, then again as it is sent.
+func (s *composeSession) PartFrom(ctx context.Context, num int, section *io.SectionReader) (upload.Part, error) {
+	h := crc32.New(castagnoli)
+	if _, err := io.Copy(h, io.NewSectionReader(section, 0, section.Size())); err != nil {
+		return upload.Part{}, err
+	}
+	return s.put(ctx, num, h.Sum32(), section.Size(), func() io.Reader { return io.NewSectionReader(section, 0, section.Size()) })
+}
+
+// put uploads one part in one request that declares its CRC32C, and
+// checks what the service stored (fake-gcs-server does not check the
+// declared CRC32C; GCS does, and refuses the body). A body refused or
+// stored changed, or a request that failed in a way worth retrying, is
+// sent again from body() as Options.Retry allows: with one request per
+// part, the storage library itself cannot resend it.
+func (s *composeSession) put(ctx context.Context, num int, sum uint32, size int64, body func() io.Reader) (upload.Part, error) {
+	name := fmt.Sprintf("%s%05d", s.base, num)
+	s.mu.Lock()
+	s.made = append(s.made, name)
+	s.mu.Unlock()
+	d := s.t.d
+	for attempt := 1; ; attempt++ {
+		w := d.bkt.Object(name).Retryer(storage.WithPolicy(storage.RetryNever)).NewWriter(ctx)
+		w.ChunkSize = 0 // one request, streamed from body, no buffer
+		w.ContentType = "application/octet-stream"
+		w.CRC32C, w.SendCRC32C = sum, true
+		if e := s.t.opts.Encryption; e != nil {
+			w.KMSKeyName = e.KMSKey
+		}
+		_, err := io.Copy(w, body())
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			if a := w.Attrs(); a.CRC32C != sum || a.Size != size {
+				err = blob.Errorf(blob.ErrInternal, "gs: part %d of a composed write was stored as %d bytes with CRC32C %08x, not the %d bytes with CRC32C %08x sent", num, a.Size, a.CRC32C, size, sum)
+			} else {
+				s.mu.Lock()
+				s.parts[num] = composed{name: name, crc: sum, size: size}
+				s.mu.Unlock()
+				return upload.Part{Num: num, ID: name}, nil
+			}
+		}
+		if !(storage.ShouldRetry(err) || checksumMismatch(err) || blob.KindOf(err) == blob.ErrInternal) || d.c.retry.Again(ctx, attempt, err) != nil {
+			return upload.Part{}, err
+		}
+	}
+}
+
+// Complete implements upload.Session: the parts are composed, 32 at a time
+// into intermediate composites while there are more than 32, then into the
+// object, with the write's attributes and its CRC32C declared. What the
+// service stored is checked against what was written (size and CRC32C);
+// an object that differs is deleted (that generation) and the write fails
+// with ErrInternal. The temporary objects are deleted in every case.
+func (s *composeSession) Complete(ctx context.Context, parts []upload.Part) (err error) {
+	defer func() { _ = s.Abort(ctx) }()
+	s.mu.Lock()
+	level := make([]composed, 0, len(parts))
+	for _, p := range parts {
+		level = append(level, s.parts[p.Num])
+	}
+	s.mu.Unlock()
+	for round := 0; len(level) > maxComposeSources; round++ {
+		if level, err = s.composeRound(ctx, round, level); err != nil {
+			return err
+		}
+	}
+	whole := join(level)
+	d := s.t.d
+	c := d.object(ctx, s.t.key).ComposerFrom(handles(d, level)...)
+	c.ObjectAttrs = s.t.attrs
+	c.CRC32C, c.SendCRC32C = whole.crc, true
+	a, err := c.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if written := s.t.one.crc.Sum32(); a.Size != whole.size || a.CRC32C != written || whole.crc != written {
+		return deleteWrong(ctx, d.object(ctx, s.t.key), a, whole.size, written)
+	}
+	return nil
+}
+
+// composeRound composes level, 32 objects at a time, into intermediate
+// composites, at most DefaultWriteConcurrency requests at once, and
+// returns them in order.
+func (s *composeSession) composeRound(ctx context.Context, round int, level []composed) ([]composed, error) {
+	next := make([]composed, (len(level)+maxComposeSources-1)/maxComposeSources)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	sem := make(chan struct{}, DefaultWriteConcurrency)
+	for i := range next {
+		group := level[i*maxComposeSources : min((i+1)*maxComposeSources, len(level))]
+		next[i] = join(group)
+		next[i].name = fmt.Sprintf("%sc%d-%05d", s.base, round, i)
+		s.mu.Lock()
+		s.made = append(s.made, next[i].name)
+		s.mu.Unlock()
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, group []composed) {
+			defer func() { <-sem; wg.Done() }()
+			d := s.t.d
+			c := d.object(ctx, next[i].name).ComposerFrom(handles(d, group)...)
+			c.ContentType = "application/octet-stream"
+			c.CRC32C, c.SendCRC32C = next[i].crc, true
+			a, err := c.Run(ctx)
+			if err == nil && (a.CRC32C != next[i].crc || a.Size != next[i].size) {
+				err = blob.Errorf(blob.ErrInternal, "gs: an intermediate compose stored %d bytes with CRC32C %08x, not %d bytes with CRC32C %08x", a.Size, a.CRC32C, next[i].size, next[i].crc)
+			}
+			if err != nil {
+				once.Do(func() { first = err })
+			}
+		}(i, group)
+	}
+	wg.Wait()
+	return next, first
+}
+
+// Abort implements upload.Session: every temporary object the write may
+// have made is deleted (one that was never made is not an error).
+func (s *composeSession) Abort(ctx context.Context) error {
+	s.mu.Lock()
+	made := s.made
+	s.made = nil
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), upload.CleanupTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, DefaultWriteConcurrency)
+	errs := make([]error, len(made))
+	for i, name := range made {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := s.t.d.object(ctx, name).Delete(ctx); err != nil && errorDetail(err).Kind != blob.ErrNotFound {
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join is what composing objects gives: their CRC32Cs joined in order
+// (internal/checksum.Combine) and their sizes added.
+func join(objs []composed) composed {
+	var out composed
+	for i, o := range objs {
+		if i == 0 {
+			out.crc, out.size = o.crc, o.size
+			continue
+		}
+		sum := checksum.Combine(blob.ChecksumCRC32C, be32(out.crc), be32(o.crc), o.size)
+		out.crc, out.size = binary.BigEndian.Uint32(sum), out.size+o.size
+	}
+	return out
+}
+
+func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+
+// handles are the objects' handles, for a compose.
+func handles(d *driver, objs []composed) []*storage.ObjectHandle {
+	hs := make([]*storage.ObjectHandle, len(objs))
+	for i, o := range objs {
+		hs[i] = d.bkt.Object(o.name)
+	}
+	return hs
+}
+
+// castagnoli is CRC32C's table.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
