@@ -108,6 +108,10 @@ type Proxy struct {
 	// OnRequest, when set, sees every request before a fault is chosen
 	// (to count or log them); it must not read the body.
 	OnRequest func(r *http.Request)
+	// OnDone, when set, sees every request again once the proxy has
+	// answered it (whatever the answer, fault or not): with OnRequest, it
+	// tells how many requests are in flight at once.
+	OnDone func(r *http.Request)
 
 	target *url.URL
 	srv    *http.Server
@@ -265,6 +269,9 @@ func (p *Proxy) intn(n int) int {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.OnRequest != nil {
 		p.OnRequest(r)
+	}
+	if p.OnDone != nil {
+		defer p.OnDone(r)
 	}
 	k := p.pick(r)
 	switch k {

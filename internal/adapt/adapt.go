@@ -9,9 +9,15 @@
 // transfer settles where it is. The first round always grows (there is no
 // round before it), so a transfer that starts too low finds out within
 // two rounds.
+//
+// A transfer may instead aim at a throughput the caller sets, as the AWS
+// CRT client's target throughput: NewTarget starts it with two parts,
+// and the first part to finish sets how many the target needs (ForTarget
+// of its own rate, one connection's), after which it settles.
 package adapt
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -27,6 +33,7 @@ type Rounds struct {
 	allowed int
 	most    int
 	settled bool
+	target  int64     // bytes per second aimed at (NewTarget); 0 adapts
 	parts   int       // parts finished in the round
 	bytes   int64     // bytes of the timed half
 	start   time.Time // when the timed half began
@@ -38,6 +45,45 @@ type Rounds struct {
 func New(start, most int) *Rounds {
 	most = max(most, 1)
 	return &Rounds{allowed: min(max(start, 1), most), most: most, settled: start >= most}
+}
+
+// NewTarget starts a transfer that aims at target bytes per second: two
+// parts allowed (one when most is 1) until the first part finishes (see
+// Finished), at most most.
+func NewTarget(target int64, most int) *Rounds {
+	most = max(most, 1)
+	return &Rounds{allowed: min(2, most), most: most, target: target}
+}
+
+// ForTarget is how many connections of perConn bytes per second reach
+// target: at least 2, at most most (most when perConn is unknown, 0).
+func ForTarget(target int64, perConn float64, most int) int {
+	n := most
+	if perConn > 0 {
+		n = int(math.Ceil(float64(target) / perConn))
+	}
+	return max(2, min(n, most))
+}
+
+// Finished records a finished part of n bytes that took d, and returns
+// how many more parts may be in flight from now on. For a transfer made
+// by New it is Done(n); for one made by NewTarget, the first part sets
+// the count, ForTarget of n/d, and the transfer settles.
+func (r *Rounds) Finished(n int64, d time.Duration) int {
+	r.mu.Lock()
+	if r.target <= 0 {
+		r.mu.Unlock()
+		return r.Done(n)
+	}
+	defer r.mu.Unlock()
+	if r.settled {
+		return 0
+	}
+	r.settled = true
+	want := ForTarget(r.target, float64(n)/max(d.Seconds(), 1e-9), r.most)
+	more := max(want-r.allowed, 0)
+	r.allowed += more
+	return more
 }
 
 // Allowed is how many parts may be in flight now.

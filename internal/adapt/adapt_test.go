@@ -53,3 +53,26 @@ func TestBoundsAndSettle(t *testing.T) {
 	r.Settle()
 	require.Equal(t, 4, feed(r, 3, func(int) time.Duration { return time.Millisecond }))
 }
+
+// TestTarget: a target starts at two parts, and the first part to finish
+// sets the count from its own rate, once.
+func TestTarget(t *testing.T) {
+	r := NewTarget(100<<20, 16)
+	require.Equal(t, 2, r.Allowed())
+	// 4 MiB in 100 ms is 40 MiB/s a connection: 100 MiB/s needs 3.
+	require.Equal(t, 1, r.Finished(4<<20, 100*time.Millisecond))
+	require.Equal(t, 3, r.Allowed())
+	require.Equal(t, 0, r.Finished(4<<20, time.Second), "settled after the first part")
+	require.Equal(t, 3, r.Allowed())
+
+	r = NewTarget(10<<30, 6)
+	require.Equal(t, 4, r.Finished(4<<20, 100*time.Millisecond), "bounded by most")
+	r = NewTarget(1<<20, 16)
+	require.Equal(t, 0, r.Finished(4<<20, 100*time.Millisecond), "never below two")
+	require.Equal(t, 2, r.Allowed())
+	require.Equal(t, 1, NewTarget(1<<30, 1).Allowed(), "one when one is the most")
+
+	// Without a target, Finished is Done.
+	r = New(2, 16)
+	require.Equal(t, 0, r.Finished(1, time.Millisecond))
+}

@@ -37,7 +37,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"math"
 	"sync"
 	"time"
 
@@ -297,17 +296,7 @@ func (p *Reader) start0(perConn float64) int {
 	if p.o.Target <= 0 {
 		return p.o.Start
 	}
-	return forTarget(p.o.Target, perConn, p.o.Concurrency)
-}
-
-// forTarget is how many connections of perConn bytes per second reach
-// target: at least 2, at most most.
-func forTarget(target int64, perConn float64, most int) int {
-	n := most
-	if perConn > 0 {
-		n = int(math.Ceil(float64(target) / perConn))
-	}
-	return max(2, min(n, most))
+	return adapt.ForTarget(p.o.Target, perConn, p.o.Concurrency)
 }
 
 // allow puts n more tokens in play, within Concurrency.

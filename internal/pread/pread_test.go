@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/anyblob/anyblob/blob"
+	"github.com/anyblob/anyblob/internal/adapt"
 )
 
 var errMismatch = errors.New("checksum mismatch")
@@ -597,10 +598,10 @@ func TestPartsInFlightGrowWhileTheRateGrows(t *testing.T) {
 }
 
 func TestTargetThroughputChoosesTheParts(t *testing.T) {
-	require.Equal(t, 5, forTarget(200<<20, 40<<20, 16), "200 MiB/s over 40 MiB/s connections")
-	require.Equal(t, 16, forTarget(10<<30, 40<<20, 16), "bounded by Concurrency")
-	require.Equal(t, 2, forTarget(1<<20, 40<<20, 16), "at least two")
-	require.Equal(t, 16, forTarget(1<<20, 0, 16), "an unknown rate: the bound")
+	require.Equal(t, 5, adapt.ForTarget(200<<20, 40<<20, 16), "200 MiB/s over 40 MiB/s connections")
+	require.Equal(t, 16, adapt.ForTarget(10<<30, 40<<20, 16), "bounded by Concurrency")
+	require.Equal(t, 2, adapt.ForTarget(1<<20, 40<<20, 16), "at least two")
+	require.Equal(t, 16, adapt.ForTarget(1<<20, 0, 16), "an unknown rate: the bound")
 	require.Equal(t, 5, Options{Concurrency: 16, Start: 5}.withDefaults().Start)
 	require.Equal(t, 3, Options{Concurrency: 3}.withDefaults().Start, "Start at most Concurrency")
 }

@@ -75,6 +75,13 @@ type Config struct {
 	// it: more connections, no more memory. Buffered parts stay at
 	// Concurrency, their memory bound.
 	MaxSectionConcurrency int
+	// Target, when above 0, is the throughput in bytes per second the
+	// section parts aim at instead of adapting, as the AWS CRT client's
+	// target throughput: two parts go first, and the first to finish sets
+	// how many go at once, Target over its own rate (one connection's), at
+	// least 2 and at most MaxSectionConcurrency (or Concurrency when that
+	// is larger). Buffered parts stay at Concurrency, their memory bound.
+	Target int64
 }
 
 // DefaultMaxSectionConcurrency is the MaxSectionConcurrency drivers use
@@ -149,10 +156,14 @@ func New(ctx context.Context, t Target, cfg Config) *Writer {
 	}
 	most := max(cfg.MaxSectionConcurrency, conc)
 	w.tokens = make(chan struct{}, most)
-	for range conc {
+	if cfg.Target > 0 {
+		w.rounds = adapt.NewTarget(cfg.Target, most)
+	} else {
+		w.rounds = adapt.New(conc, most)
+	}
+	for range w.rounds.Allowed() {
 		w.tokens <- struct{}{}
 	}
-	w.rounds = adapt.New(conc, most)
 	go w.run(ctx)
 	return w
 }
@@ -534,7 +545,8 @@ func (u *uploader) sectionPart(num int, section *io.SectionReader) {
 	u.wg.Add(1)
 	go func() {
 		defer u.wg.Done()
-		defer u.w.sectionDone(section.Size())
+		start := time.Now()
+		defer func() { u.w.sectionDone(section.Size(), time.Since(start)) }()
 		var p Part
 		var err error
 		if ss, ok := u.session.(SectionSession); ok {
@@ -549,11 +561,12 @@ func (u *uploader) sectionPart(num int, section *io.SectionReader) {
 	}()
 }
 
-// sectionDone gives back a finished section part's token (of n bytes),
-// and lets more section parts out when the round says so.
-func (w *Writer) sectionDone(n int64) {
+// sectionDone gives back a finished section part's token (of n bytes,
+// sent in d), and lets more section parts out when the rounds (or the
+// target) say so.
+func (w *Writer) sectionDone(n int64, d time.Duration) {
 	w.tokens <- struct{}{}
-	for range w.rounds.Done(n) {
+	for range w.rounds.Finished(n, d) {
 		w.tokens <- struct{}{}
 	}
 }

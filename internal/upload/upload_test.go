@@ -423,3 +423,24 @@ func TestSectionPartsGrowWhileTheRateGrows(t *testing.T) {
 	require.True(t, bytes.Equal(want, f.committed))
 	require.LessOrEqual(t, f.maxFlight.Load(), int32(2), "buffered parts stay at Concurrency")
 }
+
+// TestSectionPartsFollowATarget: with a target, two section parts go
+// first and the first to finish sets how many go at once: parts that
+// take 20 ms for 1 KiB are 51,200 bytes a second each, so 179,200 a
+// second takes 4 (5 or 6 when a loaded machine's timers stretch the
+// first part).
+func TestSectionPartsFollowATarget(t *testing.T) {
+	limits := Limits{Service: "Test", MinPart: 1 << 10, MaxPart: 1 << 20, MaxParts: 10000, MaxObject: 64 << 20}
+	want := data(60 << 10)
+	f := &fakeTarget{delay: 20 * time.Millisecond}
+	w := New(context.Background(), &sectionFake{fakeTarget: f}, Config{PartSize: 1 << 10, Concurrency: 8, MaxSectionConcurrency: 16, Limits: limits, Target: 179200})
+	require.Equal(t, 2, w.rounds.Allowed(), "two go first")
+	_, err := w.ReadFrom(bytes.NewReader(want))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.True(t, bytes.Equal(want, f.committed))
+	require.GreaterOrEqual(t, w.rounds.Allowed(), 4, "the target needs four")
+	require.LessOrEqual(t, w.rounds.Allowed(), 6)
+	require.Greater(t, f.maxFlight.Load(), int32(2))
+	require.LessOrEqual(t, f.maxFlight.Load(), int32(w.rounds.Allowed()), "never more than the target's count")
+}

@@ -85,10 +85,11 @@ func faultyBackends(t *testing.T, bucket string, seed uint64) []*faulty {
 // when link is set, a simulated far link (blobtest/netsim) between the
 // client and the fault proxy.
 type reads struct {
-	partSize int64
-	conc     int
-	target   int64 // Options.ReadTarget
-	link     *netsim.Link
+	partSize    int64
+	conc        int
+	target      int64 // Options.ReadTarget
+	writeTarget int64 // Options.WriteTarget (on GCS with ComposeWrites)
+	link        *netsim.Link
 }
 
 // faultyBackendsWith is faultyBackends with the buckets' read settings.
@@ -120,7 +121,7 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 	creds := sigv4.StaticCredentials{AccessKeyID: mc.AccessKey, SecretAccessKey: mc.SecretKey}
 	s3client := func(endpoint string, policy blob.RetryPolicy) *aws.Client {
 		c, err := aws.New(ctx, aws.Options{Region: mc.Region, Endpoint: endpoint, UsePathStyle: true, Credentials: creds, Retry: policy,
-			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize, ReadTarget: rd.target})
+			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize, ReadTarget: rd.target, WriteTarget: rd.writeTarget})
 		require.NoError(t, err)
 		return c
 	}
@@ -134,7 +135,7 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 	az := emulator.Azurite(t, nil)
 	azclient := func(serviceURL string, policy blob.RetryPolicy) *azure.Client {
 		c, err := azure.New(ctx, azure.Options{ServiceURL: serviceURL, Account: az.Account, SharedKey: az.Key, Retry: policy,
-			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize, ReadTarget: rd.target})
+			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize, ReadTarget: rd.target, WriteTarget: rd.writeTarget})
 		require.NoError(t, err)
 		return c
 	}
@@ -150,6 +151,7 @@ func faultyBackendsWith(t *testing.T, bucket string, seed uint64, rd reads) []*f
 	gsclient := func(endpoint string, policy blob.RetryPolicy) *gcp.Client {
 		c, err := gcp.New(ctx, gcp.Options{Endpoint: endpoint + "/storage/v1/", Anonymous: true, Retry: policy,
 			ReadConcurrency: rd.conc, ReadPartSize: rd.partSize, ReadTarget: rd.target,
+			WriteTarget: rd.writeTarget, ComposeWrites: rd.writeTarget > 0,
 			SignerEmail: "all@anyblob-test.iam.gserviceaccount.com", SignerKey: signer})
 		require.NoError(t, err)
 		t.Cleanup(func() { c.Close() })

@@ -84,6 +84,15 @@ type Options struct {
 	// one connection showed over the read's first MiB, at least 2 and at
 	// most ReadConcurrency. 0 adapts (see ReadConcurrency).
 	ReadTarget int64
+	// WriteTarget, when above 0, is the throughput in bytes per second a
+	// write of a file or other io.ReaderAt aims at instead of adapting,
+	// as the AWS CRT client's target throughput: two parts go first, and
+	// the first to finish sets how many go at once, WriteTarget over its
+	// own rate (one connection's), at least 2 and at most
+	// upload.DefaultMaxSectionConcurrency (16; a write's own
+	// WriterOptions.Concurrency when set). Writes of a stream send their
+	// buffered parts at their concurrency, their memory bound. 0 adapts.
+	WriteTarget int64
 	// EscapeKeys stores every key in an escaped form, for S3-compatible
 	// servers that keep objects as files (MinIO): they refuse keys with
 	// empty, "." or ".." path segments ("a//b", "../x") and cannot list both
@@ -153,6 +162,7 @@ type Client struct {
 	readConc     int   // Options.ReadConcurrency
 	readPartSize int64 // Options.ReadPartSize
 	readTarget   int64 // Options.ReadTarget
+	writeTarget  int64 // Options.WriteTarget
 	// growWrites: Options.Concurrency was left at 0, so a write of a
 	// file or other io.ReaderAt may send more parts at once while the
 	// rate grows (upload.Config.MaxSectionConcurrency).
@@ -221,6 +231,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		readConc:      opts.ReadConcurrency,
 		readPartSize:  opts.ReadPartSize,
 		readTarget:    opts.ReadTarget,
+		writeTarget:   opts.WriteTarget,
 		escapeKeys:    opts.EscapeKeys,
 		verbatimKeys:  opts.VerbatimKeys,
 		now:           time.Now,
@@ -276,6 +287,9 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 	if c.readTarget < 0 {
 		return nil, fmt.Errorf("%w: negative ReadTarget %d", ErrInvalidOptions, c.readTarget)
+	}
+	if c.writeTarget < 0 {
+		return nil, fmt.Errorf("%w: negative WriteTarget %d", ErrInvalidOptions, c.writeTarget)
 	}
 	switch {
 	case c.partSize == 0:

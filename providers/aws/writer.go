@@ -53,7 +53,7 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	conc, most := opts.Concurrency, 0
 	if conc == 0 {
 		conc = d.c.conc
-		if d.c.growWrites {
+		if d.c.growWrites || d.c.writeTarget > 0 {
 			most = upload.DefaultMaxSectionConcurrency
 		}
 	}
@@ -82,7 +82,7 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if sum == blob.ChecksumCRC32C || sum == blob.ChecksumCRC64NVME {
 		t.full = checksum.New(sum)
 	}
-	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, MaxSectionConcurrency: most, Limits: limits, Hash: t.full})}, nil
+	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, MaxSectionConcurrency: most, Limits: limits, Hash: t.full, Target: d.c.writeTarget})}, nil
 }
 
 // uploadWriter is the engine's Writer as a blob.Writer.

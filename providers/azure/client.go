@@ -96,6 +96,15 @@ type Options struct {
 	// one connection showed over the read's first MiB, at least 2 and at
 	// most ReadConcurrency. 0 adapts (see ReadConcurrency).
 	ReadTarget int64
+	// WriteTarget, when above 0, is the throughput in bytes per second a
+	// write of a file or other io.ReaderAt aims at instead of adapting,
+	// as the AWS CRT client's target throughput: two parts go first, and
+	// the first to finish sets how many go at once, WriteTarget over its
+	// own rate (one connection's), at least 2 and at most
+	// upload.DefaultMaxSectionConcurrency (16; a write's own
+	// WriterOptions.Concurrency when set). Writes of a stream send their
+	// buffered parts at their concurrency, their memory bound. 0 adapts.
+	WriteTarget int64
 }
 
 // Client is an Azure Blob Storage account client: it holds the service
@@ -115,6 +124,8 @@ type Client struct {
 	userDelegation bool
 	// read sizes parallel reads (Options.ReadConcurrency, ReadPartSize).
 	read pread.Options
+	// writeTarget is Options.WriteTarget.
+	writeTarget int64
 	// blockMD5 is set once the service has refused a block's CRC64
 	// (Azurite in strict mode): later blocks carry their MD5 instead.
 	blockMD5 atomic.Bool
@@ -146,6 +157,8 @@ func newClient(opts Options) (*Client, error) {
 		return nil, blob.Errorf(blob.ErrInvalidArgument, "azblob: ReadPartSize %d is under 1 MiB", opts.ReadPartSize)
 	case opts.ReadTarget < 0:
 		return nil, blob.Errorf(blob.ErrInvalidArgument, "azblob: negative ReadTarget %d", opts.ReadTarget)
+	case opts.WriteTarget < 0:
+		return nil, blob.Errorf(blob.ErrInvalidArgument, "azblob: negative WriteTarget %d", opts.WriteTarget)
 	}
 	opts.ClientOptions = clientOptions(opts, rt)
 	c, err := newServiceClient(opts)
@@ -154,6 +167,7 @@ func newClient(opts Options) (*Client, error) {
 	}
 	c.retry = rt
 	c.read = pread.Options{PartSize: opts.ReadPartSize, Concurrency: opts.ReadConcurrency, Target: opts.ReadTarget}
+	c.writeTarget = opts.WriteTarget
 	return c, nil
 }
 

@@ -98,7 +98,7 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		e := azcore.ETag(opts.IfMatch)
 		t.cond = &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &e}}
 	}
-	return &writer{Writer: upload.New(ctx, t, upload.Config{PartSize: part, Concurrency: conc, MaxSectionConcurrency: most, Limits: azureLimits, Hash: t.sum})}, nil
+	return &writer{Writer: upload.New(ctx, t, upload.Config{PartSize: part, Concurrency: conc, MaxSectionConcurrency: most, Limits: azureLimits, Hash: t.sum, Target: d.c.writeTarget})}, nil
 }
 
 func nonEmpty(s, def string) *string {

@@ -104,6 +104,15 @@ type Options struct {
 	// one connection showed over the read's first MiB, at least 2 and at
 	// most ReadConcurrency. 0 adapts (see ReadConcurrency).
 	ReadTarget int64
+	// WriteTarget, when above 0, is the throughput in bytes per second a
+	// composed write (ComposeWrites) of a file or other io.ReaderAt aims at instead of adapting,
+	// as the AWS CRT client's target throughput: two parts go first, and
+	// the first to finish sets how many go at once, WriteTarget over its
+	// own rate (one connection's), at least 2 and at most
+	// upload.DefaultMaxSectionConcurrency (16; a write's own
+	// WriterOptions.Concurrency when set). Writes of a stream send their
+	// buffered parts at their concurrency, their memory bound. 0 adapts.
+	WriteTarget int64
 }
 
 // Read defaults (see NewRangeReader).
@@ -151,6 +160,8 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		return nil, blob.OpenError(Scheme, "", blob.Errorf(blob.ErrInvalidArgument, "gs: ReadPartSize %d is under 1 MiB", opts.ReadPartSize))
 	case opts.ReadTarget < 0:
 		return nil, blob.OpenError(Scheme, "", blob.Errorf(blob.ErrInvalidArgument, "gs: negative ReadTarget %d", opts.ReadTarget))
+	case opts.WriteTarget < 0:
+		return nil, blob.OpenError(Scheme, "", blob.Errorf(blob.ErrInvalidArgument, "gs: negative WriteTarget %d", opts.WriteTarget))
 	}
 	c := &Client{opts: opts, retry: rt, read: pread.Options{PartSize: opts.ReadPartSize, Concurrency: opts.ReadConcurrency, Target: opts.ReadTarget}}
 	co, err := c.clientOptions(ctx)

@@ -79,7 +79,7 @@ func (d *driver) composedWriter(ctx context.Context, key string, opts *blob.Writ
 	}
 	t := &composeTarget{d: d, key: key, opts: opts, one: one, beforeOne: beforeOne}
 	return &composeWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: part, Concurrency: conc, MaxSectionConcurrency: most,
-		Limits: composeLimits, Hash: one.crc}), one: one}
+		Limits: composeLimits, Hash: one.crc, Target: d.c.opts.WriteTarget}), one: one}
 }
 
 // composeWriter is the engine's Writer as a blob.Writer.
