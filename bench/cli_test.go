@@ -2,14 +2,19 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/minio/minio-go/v7"
+	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/anyblob/anyblob/conformance/emulator"
 )
@@ -66,6 +71,23 @@ func BenchmarkCLI(b *testing.B) {
 	b.Run("down/"+small+"/anyblob", func(b *testing.B) {
 		for b.Loop() {
 			sh(b, bin, "cp", "-r", "-q", s3url("cli/any-small/0/"), b.TempDir()+"/")
+		}
+	})
+	// The server's own ceiling for these PUTs: minio-go in this process,
+	// the files already in memory, 8 at once, no payload signature and no
+	// checksum (what a presigned PUT sends), no process to start and no
+	// file to read. No command can copy the files faster than this.
+	b.Run("up/"+small+"/floor-minio-go-in-process", func(b *testing.B) {
+		files := readSmallFiles(b, dir)
+		mc, err := minio.New(strings.TrimPrefix(ep.Endpoint, "http://"), &minio.Options{
+			Creds: miniocreds.NewStaticV4(ep.AccessKey, ep.SecretKey, ""), Region: ep.Region})
+		if err != nil {
+			b.Fatal(err)
+		}
+		i := 0
+		for b.Loop() {
+			putAll(b, mc, fmt.Sprintf("floor-small/%d/", i), files, 8)
+			i++
 		}
 	})
 	if awsErr == nil {
@@ -275,6 +297,53 @@ func smallFiles(b *testing.B, dir string, n, size int) {
 		data := make([]byte, size)
 		rand.Read(data)
 		if err := os.WriteFile(p, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// readSmallFiles reads every file under dir, by its path relative to dir.
+func readSmallFiles(b *testing.B, dir string) map[string][]byte {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = data
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return files
+}
+
+// putAll writes files under prefix in bucket "cli" with minio-go, jobs at
+// once, unsigned and without checksums.
+func putAll(b *testing.B, mc *minio.Client, prefix string, files map[string][]byte, jobs int) {
+	names := make(chan string)
+	errs := make(chan error, jobs)
+	for range jobs {
+		go func() {
+			var first error
+			for name := range names {
+				data := files[name]
+				if _, err := mc.PutObject(context.Background(), "cli", prefix+name, bytes.NewReader(data), int64(len(data)),
+					minio.PutObjectOptions{DisableContentSha256: true}); err != nil && first == nil {
+					first = err
+				}
+			}
+			errs <- first
+		}()
+	}
+	for name := range files {
+		names <- name
+	}
+	close(names)
+	for range jobs {
+		if err := <-errs; err != nil {
 			b.Fatal(err)
 		}
 	}
