@@ -464,6 +464,10 @@ type Request struct {
 	// ReaderAt as they are sent, never held in memory whole (upload parts
 	// of a file or a bytes.Reader).
 	section *io.SectionReader
+	// payloadSHA, when set, is the body's SHA-256 (hex), computed by the
+	// caller in the same pass as its checksum, so that a body signed
+	// over http is not read once more for it.
+	payloadSHA string
 }
 
 // sectionBufs carry section bodies from the source to the hash and the
@@ -603,6 +607,8 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 		// TLS protects the body in transit; the checksum makes the server
 		// verify it arrived whole.
 		p.payloadHash = unsignedPayload
+	case r.payloadSHA != "":
+		p.payloadHash = r.payloadSHA
 	default:
 		signBody = true
 	}

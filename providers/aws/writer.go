@@ -3,16 +3,17 @@ package aws
 import (
 	"context"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anyblob/anyblob/blob"
@@ -40,9 +41,12 @@ var s3Limits = upload.Limits{Service: "S3", MinPart: MinPartSize, MaxPart: MaxPa
 // What is verified: a single PutObject carries the object's CRC32C, which
 // the service checks and stores. A multipart upload asks for a full-object
 // CRC32C (x-amz-checksum-type FULL_OBJECT): every part carries its own
-// CRC32C, which the service checks, the object's CRC32C is computed in
-// order as the caller writes and sent with the commit, and the service
-// checks it against the parts it combines. Either way the object has a
+// CRC32C, which the service checks, the object's CRC32C is joined from
+// the parts' (internal/checksum.Combine, no byte read again) and sent
+// with the commit, and the service checks it against the parts it
+// combines. Over http a part's SHA-256, which the signature covers, is
+// taken in the same pass over its bytes as its CRC32C: each byte of a
+// file is read twice, once to hash and once to send. Either way the object has a
 // CRC32C of its whole content, which full reads verify (see
 // NewRangeReader).
 func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
@@ -78,11 +82,8 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	}
 	limits := s3Limits
 	limits.MaxParts = d.c.maxParts()
-	t := &writer{d: d, key: stored, opts: *opts, sum: sum, withMD5: withMD5}
-	if sum == blob.ChecksumCRC32C || sum == blob.ChecksumCRC64NVME {
-		t.full = checksum.New(sum)
-	}
-	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, MaxSectionConcurrency: most, Limits: limits, Hash: t.full, Target: d.c.writeTarget})}, nil
+	t := &writer{d: d, key: stored, opts: *opts, sum: sum, withMD5: withMD5, full: checksum.Combinable(sum)}
+	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, MaxSectionConcurrency: most, Limits: limits, Target: d.c.writeTarget})}, nil
 }
 
 // uploadWriter is the engine's Writer as a blob.Writer.
@@ -133,16 +134,20 @@ type writer struct {
 	sum  blob.ChecksumAlgorithm // the checksum every body carries
 	// withMD5: every body carries its Content-MD5 too.
 	withMD5 bool
-	// full is the whole object's CRC (CRC32C or CRC64NVME), fed by the
-	// engine in order, for a multipart upload's full-object checksum; nil
-	// for SHA256 (composite on multipart) and MD5 (per request only).
-	full hash.Hash
+	// full: a multipart upload sends the whole object's checksum, a CRC
+	// (CRC32C or CRC64NVME) joined from its parts' (checksum.Combine), so
+	// no byte is read for it again; false for SHA256 (composite on
+	// multipart) and MD5 (per request only).
+	full bool
 }
 
 // session is one multipart upload of w.
 type session struct {
 	w  *writer
 	id string
+
+	mu    sync.Mutex
+	sizes map[int]int64 // each part's size, by number, to join their CRCs
 }
 
 // Start implements upload.Target: CreateMultipartUpload.
@@ -151,7 +156,7 @@ func (w *writer) Start(ctx context.Context) (upload.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{w: w, id: id}, nil
+	return &session{w: w, id: id, sizes: map[int]int64{}}, nil
 }
 
 // Put implements upload.Target: PutObject.
@@ -161,13 +166,22 @@ func (w *writer) Put(ctx context.Context, data []byte) error {
 
 // Part implements upload.Session: UploadPart.
 func (s *session) Part(ctx context.Context, num int, data []byte) (upload.Part, error) {
+	s.sized(num, int64(len(data)))
 	p, err := s.w.uploadPart(ctx, s.id, num, data)
 	return upload.Part{Num: num, ETag: p.ETag, Checksum: p.checksum()}, err
+}
+
+// sized records part num's size.
+func (s *session) sized(num int, n int64) {
+	s.mu.Lock()
+	s.sizes[num] = n
+	s.mu.Unlock()
 }
 
 // PartFrom implements upload.SectionSession: UploadPart read from a
 // section of the caller's file or buffer as it is sent.
 func (s *session) PartFrom(ctx context.Context, num int, section *io.SectionReader) (upload.Part, error) {
+	s.sized(num, section.Size())
 	p, err := s.w.sendPart(ctx, s.id, num, &Request{section: section})
 	return upload.Part{Num: num, ETag: p.ETag, Checksum: p.checksum()}, err
 }
@@ -180,11 +194,38 @@ func (s *session) Complete(ctx context.Context, parts []upload.Part) error {
 		done[i].setChecksum(s.w.sum, p.Checksum)
 	}
 	full := ""
-	if s.w.full != nil {
-		full = checksum.Base64(s.w.full.Sum(nil))
+	if s.w.full {
+		sum, err := s.joined(parts)
+		if err != nil {
+			return err
+		}
+		full = checksum.Base64(sum)
 	}
 	err := s.w.d.c.completeUpload(ctx, s.w.d.name, s.w.key, s.id, done, s.w.opts.IfNotExist, s.w.opts.IfMatch, s.w.sum, full, s.w.opts.Encryption)
 	return s.w.d.wrote(s.w.key, err)
+}
+
+// joined is the whole object's checksum: its parts' CRCs, joined in
+// order. Each part's CRC was computed from the bytes sent, and the
+// service checked it against the bytes that arrived, so the join is the
+// CRC of the object the parts make; the service checks it once more at
+// the commit.
+func (s *session) joined(parts []upload.Part) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sum []byte
+	for i, p := range parts {
+		b, err := base64.StdEncoding.DecodeString(p.Checksum)
+		if err != nil || len(b) == 0 {
+			return nil, blob.Errorf(blob.ErrInternal, "s3: part %d has no %s to join", p.Num, s.w.sum)
+		}
+		if i == 0 {
+			sum = b
+			continue
+		}
+		sum = checksum.Combine(s.w.sum, sum, b, s.sizes[p.Num])
+	}
+	return sum, nil
 }
 
 // Abort implements upload.Session: AbortMultipartUpload.
@@ -371,8 +412,11 @@ func (w *writer) uploadPart(ctx context.Context, id string, num int, data []byte
 func (w *writer) sendPart(ctx context.Context, id string, num int, body *Request) (completedPart, error) {
 	// Every part carries its CRC32C, over http too (where the signature
 	// also covers it): a full-object checksum is combined from them. On a
-	// server that takes no CRC32C, its MD5.
-	_, sum, md5sum, err := body.bodySums(false, w.sum, w.withMD5)
+	// server that takes no CRC32C, its MD5. Over http the body's SHA-256,
+	// which the signature needs, is taken in the same pass.
+	c := w.d.c
+	signed := c.creds != nil && c.endpoint.Scheme == "http"
+	sha, sum, md5sum, err := body.bodySums(signed, w.sum, w.withMD5)
 	if err != nil {
 		return completedPart{}, err
 	}
@@ -382,8 +426,8 @@ func (w *writer) sendPart(ctx context.Context, id string, num int, body *Request
 	}
 	customerKeyHeaders(h, w.opts.Encryption) // SSE-C: every part carries the key
 	q := url.Values{"partNumber": {strconv.Itoa(num)}, "uploadId": {id}}
-	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: body.Body, section: body.section, signedOnly: true}
-	hdr, _, err := w.d.c.doRead(ctx, req)
+	req := &Request{Method: http.MethodPut, Bucket: w.d.name, Key: w.key, Query: q, Header: h, Body: body.Body, section: body.section, signedOnly: true, payloadSHA: sha}
+	hdr, _, err := c.doRead(ctx, req)
 	if err != nil {
 		return completedPart{}, annotate(err, fmt.Sprintf("part %d", num))
 	}
