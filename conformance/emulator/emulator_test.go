@@ -2,9 +2,12 @@ package emulator
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +35,26 @@ func TestMinIOAnswers(t *testing.T) {
 	status, body := get(t, s.Endpoint+"/")
 	require.Equal(t, http.StatusForbidden, status)
 	require.Contains(t, body, "<Code>AccessDenied</Code>")
+}
+
+// TestMinIOTLSAnswers: the server answers over https with the
+// certificate in CAFile, and a client that does not trust it is refused.
+func TestMinIOTLSAnswers(t *testing.T) {
+	s := MinIOTLS(t)
+	require.True(t, strings.HasPrefix(s.Endpoint, "https://127.0.0.1:"), s.Endpoint)
+	pem, err := os.ReadFile(s.CAFile)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(pem))
+	trusting := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	resp, err := trusting.Get(s.Endpoint + "/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	require.Contains(t, string(body), "<Code>AccessDenied</Code>")
+	_, err = (&http.Client{Timeout: 10 * time.Second}).Get(s.Endpoint + "/")
+	require.ErrorContains(t, err, "certificate", "the system roots do not trust it")
 }
 
 func TestAzuriteAnswers(t *testing.T) {

@@ -2,8 +2,21 @@ package emulator
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 )
 
 // MinIOServer is a running MinIO, an S3-compatible server.
@@ -17,6 +30,11 @@ type MinIOServer struct {
 	Region string
 	// Dir is the server's data directory.
 	Dir string
+	// CAFile, for a server started by MinIOTLS, is the PEM file of the
+	// certificate it serves (self-signed, for 127.0.0.1), for clients to
+	// trust (SSL_CERT_FILE for Go programs, AWS_CA_BUNDLE for the aws CLI,
+	// curl --cacert); "" for plain http.
+	CAFile string
 }
 
 // MinIO starts a MinIO server in single-drive mode with its own temporary
@@ -38,6 +56,86 @@ func MinIO(t testing.TB) *MinIOServer {
 	proc := start(t, "minio", bin, args, env)
 	proc.waitReady(t, minioReady(s))
 	return s
+}
+
+// MinIOTLS is MinIO over https: Endpoint is "https://127.0.0.1:PORT",
+// served with a self-signed certificate for 127.0.0.1 made for this
+// server, whose PEM is CAFile. Everything else is as for MinIO.
+func MinIOTLS(t testing.TB) *MinIOServer {
+	t.Helper()
+	bin := find(t, "minio")
+	dir := t.TempDir()
+	s := &MinIOServer{
+		AccessKey: "anyblob-test",
+		SecretKey: "anyblob-test-secret-key",
+		Region:    "us-east-1",
+		Dir:       filepath.Join(dir, "data"),
+	}
+	certs := filepath.Join(dir, "certs")
+	pool, err := writeSelfSigned(certs)
+	if err != nil {
+		t.Fatalf("emulator: a certificate for MinIO: %v", err)
+	}
+	s.CAFile = filepath.Join(certs, "public.crt")
+	p := port(t)
+	s.Endpoint = fmt.Sprintf("https://127.0.0.1:%d", p)
+	args, env := minioCommand(s, p)
+	args = append(args[:len(args)-1], "--certs-dir", certs, s.Dir)
+	proc := start(t, "minio", bin, args, env)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true,
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	health := httpReady(client, s.Endpoint+"/minio/health/ready", 200)
+	s3 := httpReady(client, s.Endpoint+"/", 403)
+	proc.waitReady(t, func(ctx context.Context) error {
+		if err := health(ctx); err != nil {
+			return err
+		}
+		return s3(ctx)
+	})
+	return s
+}
+
+// writeSelfSigned writes a self-signed ECDSA certificate for 127.0.0.1
+// and its key into dir as MinIO's --certs-dir wants them (public.crt,
+// private.key), and returns a pool that trusts it.
+func writeSelfSigned(dir string) (*x509.CertPool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "anyblob emulator"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              []string{"localhost"},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	crt := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(filepath.Join(dir, "public.crt"), crt, 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "private.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(crt)
+	return pool, nil
 }
 
 // minioCommand is the command line and environment of a MinIO server s on
