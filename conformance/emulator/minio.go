@@ -42,6 +42,20 @@ type MinIOServer struct {
 // A missing binary fails or skips t as the package doc says.
 func MinIO(t testing.TB) *MinIOServer {
 	t.Helper()
+	return startMinIO(t, false)
+}
+
+// MinIOTLS is MinIO over https: Endpoint is "https://127.0.0.1:PORT",
+// served with a self-signed certificate for 127.0.0.1 made for this
+// server, whose PEM is CAFile. Everything else is as for MinIO.
+func MinIOTLS(t testing.TB) *MinIOServer {
+	t.Helper()
+	return startMinIO(t, true)
+}
+
+// startMinIO starts MinIO for MinIO and MinIOTLS.
+func startMinIO(t testing.TB, withTLS bool) *MinIOServer {
+	t.Helper()
 	bin := find(t, "minio")
 	dir := t.TempDir()
 	s := &MinIOServer{
@@ -52,46 +66,25 @@ func MinIO(t testing.TB) *MinIOServer {
 	}
 	p := port(t)
 	s.Endpoint = fmt.Sprintf("http://127.0.0.1:%d", p)
-	args, env := minioCommand(s, p)
-	proc := start(t, "minio", bin, args, env)
-	proc.waitReady(t, minioReady(s))
-	return s
-}
-
-// MinIOTLS is MinIO over https: Endpoint is "https://127.0.0.1:PORT",
-// served with a self-signed certificate for 127.0.0.1 made for this
-// server, whose PEM is CAFile. Everything else is as for MinIO.
-func MinIOTLS(t testing.TB) *MinIOServer {
-	t.Helper()
-	bin := find(t, "minio")
-	dir := t.TempDir()
-	s := &MinIOServer{
-		AccessKey: "anyblob-test",
-		SecretKey: "anyblob-test-secret-key",
-		Region:    "us-east-1",
-		Dir:       filepath.Join(dir, "data"),
-	}
-	certs := filepath.Join(dir, "certs")
-	pool, err := writeSelfSigned(certs)
-	if err != nil {
-		t.Fatalf("emulator: a certificate for MinIO: %v", err)
-	}
-	s.CAFile = filepath.Join(certs, "public.crt")
-	p := port(t)
-	s.Endpoint = fmt.Sprintf("https://127.0.0.1:%d", p)
-	args, env := minioCommand(s, p)
-	args = append(args[:len(args)-1], "--certs-dir", certs, s.Dir)
-	proc := start(t, "minio", bin, args, env)
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true,
-		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	health := httpReady(client, s.Endpoint+"/minio/health/ready", 200)
-	s3 := httpReady(client, s.Endpoint+"/", 403)
-	proc.waitReady(t, func(ctx context.Context) error {
-		if err := health(ctx); err != nil {
-			return err
+	client := loopbackClient
+	var extra []string
+	if withTLS {
+		s.Dir = filepath.Join(dir, "data")
+		certs := filepath.Join(dir, "certs")
+		pool, err := writeSelfSigned(certs)
+		if err != nil {
+			t.Fatalf("emulator: a certificate for MinIO: %v", err)
 		}
-		return s3(ctx)
-	})
+		s.CAFile = filepath.Join(certs, "public.crt")
+		s.Endpoint = fmt.Sprintf("https://127.0.0.1:%d", p)
+		client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true,
+			TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+		extra = []string{"--certs-dir", certs}
+	}
+	args, env := minioCommand(s, p)
+	args = append(append(args[:len(args)-1], extra...), s.Dir)
+	proc := start(t, "minio", bin, args, env)
+	proc.waitReady(t, minioReady(client, s))
 	return s
 }
 
@@ -157,12 +150,12 @@ func minioCommand(s *MinIOServer, p int) (args, env []string) {
 		}
 }
 
-// minioReady checks that s answers S3: the health check can pass while
-// the S3 API still answers 503 ("Server not initialized"); ready means an
-// unsigned S3 call gets its 403.
-func minioReady(s *MinIOServer) func(ctx context.Context) error {
-	health := httpReady(loopbackClient, s.Endpoint+"/minio/health/ready", 200)
-	s3 := httpReady(loopbackClient, s.Endpoint+"/", 403)
+// minioReady checks that s answers S3 through client: the health check
+// can pass while the S3 API still answers 503 ("Server not initialized");
+// ready means an unsigned S3 call gets its 403.
+func minioReady(client *http.Client, s *MinIOServer) func(ctx context.Context) error {
+	health := httpReady(client, s.Endpoint+"/minio/health/ready", 200)
+	s3 := httpReady(client, s.Endpoint+"/", 403)
 	return func(ctx context.Context) error {
 		if err := health(ctx); err != nil {
 			return err

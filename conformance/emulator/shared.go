@@ -302,7 +302,7 @@ var minioSpec = sharedSpec{name: "minio", version: MinIOVersion, launch: func(p 
 }, ready: func(raw json.RawMessage) func(ctx context.Context) error {
 	var s MinIOServer
 	_ = json.Unmarshal(raw, &s)
-	return minioReady(&s)
+	return minioReady(loopbackClient, &s)
 }}
 
 // SharedAzurite returns the shared Azurite blob service (shared-key
