@@ -6,16 +6,20 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"maps"
 	"sync"
+	"time"
 
 	"cloud.google.com/go/storage"
+	"google.golang.org/api/googleapi"
 
 	"github.com/anyblob/anyblob/blob"
 	"github.com/anyblob/anyblob/internal/checksum"
+	"github.com/anyblob/anyblob/internal/retry"
 	"github.com/anyblob/anyblob/internal/upload"
 )
 
@@ -176,6 +180,10 @@ type composeSession struct {
 	mu    sync.Mutex
 	parts map[int]composed
 	made  []string // every temporary object that may exist, for cleanup
+	// unsure: a part's request ended without an answer (the write was
+	// canceled, or the connection failed), so the service may still
+	// store it after Abort has looked: Abort looks again later.
+	unsure bool
 }
 
 // Part implements upload.Session: data as the temporary object of part num.
@@ -228,6 +236,15 @@ func (s *composeSession) put(ctx context.Context, num int, sum uint32, size int6
 			}
 		}
 		if !(storage.ShouldRetry(err) || checksumMismatch(err) || blob.KindOf(err) == blob.ErrInternal) || d.c.retry.Again(ctx, attempt, err) != nil {
+			// A last request that got no answer may yet be stored (an
+			// earlier one is replaced by the next attempt, of the same
+			// name).
+			var answered *googleapi.Error
+			if !errors.As(err, &answered) && blob.KindOf(err) != blob.ErrInternal {
+				s.mu.Lock()
+				s.unsure = true
+				s.mu.Unlock()
+			}
 			return upload.Part{}, err
 		}
 	}
@@ -304,15 +321,49 @@ func (s *composeSession) composeRound(ctx context.Context, round int, level []co
 	return next, first
 }
 
+// strayLooks are the pauses before Abort looks again under a write's
+// prefix, when a part's request ended without an answer: the service may
+// store such a part after the first look.
+var strayLooks = []time.Duration{250 * time.Millisecond, time.Second}
+
 // Abort implements upload.Session: every temporary object the write may
-// have made is deleted (one that was never made is not an error).
+// have made is deleted (one that was never made is not an error). When a
+// part's request ended without an answer, the write's prefix is listed
+// again after each of strayLooks, and what is there is deleted too.
 func (s *composeSession) Abort(ctx context.Context) error {
 	s.mu.Lock()
-	made := s.made
+	made, unsure := s.made, s.unsure
 	s.made = nil
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), upload.CleanupTimeout)
 	defer cancel()
+	err := s.deleteAll(ctx, made)
+	if !unsure {
+		return err
+	}
+	for _, pause := range strayLooks {
+		if retry.Sleep(ctx, pause) != nil {
+			break
+		}
+		var left []string
+		it := s.t.d.bkt.Objects(ctx, &storage.Query{Prefix: s.base})
+		for {
+			a, ierr := it.Next()
+			if ierr != nil {
+				break
+			}
+			left = append(left, a.Name)
+		}
+		if derr := s.deleteAll(ctx, left); err == nil {
+			err = derr
+		}
+	}
+	return err
+}
+
+// deleteAll deletes the objects named, DefaultWriteConcurrency at once;
+// one that is not there is no error.
+func (s *composeSession) deleteAll(ctx context.Context, made []string) error {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, DefaultWriteConcurrency)
 	errs := make([]error, len(made))
