@@ -427,8 +427,8 @@ func TestSectionPartsGrowWhileTheRateGrows(t *testing.T) {
 // TestSectionPartsFollowATarget: with a target, two section parts go
 // first and the first to finish sets how many go at once: parts that
 // take 20 ms for 1 KiB are 51,200 bytes a second each, so 179,200 a
-// second takes 4 (5 or 6 when a loaded machine's timers stretch the
-// first part).
+// second takes 4 (more when a loaded machine's timers stretch the first
+// part: 10 at two and a half times its time), and never changes after.
 func TestSectionPartsFollowATarget(t *testing.T) {
 	limits := Limits{Service: "Test", MinPart: 1 << 10, MaxPart: 1 << 20, MaxParts: 10000, MaxObject: 64 << 20}
 	want := data(60 << 10)
@@ -440,7 +440,7 @@ func TestSectionPartsFollowATarget(t *testing.T) {
 	require.NoError(t, w.Close())
 	require.True(t, bytes.Equal(want, f.committed))
 	require.GreaterOrEqual(t, w.rounds.Allowed(), 4, "the target needs four")
-	require.LessOrEqual(t, w.rounds.Allowed(), 6)
+	require.LessOrEqual(t, w.rounds.Allowed(), 10)
 	require.Greater(t, f.maxFlight.Load(), int32(2))
 	require.LessOrEqual(t, f.maxFlight.Load(), int32(w.rounds.Allowed()), "never more than the target's count")
 }

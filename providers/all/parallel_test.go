@@ -224,11 +224,12 @@ func TestReadTargetOnEveryCloud(t *testing.T) {
 }
 
 // TestWriteTargetOnEveryCloud writes a file over a far link of 16 MiB/s
-// per connection with a WriteTarget of 36 MiB/s (on GCS, a composed
-// write): two parts go first, and the first to finish asks for three at
-// once (four if it was slower than the link). The parts in flight at once
-// are counted at the fault proxy: at most four, where without the target
-// the write starts with eight.
+// per connection with a WriteTarget of 30 MiB/s (on GCS, a composed
+// write): two parts go first, and the first to finish asks for two at
+// once, or three or four if a loaded machine made it slower than the link
+// (up to 40% slower). The parts in flight at once are counted at the
+// fault proxy: at most four, where without the target the write starts
+// with eight.
 func TestWriteTargetOnEveryCloud(t *testing.T) {
 	link := &netsim.Link{Rate: 16 << 20}
 	parts := map[string]int64{"s3": 5 << 20, "azblob": 2 << 20, "gs": 2 << 20}
@@ -270,12 +271,9 @@ func TestWriteTargetOnEveryCloud(t *testing.T) {
 		}
 		return out
 	}
-	targeted := peaks(reads{conc: 1, writeTarget: 36 << 20, link: link})
+	targeted := peaks(reads{conc: 1, writeTarget: 30 << 20, link: link})
 	for name, n := range targeted {
-		// Three at 16 MiB/s; four when the first part was slower (on
-		// strict Azurite it was refused once for its CRC64 and sent again
-		// with its MD5).
-		require.LessOrEqual(t, n, int32(4), "%s: two parts, then the target's three or four at once", name)
+		require.LessOrEqual(t, n, int32(4), "%s: two parts, then what the target needs", name)
 		require.GreaterOrEqual(t, n, int32(2), "%s", name)
 	}
 	free := peaks(reads{conc: 1, link: link})
