@@ -91,7 +91,8 @@ type Options struct {
 	// a storage class with a minimum duration charges for the parts.
 	// Each part declares its CRC32C and is checked as stored, and the
 	// object's CRC32C is checked against what was written, so integrity
-	// is as for one stream. URL parameter: compose_writes=true.
+	// is as for one stream. false, the default, writes every object as
+	// one stream. URL parameter: compose_writes=true.
 	ComposeWrites bool
 	// ComposePrefix is where composed writes keep their parts while they
 	// run, each write under a random name of its own; "" means
