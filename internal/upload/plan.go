@@ -10,6 +10,13 @@ type Limits struct {
 	MaxParts int
 	// MaxObject is the largest object the service stores.
 	MaxObject int64
+	// PlanObject is the largest stream of unknown size that the parts'
+	// plan makes room for (see plan); 0 means MaxObject. A service with
+	// few parts (GCS compose: 1,024) plans for less than it stores, so
+	// that parts do not double at almost every part; a stream past the
+	// plan fails when the parts run out, and a source of known size is
+	// cut in equal parts that fit it whatever its size (see Writer).
+	PlanObject int64
 }
 
 // plan sizes the parts of a stream whose length is unknown. Parts start at
@@ -27,6 +34,9 @@ type plan struct {
 // found by binary search: every write makes a plan, and the scan down from
 // MaxParts it replaced cost a small file's upload 80 µs.
 func newPlan(base int64, l Limits) plan {
+	if l.PlanObject > 0 {
+		l.MaxObject = l.PlanObject
+	}
 	lo, hi := 1, l.MaxParts // capacity(lo) is taken to hold; find the largest that does
 	for lo < hi {
 		mid := lo + (hi-lo+1)/2
@@ -66,3 +76,14 @@ func grow(base, maxPart int64, doublings int) int64 {
 
 // size is the size of part i (0-based).
 func (p plan) size(i int) int64 { return grow(p.base, p.max, i/p.step) }
+
+// equalParts is the part size that cuts total bytes into at most
+// l.MaxParts equal parts (but the last): base, or the least multiple of
+// base that needs no more parts than that, at most MaxPart.
+func equalParts(base, total int64, l Limits) int64 {
+	need := (total + int64(l.MaxParts) - 1) / int64(l.MaxParts)
+	if need <= base {
+		return base
+	}
+	return min((need+base-1)/base*base, l.MaxPart)
+}

@@ -82,6 +82,12 @@ type Config struct {
 	// least 2 and at most MaxSectionConcurrency (or Concurrency when that
 	// is larger). Buffered parts stay at Concurrency, their memory bound.
 	Target int64
+	// EqualParts keeps every part of a stream of unknown size at
+	// PartSize (moved into the limits), never doubling, for services that
+	// require equal parts (Cloudflare R2): such a stream holds at most
+	// PartSize × MaxParts bytes. A source of known size is cut in equal
+	// parts whatever this says.
+	EqualParts bool
 }
 
 // DefaultMaxSectionConcurrency is the MaxSectionConcurrency drivers use
@@ -153,6 +159,9 @@ func New(ctx context.Context, t Target, cfg Config) *Writer {
 		parts: make(chan partMsg),
 		free:  make(chan []byte, conc+1),
 		done:  make(chan struct{}),
+	}
+	if cfg.EqualParts {
+		w.plan = plan{base: size, max: l.MaxPart, step: max(l.MaxParts, 1)}
 	}
 	most := max(cfg.MaxSectionConcurrency, conc)
 	w.tokens = make(chan struct{}, most)
@@ -269,12 +278,16 @@ func (w *Writer) readSections(r io.Reader) (int64, bool, error) {
 		w.buf = make([]byte, 0, min(end-off+1, w.plan.size(0)))
 		return 0, false, nil
 	}
+	// The size is known: equal parts (but the last), as few as the first
+	// part's size allows, so that any object the service stores fits and
+	// services that want equal parts (R2) get them.
+	part := equalParts(w.plan.size(0), end-off, w.limits)
 	var total int64
 	for pos := off; pos < end; {
-		if err := w.room(min(end-pos, w.plan.size(w.n))); err != nil {
+		if err := w.room(min(end-pos, part)); err != nil {
 			return total, true, err
 		}
-		n := min(end-pos, w.plan.size(w.n))
+		n := min(end-pos, part)
 		if w.hash != nil {
 			if _, err := io.Copy(w.hash, io.NewSectionReader(ra, pos, n)); err != nil {
 				return total, true, err

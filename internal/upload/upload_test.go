@@ -444,3 +444,53 @@ func TestSectionPartsFollowATarget(t *testing.T) {
 	require.Greater(t, f.maxFlight.Load(), int32(2))
 	require.LessOrEqual(t, f.maxFlight.Load(), int32(w.rounds.Allowed()), "never more than the target's count")
 }
+
+// TestKnownSizesAreCutInEqualParts: a source of known size is cut in
+// equal parts (but the last), as many as the limit allows, even past
+// where a stream's plan would have doubled its parts: 50 KiB in at most
+// 10 parts of 1 KiB base is 10 parts of 5 KiB.
+func TestKnownSizesAreCutInEqualParts(t *testing.T) {
+	limits := Limits{Service: "Test", MinPart: 1 << 10, MaxPart: 1 << 20, MaxParts: 10, MaxObject: 1 << 30}
+	want := data(50<<10 - 7)
+	f := &sectionFake{fakeTarget: &fakeTarget{}}
+	w := New(context.Background(), f, Config{PartSize: 1 << 10, Concurrency: 2, Limits: limits})
+	_, err := w.ReadFrom(bytes.NewReader(want))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.True(t, bytes.Equal(want, f.committed))
+	require.Len(t, f.parts, 10)
+	for n := 1; n < 10; n++ {
+		require.Len(t, f.parts[n], 5<<10, "part %d", n)
+	}
+	require.Len(t, f.parts[10], 5<<10-7)
+}
+
+// TestEqualPartsNeverDouble: with EqualParts a stream's parts stay at
+// PartSize, and a stream past PartSize × MaxParts is refused; without it
+// the plan doubles them so that MaxObject fits.
+func TestEqualPartsNeverDouble(t *testing.T) {
+	limits := Limits{Service: "Test", MinPart: 1 << 10, MaxPart: 1 << 20, MaxParts: 10, MaxObject: 1 << 30}
+	f := &fakeTarget{}
+	w := New(context.Background(), f, Config{PartSize: 1 << 10, Concurrency: 2, Limits: limits, EqualParts: true})
+	_, err := w.Write(data(10 << 10))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.Len(t, f.parts, 10)
+	for n := 1; n <= 10; n++ {
+		require.Len(t, f.parts[n], 1<<10, "part %d", n)
+	}
+
+	w = New(context.Background(), &fakeTarget{}, Config{PartSize: 1 << 10, Concurrency: 2, Limits: limits, EqualParts: true})
+	_, err = w.Write(data(10<<10 + 1))
+	if err == nil {
+		err = w.Close()
+	}
+	require.ErrorIs(t, err, blob.ErrInvalidArgument, "past PartSize × MaxParts")
+
+	f = &fakeTarget{}
+	w = New(context.Background(), f, Config{PartSize: 1 << 10, Concurrency: 2, Limits: limits})
+	_, err = w.Write(data(10 << 10))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.Less(t, len(f.parts), 10, "the plan doubled its parts")
+}

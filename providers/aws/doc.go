@@ -161,8 +161,12 @@
 // writes and copies fail with ErrNotImplemented before anything is sent,
 // rather than overwrite silently; profile=generic opts a server you know
 // into them. Part limits are S3's on every server (5 MiB to 5 GiB, 10,000
-// parts); the writer's parts are all one size but the last, which R2
-// requires.
+// parts). A file or other source of known size is sent in equal parts
+// (but the last), as R2 requires; a stream of unknown size is sent in
+// parts that double every 1,089 parts (from 8 MiB: after some 8.5 GiB)
+// so that 5 TiB fits, except on R2, where they stay at the part size, so
+// such a stream holds at most PartSize × 10,000 bytes (78 GiB at the
+// default 8 MiB; set a larger WriterOptions.PartSize for more).
 //
 // Two opt-outs, each for one situation. verbatim_keys=true
 // (Options.VerbatimKeys) says the server stores every key as given: no

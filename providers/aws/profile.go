@@ -34,6 +34,9 @@ type profile struct {
 	conditional bool
 	// maxSegment is the longest path segment of a key, 0 for no limit.
 	maxSegment int
+	// equalParts: every part of a multipart upload but the last must be
+	// the same size, so a stream's parts never grow (upload.Config.EqualParts).
+	equalParts bool
 	// hosts are endpoint host suffixes that name the server.
 	hosts []string
 	// header is a lower-case prefix of the Server header that names it.
@@ -86,7 +89,7 @@ var (
 		awsProfile,
 		minioProfile,
 		{name: "ceph", server: "Ceph RGW", conditional: true, header: "ceph"},
-		{name: "r2", server: "Cloudflare R2", rules: nonNFC, conditional: true, hosts: []string{".r2.cloudflarestorage.com"}},
+		{name: "r2", server: "Cloudflare R2", rules: nonNFC, conditional: true, equalParts: true, hosts: []string{".r2.cloudflarestorage.com"}},
 		{name: "b2", server: "Backblaze B2", rules: leadingSlash | emptySegment | backslash, hosts: []string{".backblazeb2.com"}},
 		{name: "wasabi", server: "Wasabi", rules: leadingSlash | emptySegment | dotSegment, hosts: []string{".wasabisys.com"}},
 		{name: "gcs", server: "Google Cloud Storage (XML API)", rules: wholeDot, hosts: []string{"storage.googleapis.com"}},

@@ -83,7 +83,12 @@ func (d *driver) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	limits := s3Limits
 	limits.MaxParts = d.c.maxParts()
 	t := &writer{d: d, key: stored, opts: *opts, sum: sum, withMD5: withMD5, full: checksum.Combinable(sum)}
-	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, MaxSectionConcurrency: most, Limits: limits, Target: d.c.writeTarget})}, nil
+	equal := false
+	if p := d.c.knownProfile(); p != nil {
+		equal = p.equalParts
+	}
+	return &uploadWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: size, Concurrency: conc, MaxSectionConcurrency: most, Limits: limits,
+		Target: d.c.writeTarget, EqualParts: equal})}, nil
 }
 
 // uploadWriter is the engine's Writer as a blob.Writer.

@@ -137,6 +137,32 @@ func TestWriterFailuresLeaveNothing(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, bytes.Equal(want, got))
 	})
+	t.Run("equal parts on R2", func(t *testing.T) {
+		// A stream of 12 MiB in at most two parts of 5 MiB: the plan lets
+		// the second grow to 10 MiB; R2, which wants equal parts, keeps it
+		// at 5 MiB, and the stream does not fit.
+		stream := func(profile string) error {
+			o := minioOptions(ep)
+			o.Profile = profile
+			small := newClient(t, o)
+			small.partLimit = 2
+			sb, err := small.Bucket(name)
+			require.NoError(t, err)
+			w, err := sb.NewWriter(context.Background(), "stream-"+profile, opts)
+			require.NoError(t, err)
+			if _, err := w.Write(pattern(12<<20, 3)); err != nil {
+				_ = w.Abort(err)
+				return err
+			}
+			return w.Close()
+		}
+		require.NoError(t, stream("minio"))
+		err := stream("r2")
+		require.ErrorIs(t, err, blob.ErrInvalidArgument)
+		require.Contains(t, err.Error(), "too large")
+		requireAbsent(t, b, "stream-r2")
+		requireNoUploads(t, c, name)
+	})
 	t.Run("IfNotExist lost at complete", func(t *testing.T) {
 		ctx := context.Background()
 		require.NoError(t, blob.WriteAll(ctx, b, "taken", []byte("first"), nil))

@@ -40,18 +40,20 @@ const (
 	maxComposeSources = 32
 )
 
-// MaxComposedSize is the largest object a composed write takes: 1 TiB.
-// A composite object has at most 1,024 components, and the parts of a
-// write grow from the part size (doubling every so many parts) so that a
-// stream of unknown size up to this fits; planning for GCS's full 5 TiB
-// would make the parts double at almost every part, and a write of a few
-// hundred MiB would go in a handful of unequal parts instead of many. A
-// larger object is ErrInvalidArgument before its excess is sent: write it
-// without ComposeWrites.
+// MaxComposedSize is the largest stream of unknown size a composed write
+// plans for: 1 TiB. A composite object has at most 1,024 components; the
+// parts of a stream grow from the part size (doubling every so many
+// parts) so that this fits, where planning for GCS's full 5 TiB would
+// make them double at almost every part, and a write of a few hundred
+// MiB would go in a handful of unequal parts instead of many. A stream
+// past the plan fails with ErrInvalidArgument when the parts run out. A
+// file or other source of known size is cut in equal parts that fit any
+// object GCS stores (5 TiB).
 const MaxComposedSize = 1 << 40
 
 // composeLimits are a composed write's limits, for the upload engine.
-var composeLimits = upload.Limits{Service: "GCS (composed writes)", MinPart: 256 << 10, MaxPart: 5 << 30, MaxParts: 1024, MaxObject: MaxComposedSize}
+var composeLimits = upload.Limits{Service: "GCS (composed writes)", MinPart: 256 << 10, MaxPart: 5 << 30, MaxParts: 1024,
+	MaxObject: 5 << 40, PlanObject: MaxComposedSize}
 
 // composes reports whether a write with opts is composed: the client
 // asks for it, and the write sets nothing a compose cannot keep. A
