@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/storage"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/api/googleapi"
 
 	"github.com/anyblob/anyblob/blob"
@@ -85,7 +86,7 @@ func (d *driver) composedWriter(ctx context.Context, key string, opts *blob.Writ
 	}
 	t := &composeTarget{d: d, key: key, opts: opts, one: one, beforeOne: beforeOne}
 	return &composeWriter{Writer: upload.New(ctx, t, upload.Config{PartSize: part, Concurrency: conc, MaxSectionConcurrency: most,
-		Limits: composeLimits, Hash: one.crc, Target: d.c.opts.WriteTarget}), one: one}
+		Limits: composeLimits, Target: d.c.opts.WriteTarget}), one: one}
 }
 
 // composeWriter is the engine's Writer as a blob.Writer.
@@ -114,19 +115,22 @@ type composeTarget struct {
 	d         *driver
 	key       string
 	opts      *blob.WriterOptions
-	one       *writer // its crc is the engine's Hash: every byte, in order
+	one       *writer // sends an object that fits in one part
 	beforeOne func() error
 	// attrs are the object's attributes for the final compose, set up
 	// by Start (and BeforeWrite).
 	attrs storage.ObjectAttrs
 }
 
-// Put implements upload.Target: the one-stream writer's single request.
+// Put implements upload.Target: the one-stream writer's single request,
+// with the CRC32C of data (no byte of a larger write is hashed in order:
+// its parts' CRC32Cs are joined instead).
 func (t *composeTarget) Put(_ context.Context, data []byte) error {
 	if err := t.beforeOne(); err != nil {
 		t.one.cancel()
 		return err
 	}
+	t.one.crc.Write(data)
 	t.one.buf, t.one.n = data, int64(len(data))
 	return t.one.Close()
 }
@@ -280,8 +284,8 @@ func (s *composeSession) Complete(ctx context.Context, parts []upload.Part) (err
 	if err != nil {
 		return err
 	}
-	if written := s.t.one.crc.Sum32(); a.Size != whole.size || a.CRC32C != written || whole.crc != written {
-		return deleteWrong(ctx, d.object(ctx, s.t.key), a, whole.size, written)
+	if a.Size != whole.size || a.CRC32C != whole.crc {
+		return deleteWrong(ctx, d.object(ctx, s.t.key), a, whole.size, whole.crc)
 	}
 	return nil
 }
@@ -291,10 +295,8 @@ func (s *composeSession) Complete(ctx context.Context, parts []upload.Part) (err
 // returns them in order.
 func (s *composeSession) composeRound(ctx context.Context, round int, level []composed) ([]composed, error) {
 	next := make([]composed, (len(level)+maxComposeSources-1)/maxComposeSources)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	sem := make(chan struct{}, DefaultWriteConcurrency)
+	var g errgroup.Group
+	g.SetLimit(DefaultWriteConcurrency)
 	for i := range next {
 		group := level[i*maxComposeSources : min((i+1)*maxComposeSources, len(level))]
 		next[i] = join(group)
@@ -302,10 +304,7 @@ func (s *composeSession) composeRound(ctx context.Context, round int, level []co
 		s.mu.Lock()
 		s.made = append(s.made, next[i].name)
 		s.mu.Unlock()
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int, group []composed) {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			d := s.t.d
 			c := d.object(ctx, next[i].name).ComposerFrom(handles(d, group)...)
 			c.ContentType = "application/octet-stream"
@@ -314,13 +313,10 @@ func (s *composeSession) composeRound(ctx context.Context, round int, level []co
 			if err == nil && (a.CRC32C != next[i].crc || a.Size != next[i].size) {
 				err = blob.Errorf(blob.ErrInternal, "gs: an intermediate compose stored %d bytes with CRC32C %08x, not %d bytes with CRC32C %08x", a.Size, a.CRC32C, next[i].size, next[i].crc)
 			}
-			if err != nil {
-				once.Do(func() { first = err })
-			}
-		}(i, group)
+			return err
+		})
 	}
-	wg.Wait()
-	return next, first
+	return next, g.Wait()
 }
 
 // strayLooks are the pauses before Abort looks again under a write's
@@ -366,26 +362,17 @@ func (s *composeSession) Abort(ctx context.Context) error {
 // deleteAll deletes the objects named, DefaultWriteConcurrency at once;
 // one that is not there is no error.
 func (s *composeSession) deleteAll(ctx context.Context, made []string) error {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, DefaultWriteConcurrency)
-	errs := make([]error, len(made))
-	for i, name := range made {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+	var g errgroup.Group
+	g.SetLimit(DefaultWriteConcurrency)
+	for _, name := range made {
+		g.Go(func() error {
 			if err := s.t.d.object(ctx, name).Delete(ctx); err != nil && errorDetail(err).Kind != blob.ErrNotFound {
-				errs[i] = err
+				return err
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return g.Wait()
 }
 
 // join is what composing objects gives: their CRC32Cs joined in order
